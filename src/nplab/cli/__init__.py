@@ -1,0 +1,67 @@
+"""Command-line interface: ``nplab <capability> ...``.
+
+Exit codes: 0 success; 2 bad input or usage (one message on stderr naming the file,
+row or sweep, column and what was expected; no traceback); 1 unexpected internal
+error (``--verbose`` shows the traceback).
+
+Each capability adds one module to :data:`SUBCOMMANDS`; the module exposes a click
+command or group named ``command``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from nplab import __version__
+from nplab.errors import NplabError
+
+#: Modules that contribute a subcommand (``module.command``), in help order.
+SUBCOMMANDS = [
+    "nplab.cli.protocols",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="nplab")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
+def cli(verbose: bool) -> None:
+    """nplab: von Frey, Hargreaves, patch-clamp, dose-response and group statistics
+    for preclinical neuropathic-pain drug studies."""
+
+
+for _name in SUBCOMMANDS:
+    cli.add_command(importlib.import_module(_name).command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``nplab`` console script; never returns."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        rc = cli.main(args=args, prog_name="nplab", standalone_mode=False)
+    except NplabError as exc:
+        click.echo(f"nplab: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("nplab: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("nplab: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # internal error: exit 1 with a hint
+        if verbose:
+            traceback.print_exc()
+        click.echo(
+            f"nplab: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in nplab; rerun with --verbose to see the traceback.",
+            err=True,
+        )
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)

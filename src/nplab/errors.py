@@ -1,0 +1,82 @@
+"""Exception types shared by every nplab module.
+
+``NplabError`` is the base of every error nplab raises on purpose.  Errors about the
+user's data or files are ``InputError`` (the CLI maps them to exit code 2 and prints
+only the message); anything else escaping the CLI is an internal error (exit 1).
+
+Row numbers in messages are the line numbers a user sees when opening the file in an
+editor or spreadsheet: the header is line 1, so the first data row is row 2
+(see :func:`row_number`).
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+__all__ = ["InputError", "NplabError", "ProtocolError", "row_number"]
+
+
+class NplabError(Exception):
+    """Base class of every error nplab raises deliberately."""
+
+
+class InputError(NplabError):
+    """Bad input: a file, row (or sweep), column or value that is not what was expected.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in the user's terms.
+    file
+        The file the problem is in (path as the user gave it), if any.
+    row
+        Row number as shown in a spreadsheet (header = 1), or ``None``.
+    column
+        Column (or parameter/key) name, or ``None``.
+    expected
+        What was expected instead, e.g. ``"a number > 0"``.
+    sweep
+        Sweep index for recordings, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | PathLike[str] | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        expected: str | None = None,
+        sweep: int | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        self.expected = expected
+        self.sweep = sweep
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.sweep is not None:
+            where.append(f"sweep {self.sweep}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = (": ".join([", ".join(where), self.reason])) if where else self.reason
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+class ProtocolError(InputError):
+    """A protocol parameter file is invalid (unknown key, wrong type, out of range)."""
+
+
+def row_number(index: int) -> int:
+    """Spreadsheet row number of the 0-based data row ``index`` (header is row 1)."""
+    return int(index) + 2
