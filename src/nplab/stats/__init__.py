@@ -1,0 +1,5 @@
+"""Group statistics for CCI/SNL drug studies (``nplab.stats``).
+
+Flat functions in the pingouin style: a long-format DataFrame in, a tidy DataFrame out,
+with the keywords ``data, dv, between, within, subject`` (and ``group``, ``control``).
+"""
