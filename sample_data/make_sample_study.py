@@ -1,0 +1,235 @@
+"""Generate nplab's sample studies deterministically (CCI drug study and a small SNL study).
+
+Run from the repository root::
+
+    python sample_data/make_sample_study.py
+
+Every file under ``sample_data/cci`` and ``sample_data/snl`` (except the patch-clamp
+recordings, which ``sample_data/ephys/make_recordings.py`` writes when it exists) is
+rewritten byte for byte identically on every run: fixed seeds, one
+``numpy.random.Generator`` stream per assay, rounded values, sorted rows.  The ground
+truth used to simulate the data is written beside it (``truth.csv``) and documented in
+``sample_data/README.md``.
+
+Simulation model
+----------------
+*von Frey (rat kit, Chaplan up-down).*  Each animal × paw × time point has a true 50%
+threshold T (log10 grams).  A filament of force f (log10 grams x) elicits a withdrawal
+with probability Φ((x − log10 T)/σ) (log-normal tolerance distribution, σ = 0.12 log10
+units within an animal).  The up-down procedure is simulated on the 8-filament rat kit
+(handles 3.61 … 5.18, force = 10^handle / 10^4 g) starting at 4.31 (2.0 g): after a
+withdrawal (X) the next weaker filament, after none (O) the next stronger, stopping 4
+stimuli after the first change of response (Chaplan et al. 1994).  A run that would
+leave the kit before any change stops there (XXXX / OOOOO: out of range); one that would
+leave it after the change stops early (flagged ``incomplete`` by the analysis).
+
+*Hargreaves.*  Three trials per paw and time point; latency = exp(μ + ε) with μ the
+animal's true log latency and ε ~ N(0, 0.2²); trials at or beyond the 20 s cut-off are
+recorded as 20.0 s with ``cutoff_reached = true``.
+
+*Drug effect.*  On the injured (ipsilateral) paw of CCI/SNL animals the post-dose log
+threshold (log latency) is the day-14 value plus E × profile(t), with profile(1, 2, 4,
+6 h) = (0.7, 1.0, 0.7, 0.35) and E per group in ``GROUPS``.  Contralateral paws and sham
+animals are unaffected by the drugs.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import norm
+
+HERE = Path(__file__).resolve().parent
+SEED = 20260101
+
+#: Rat kit handle numbers (log10 of force in mg × 10); force_g = 10**handle / 1e4.
+HANDLES = (3.61, 3.84, 4.08, 4.31, 4.56, 4.74, 4.93, 5.18)
+START = 3  # 4.31 = 2.0 g
+SIGMA_VF = 0.12  # within-animal tolerance SD, log10 g
+SIGMA_HG = 0.20  # trial-to-trial SD, log seconds
+CUTOFF_S = 20.0
+PROFILE = {1.0: 0.7, 2.0: 1.0, 4.0: 0.7, 6.0: 0.35}
+
+# name, code, model, treatment, dose, control, von Frey effect E (log10 g), Hargreaves E (ln s)
+CCI_GROUPS = (
+    ("Sham + vehicle", "C", "sham", "vehicle", 0.0, False, 0.0, 0.0),
+    ("CCI + vehicle", "A", "CCI", "vehicle", 0.0, True, 0.0, 0.0),
+    ("CCI + amitriptyline 3 mg/kg", "E", "CCI", "amitriptyline", 3.0, False, 0.20, 0.15),
+    ("CCI + amitriptyline 10 mg/kg", "B", "CCI", "amitriptyline", 10.0, False, 0.45, 0.35),
+    ("CCI + duloxetine 30 mg/kg", "D", "CCI", "duloxetine", 30.0, False, 0.55, 0.45),
+)
+CCI_N = 10
+CCI_TIMEPOINTS = (("BL", "baseline", -1.0, None), ("D14", "predose", 14.0, None)) + tuple(
+    (f"{h:g}h", "postdose", None, h) for h in PROFILE
+)
+#: CCI animals that do not develop allodynia (true day-14 ipsi threshold ≈ baseline).
+CCI_NON_RESPONDERS = ("R07", "R33")
+
+SNL_GROUPS = (
+    ("Sham + vehicle", None, "sham", "vehicle", 0.0, False, 0.0, 0.0),
+    ("SNL + vehicle", None, "SNL", "vehicle", 0.0, True, 0.0, 0.0),
+    ("SNL + amitriptyline 10 mg/kg", None, "SNL", "amitriptyline", 10.0, False, 0.45, 0.0),
+)
+SNL_N = 6
+SNL_TIMEPOINTS = (
+    ("BL", "baseline", -1.0, None),
+    ("D7", "predose", 7.0, None),
+    ("2h", "postdose", None, 2.0),
+)
+
+
+def updown_series(true_log10_g: float, rng: np.random.Generator) -> str:
+    """Simulate one Chaplan up-down session on the rat kit; return the X/O string."""
+    log_g = np.asarray(HANDLES) - 4.0
+    i, out, change_at = START, [], None
+    while True:
+        p = norm.cdf((log_g[i] - true_log10_g) / SIGMA_VF)
+        withdrew = bool(rng.random() < p)
+        out.append("X" if withdrew else "O")
+        n = len(out)
+        if change_at is None and n > 1 and out[-1] != out[-2]:
+            change_at = n - 1
+        if change_at is not None and n - 1 - change_at == 4:
+            break
+        nxt = i - 1 if withdrew else i + 1
+        if not 0 <= nxt < len(HANDLES):
+            break  # the next filament would leave the kit
+        i = nxt
+    return "".join(out)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _allocate(n_groups: int, n: int, rng: np.random.Generator) -> list[int]:
+    """Block randomisation: each block of ``n_groups`` animals gets every group once."""
+    out: list[int] = []
+    for _ in range(n):
+        out.extend(int(g) for g in rng.permutation(n_groups))
+    return out
+
+
+def simulate(
+    groups: tuple, n: int, timepoints: tuple, *, prefix: str, side: str, seed: int,
+    non_responders: tuple[str, ...] = (), hargreaves: bool = True,
+) -> dict[str, list[list[object]]]:
+    """Simulate animals, von Frey sheets, Hargreaves trials and the truth table."""
+    ss = np.random.SeedSequence(seed)
+    r_alloc, r_animal, r_vf, r_hg = (np.random.default_rng(s) for s in ss.spawn(4))
+    alloc = _allocate(len(groups), n, r_alloc)
+    animals, vf, hg, truth = [], [], [], []
+    for idx, g in enumerate(alloc):
+        name, code, model, _treat, _dose, _ctrl, e_vf, e_hg = groups[g]
+        animal = f"{prefix}{idx + 1:02d}"
+        cage = idx // 4 + 1
+        weight = round(float(r_animal.normal(235.0, 12.0)), 1)
+        animals.append([animal, code or name, model, side, "male", weight, 1, cage])
+        # true log10 thresholds (von Frey) and log latencies (Hargreaves)
+        bl_vf = float(r_animal.normal(1.0, 0.08))
+        bl_hg = float(r_animal.normal(math.log(12.5), 0.12))
+        injured = model != "sham" and animal not in non_responders
+        d_vf = float(r_animal.normal(0.25, 0.08)) if injured else bl_vf - 0.03
+        d_hg = float(r_animal.normal(math.log(6.5), 0.10)) if injured else bl_hg - 0.02
+        for label, kind, _days, hours in timepoints:
+            for paw in ("ipsi", "contra"):
+                if paw == "contra" or kind == "baseline":
+                    t_vf, t_hg = bl_vf, bl_hg
+                elif kind == "predose":
+                    t_vf, t_hg = d_vf, d_hg
+                else:
+                    prof = PROFILE[float(hours)]
+                    t_vf = d_vf + (e_vf * prof if model != "sham" else 0.0)
+                    t_hg = d_hg + (e_hg * prof if model != "sham" else 0.0)
+                if kind != "baseline" and (paw == "contra" or kind == "postdose"):
+                    t_vf += float(r_animal.normal(0.0, 0.04))
+                    t_hg += float(r_animal.normal(0.0, 0.04))
+                truth.append(
+                    [animal, name, model, paw, label, round(t_vf, 4),
+                     round(10**t_vf, 4), round(math.exp(t_hg), 3)]
+                )
+                vf.append([animal, paw, label, updown_series(t_vf, r_vf)])
+                if hargreaves:
+                    for trial in (1, 2, 3):
+                        lat = float(math.exp(t_hg + r_hg.normal(0.0, SIGMA_HG)))
+                        cut = lat >= CUTOFF_S
+                        hg.append(
+                            [animal, paw, label, trial, CUTOFF_S if cut else round(lat, 2),
+                             "true" if cut else "false"]
+                        )
+    animals.sort(key=lambda r: r[0])
+    return {"animals": animals, "vonfrey": vf, "hargreaves": hg, "truth": truth}
+
+
+def _make_recordings(folder: Path) -> bool:
+    """Run ephys-read's generator into ``folder`` if it is present; True when it ran."""
+    script = HERE / "ephys" / "make_recordings.py"
+    if not script.exists():
+        return False
+    spec = importlib.util.spec_from_file_location("_nplab_make_recordings", script)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    module.main([str(folder)])
+    return True
+
+
+def write_study(folder: Path, sim: dict, groups: tuple, blinded: bool) -> None:
+    _write_csv(
+        folder / "animals.csv",
+        ["animal", "group", "model", "injured_side", "sex", "weight_g", "cohort", "cage"],
+        sim["animals"],
+    )
+    _write_csv(folder / "vonfrey.csv", ["animal", "paw", "timepoint", "responses"], sim["vonfrey"])
+    if sim["hargreaves"]:
+        _write_csv(
+            folder / "hargreaves.csv",
+            ["animal", "paw", "timepoint", "trial", "latency_s", "cutoff_reached"],
+            sim["hargreaves"],
+        )
+    _write_csv(
+        folder / "truth.csv",
+        ["animal", "group", "model", "paw", "timepoint", "true_log10_threshold_g",
+         "true_threshold_g", "true_latency_s"],
+        sim["truth"],
+    )
+    if blinded:
+        _write_csv(
+            folder / "unblinding_key.csv",
+            ["code", "group"],
+            sorted([[g[1], g[0]] for g in groups]),
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    cci = simulate(
+        CCI_GROUPS, CCI_N, CCI_TIMEPOINTS, prefix="R", side="left", seed=SEED,
+        non_responders=CCI_NON_RESPONDERS,
+    )
+    write_study(HERE / "cci", cci, CCI_GROUPS, blinded=True)
+    snl = simulate(
+        SNL_GROUPS, SNL_N, SNL_TIMEPOINTS, prefix="S", side="right", seed=SEED + 1,
+        hargreaves=False,
+    )
+    write_study(HERE / "snl", snl, SNL_GROUPS, blinded=False)
+    ran = _make_recordings(HERE / "cci" / "ephys")
+    n_cut = sum(r[5] == "true" for r in cci["hargreaves"])
+    print(
+        f"CCI: {len(cci['animals'])} animals, {len(cci['vonfrey'])} von Frey tests, "
+        f"{len(cci['hargreaves'])} Hargreaves trials ({n_cut} at cut-off); "
+        f"SNL: {len(snl['animals'])} animals; recordings: {'written' if ran else 'skipped'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

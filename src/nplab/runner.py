@@ -1,0 +1,755 @@
+"""``run_study``: from a study file to tables, figures, report and manifest.
+
+Pure orchestration: every number comes from the capability modules
+(:mod:`nplab.vonfrey`, :mod:`nplab.hargreaves`, :mod:`nplab.ephys`,
+:mod:`nplab.doseresponse`, :mod:`nplab.stats`); this module reads the inputs the study
+file names, applies the study's exclusion rules (with reasons), runs the planned
+analyses per assay and paw, unblinds at the end (:mod:`nplab.blinding`) and writes
+
+``OUTDIR/``
+    ``report.html`` (self-contained, :mod:`nplab.report`), ``manifest.json``
+    (inputs and outputs with sha256, resolved protocols, versions),
+    ``tables/*.csv`` and ``figures/*.png|svg``.
+
+Everything is staged (:func:`nplab.tables.staged_outputs`): a run that fails leaves
+OUTDIR as it was.  Rows are sorted and figures written without dates, so the same
+inputs give byte-identical outputs (checked by ``nplab verify``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nplab import __version__
+from nplab.animals import read_animals, resolve_paws
+from nplab.blinding import blinding_statement, check_codes, read_key, unblind
+from nplab.errors import InputError
+from nplab.protocols import Protocol
+from nplab.provenance import DEFAULT_SEED, build_manifest, write_manifest
+from nplab.report import Figure, Section, arrive_essential10, render_report
+from nplab.study import Study, load_study
+from nplab.tables import read_table, staged_outputs, write_table
+
+__all__ = ["RunResult", "apply_exclusions", "run_study", "save_figure"]
+
+_PAWS = ("ipsi", "contra")
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_study` wrote.
+
+    Attributes
+    ----------
+    study
+        The validated study.
+    outdir
+        The output folder.
+    outputs
+        Output files relative to ``outdir`` (sorted), manifest excluded.
+    exclusions
+        The exclusions table (``animal, group, rule, reason``).
+    """
+
+    study: Study
+    outdir: Path
+    outputs: list[str]
+    exclusions: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Writer:
+    """Collect tables and figures into the staging folder, remembering what was written."""
+
+    def __init__(self, stage: Path) -> None:
+        self.stage = stage
+        self.files: list[Path] = []
+        self.tables: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+        path = self.stage / "tables" / f"{name}.csv"
+        write_table(df.reset_index(drop=True), path)
+        self.files.append(path)
+        self.tables[name] = df
+        return df
+
+    def figure(self, fig: Any, name: str, caption: str) -> Figure:
+        out = save_figure(fig, self.stage / "figures", name)
+        self.files.extend(out)
+        return Figure(name=f"figures/{name}", caption=caption, svg=out[1].read_bytes())
+
+
+def save_figure(fig: Any, folder: Path, name: str) -> tuple[Path, Path]:
+    """Save a matplotlib figure as ``name.png`` and ``name.svg`` reproducibly; close it.
+
+    PNG without date/software metadata, SVG with a fixed ``svg.hashsalt`` and no date,
+    so identical figures give identical bytes.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "path"}):
+        fig.savefig(png, dpi=110, metadata={"Date": None, "Software": None})
+        fig.savefig(svg, metadata={"Date": None})
+    plt.close(fig)
+    return png, svg
+
+
+def _sorted(df: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
+    keys = [k for k in keys if k in df.columns]
+    return df.sort_values(keys, kind="mergesort").reset_index(drop=True) if keys else df
+
+
+# ------------------------------------------------------------------------ exclusions
+
+
+def apply_exclusions(
+    study: Study,
+    animals: pd.DataFrame,
+    measures: dict[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """Decide which animals are excluded, and why.
+
+    Parameters
+    ----------
+    study
+        Supplies the ``[[exclusions]]`` rules.
+    animals
+        The animals table (``excluded``/``exclusion_reason`` columns are honoured:
+        rule ``animals table``).
+    measures
+        Per assay, one row per animal × paw × timepoint: von Frey with ``threshold_g``
+        and ``status``, Hargreaves with ``mean_latency_s``.
+
+    Returns
+    -------
+    DataFrame
+        One row per excluded animal and rule: ``animal, group, model, rule, reason``,
+        sorted by animal.  Rules are applied to animals whose ``model`` is listed in
+        the rule's ``models``; a rule that cannot be checked because the test is
+        missing excludes the animal and says so.
+    """
+    rows: list[dict[str, Any]] = []
+    info = animals.set_index("animal")
+    for a in animals.loc[animals["excluded"], "animal"]:
+        reason = info.at[a, "exclusion_reason"]
+        rows.append(
+            {
+                "animal": a,
+                "rule": "animals table",
+                "reason": str(reason) if pd.notna(reason) and str(reason) else "marked excluded",
+            }
+        )
+    for rule in study.exclusions:
+        table = measures[rule["assay"]]
+        tp, paw = rule["timepoint"], rule["paw"]
+        models = set(rule["models"])
+        model_col = info["model"].astype("string")
+        candidates = [a for a in animals["animal"] if model_col.get(a) in models]
+        sub = table[(table["timepoint"] == tp) & (table["paw"] == paw)].set_index("animal")
+        base = None
+        if rule["min_drop_pct"] is not None:
+            bl = table[(table["timepoint"] == study.baseline_label) & (table["paw"] == paw)]
+            base = bl.set_index("animal")
+        for a in candidates:
+            if a not in sub.index:
+                rows.append(
+                    {"animal": a, "rule": rule["name"],
+                     "reason": f"no {paw} {rule['assay']} test at {tp}: the rule cannot be checked"}
+                )
+                continue
+            reasons = []
+            if rule["assay"] == "vonfrey":
+                thr = float(sub.at[a, "threshold_g"])
+                status = str(sub.at[a, "status"])
+                if rule["max_threshold_g"] is not None and (
+                    status == "above_range" or thr > rule["max_threshold_g"]
+                ):
+                    shown = "above the strongest filament" if status == "above_range" else (
+                        f"{thr:.3g} g")
+                    reasons.append(
+                        f"{paw} threshold at {tp} {shown} > {rule['max_threshold_g']:g} g"
+                    )
+                if rule["min_drop_pct"] is not None and base is not None and a in base.index:
+                    b = float(base.at[a, "threshold_g"])
+                    drop = (1.0 - thr / b) * 100.0 if b > 0 else float("nan")
+                    if not drop >= rule["min_drop_pct"]:
+                        reasons.append(
+                            f"{paw} threshold dropped {drop:.1f}% from baseline "
+                            f"(< {rule['min_drop_pct']:g}%)"
+                        )
+            else:
+                lat = float(sub.at[a, "mean_latency_s"])
+                if lat > rule["min_latency_s"]:
+                    reasons.append(
+                        f"{paw} latency at {tp} {lat:.3g} s > {rule['min_latency_s']:g} s"
+                    )
+            if reasons:
+                rows.append({"animal": a, "rule": rule["name"], "reason": "; ".join(reasons)})
+    out = pd.DataFrame(rows, columns=["animal", "rule", "reason"])
+    out.insert(1, "group", out["animal"].map(info["group"]).astype("string"))
+    out.insert(2, "model", out["animal"].map(info["model"]).astype("string"))
+    return _sorted(out, ["animal", "rule"])
+
+
+# --------------------------------------------------------------------------- assays
+
+
+def _join_animals(df: pd.DataFrame, animals: pd.DataFrame, file: Path) -> pd.DataFrame:
+    """Add group/model from the animals table; resolve paws; every animal must be known."""
+    df = df.copy()
+    df["animal"] = df["animal"].astype(str).str.strip()
+    unknown = ~df["animal"].isin(animals["animal"])
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(
+            f"animal {df['animal'].iloc[i]!r} is not in the animals table",
+            file=file,
+            row=i + 2,
+            column="animal",
+        )
+    df["paw"] = resolve_paws(df, animals, file=str(file))
+    info = animals.set_index("animal")
+    df.insert(1, "group", df["animal"].map(info["group"]).astype(str))
+    df.insert(2, "model", df["animal"].map(info["model"]).astype("string"))
+    return df
+
+
+def _check_timepoints(df: pd.DataFrame, study: Study, file: Path) -> None:
+    labels = set(study.timepoints["label"])
+    bad = ~df["timepoint"].astype(str).isin(labels)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"time point {df['timepoint'].iloc[i]!r} is not declared in the study file",
+            file=file,
+            row=i + 2,
+            column="timepoint",
+            expected=f"one of {', '.join(study.timepoints['label'])}",
+        )
+
+
+@dataclass
+class _Context:
+    """State shared by the steps of one run."""
+
+    study: Study
+    animals: pd.DataFrame
+    key: dict[str, str] | None
+    writer: _Writer
+    batch: dict[str, Any]
+    excluded: pd.DataFrame | None = None
+    protocols: dict[str, Protocol] = field(default_factory=dict)
+    extra_inputs: list[Path] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    n_per_group: dict[str, int] = field(default_factory=dict)
+    has_effect_ci: bool = False
+    blinding_text: str = ""
+
+    def inputs(self) -> list[Path]:
+        return [*self.study.input_files(), *sorted(set(self.extra_inputs))]
+
+    def group_name(self, label: str) -> str:
+        return self.key.get(label, label) if self.key else label
+
+    @property
+    def control(self) -> str | None:
+        """Control group label *in the data's coding* (None while blind without a key)."""
+        ctrl = self.study.control_group
+        if ctrl is None:
+            return None
+        if not self.study.blinded:
+            return ctrl
+        if self.key is None:
+            return None
+        codes = [c for c, g in self.key.items() if g == ctrl]
+        return codes[0] if codes else None
+
+    def group_order(self) -> list[str]:
+        """Group labels in the data's coding, in the study file's group order."""
+        names = list(self.study.groups["name"])
+        if self.study.blinded:
+            if self.key is None:
+                return sorted(set(self.animals["group"]))
+            inv = {g: c for c, g in self.key.items()}
+            return [inv[g] for g in names if g in inv]
+        return names
+
+
+# ------------------------------------------------------------------- measurement
+
+
+def _order_table(ctx: _Context, df: pd.DataFrame, extra: Iterable[str] = ()) -> pd.DataFrame:
+    """Sort rows by group (study order), animal, paw (ipsi first), time point (study order)."""
+    out = df.copy()
+    keys: list[str] = []
+    if "group" in out.columns:
+        rank = {g: i for i, g in enumerate(ctx.group_order())}
+        out["_g"] = out["group"].map(lambda g: rank.get(g, len(rank)))
+        keys.append("_g")
+    if "animal" in out.columns:
+        keys.append("animal")
+    if "paw" in out.columns:
+        out["_p"] = out["paw"].map({"ipsi": 0, "contra": 1})
+        keys.append("_p")
+    if "timepoint" in out.columns:
+        rank_t = dict(zip(ctx.study.timepoints["label"], ctx.study.timepoints["order"],
+                          strict=True))
+        out["_t"] = out["timepoint"].map(rank_t)
+        keys.append("_t")
+    keys.extend(extra)
+    out = out.sort_values(keys, kind="mergesort") if keys else out
+    return out.drop(columns=[c for c in ("_g", "_p", "_t") if c in out.columns]).reset_index(
+        drop=True
+    )
+
+
+def _measure_vonfrey(ctx: _Context) -> pd.DataFrame:
+    from nplab.protocols import load_protocol
+    from nplab.vonfrey import thresholds
+
+    path = ctx.study.data["vonfrey"]
+    proto = load_protocol(ctx.study.protocols["vonfrey"], kind="vonfrey")
+    ctx.protocols["vonfrey"] = proto
+    res = thresholds(path, protocol=proto)
+    res.attrs["source"] = str(path)
+    _check_timepoints(res, ctx.study, path)
+    res = _join_animals(res, ctx.animals, path)
+    return _order_table(ctx, res)
+
+
+def _measure_hargreaves(ctx: _Context) -> pd.DataFrame:
+    from nplab.hargreaves import summarise
+    from nplab.protocols import load_protocol
+
+    path = ctx.study.data["hargreaves"]
+    proto = load_protocol(ctx.study.protocols["hargreaves"], kind="hargreaves")
+    ctx.protocols["hargreaves"] = proto
+    trials = read_table(path)
+    _check_timepoints(trials, ctx.study, path)
+    trials = _join_animals(trials, ctx.animals, path).drop(columns=["group", "model"])
+    res = summarise(trials, protocol=proto)
+    res = _join_animals(res, ctx.animals, path)
+    return _order_table(ctx, res)
+
+
+def _measure_behaviour(ctx: _Context) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
+    if "vonfrey" in ctx.study.data:
+        out["vonfrey"] = _measure_vonfrey(ctx)
+    if "hargreaves" in ctx.study.data:
+        out["hargreaves"] = _measure_hargreaves(ctx)
+    return out
+
+
+# ---------------------------------------------------------------------- analysis
+
+_ASSAY = {
+    "vonfrey": {
+        "title": "Mechanical allodynia: von Frey 50% withdrawal threshold",
+        "measure": "50% withdrawal threshold",
+    },
+    "hargreaves": {
+        "title": "Thermal hyperalgesia: Hargreaves withdrawal latency",
+        "measure": "withdrawal latency",
+    },
+}
+
+
+def _dv(ctx: _Context, assay: str) -> tuple[str, str]:
+    """(column, label with unit) analysed for an assay."""
+    if assay == "vonfrey":
+        if ctx.study.analysis.get("log10_thresholds", True):
+            return "log10_threshold", "log10 threshold (g)"
+        return "threshold_g", "threshold (g)"
+    return "mean_latency_s", "latency (s)"
+
+
+def _descriptives(ctx: _Context, data: pd.DataFrame, dv: str) -> pd.DataFrame:
+    """n, mean, SD, SEM of ``dv`` per group × paw × time point (log10: geometric mean g)."""
+    g = data.groupby(["group", "paw", "timepoint"], sort=False)[dv]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    if dv == "log10_threshold":
+        out["geometric_mean_g"] = 10.0 ** out["mean"]
+    out.insert(3, "measure", dv)
+    return _order_table(ctx, out)
+
+
+def _timecourse_figure(ctx: _Context, desc: pd.DataFrame, ylabel: str, title: str) -> Any:
+    """Mean ± SEM per group over the time points; one panel per paw."""
+    import matplotlib.pyplot as plt
+
+    tps = list(ctx.study.timepoints["label"])
+    paws = [p for p in _PAWS if p in set(desc["paw"])]
+    fig, axes = plt.subplots(1, len(paws), figsize=(5.2 * len(paws), 4.0), sharey=True,
+                             squeeze=False)
+    markers = "osD^vP*X"
+    for ax, paw in zip(axes[0], paws, strict=True):
+        for i, grp in enumerate(ctx.group_order()):
+            d = desc[(desc["paw"] == paw) & (desc["group"] == grp)]
+            if d.empty:
+                continue
+            x = [tps.index(t) for t in d["timepoint"]]
+            ax.errorbar(x, d["mean"], yerr=d["sem"], marker=markers[i % len(markers)],
+                        capsize=3, label=ctx.group_name(grp))
+        ax.set_xticks(range(len(tps)), tps)
+        ax.set_xlabel("time point")
+        ax.set_title(f"{paw}lateral paw")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"{ylabel}, mean ± SEM")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
+    d = data[data["timepoint"].isin(tps)]
+    counts = d.dropna(subset=[dv]).groupby("animal")["timepoint"].nunique()
+    keep = counts[counts == len(tps)].index
+    dropped = sorted(set(d["animal"]) - set(keep))
+    return d[d["animal"].isin(keep)], dropped
+
+
+def _behaviour(ctx: _Context, assay: str, table: pd.DataFrame) -> Section:
+    from nplab import stats
+
+    study, w = ctx.study, ctx.writer
+    info = _ASSAY[assay]
+    dv, ylabel = _dv(ctx, assay)
+    excluded = set(ctx.excluded["animal"]) if ctx.excluded is not None else set()
+    data = table[~table["animal"].isin(excluded)].copy()
+    sec = Section(info["title"], assay)
+    proto = ctx.protocols[assay]
+    sec.p(
+        f"Protocol {proto.name} {proto.version} ({proto.title}). "
+        f"{len(table)} tests of {table['animal'].nunique()} animals; "
+        f"{len(excluded & set(table['animal']))} excluded animals are left out of the "
+        f"statistics. Analysed: {ylabel}."
+    )
+    if "status" in table.columns:
+        flagged = table[table["status"] != "ok"]
+        if len(flagged):
+            counts = flagged["status"].value_counts().sort_index()
+            sec.note(
+                "Flagged results (kept, with the protocol's convention): "
+                + ", ".join(f"{k}: {v}" for k, v in counts.items())
+                + f". See tables/{assay}_{'thresholds' if assay == 'vonfrey' else 'summary'}.csv."
+            )
+    planned = set(study.analysis["planned"])
+    desc = _descriptives(ctx, data, dv)
+    w.table(f"{assay}_descriptives", unblind(desc, ctx.key))
+    fig = _timecourse_figure(ctx, desc, ylabel, info["title"])
+    sec.figure(w.figure(fig, f"{assay}_timecourse",
+                        f"{info['measure'].capitalize()} over time, mean ± SEM per group "
+                        "(excluded animals left out)."))
+    ipsi = desc[desc["paw"] == study.outcomes["primary_paw"]]
+    sec.table(unblind(ipsi, ctx.key).drop(columns=["measure"]),
+              f"{study.outcomes['primary_paw']} paw: {ylabel} by group and time point")
+    tps = list(study.timepoints["label"])
+    if "mixed_anova" in planned:
+        rows = []
+        for paw in _PAWS:
+            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+            if d.empty or d["group"].nunique() < 2:
+                continue
+            res = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
+                                    subject="animal")
+            res.insert(0, "paw", paw)
+            res.insert(1, "n_animals", d["animal"].nunique())
+            res.insert(2, "animals_dropped_incomplete", ";".join(dropped))
+            rows.append(res)
+        if rows:
+            anova = pd.concat(rows, ignore_index=True)
+            w.table(f"{assay}_anova", anova)
+            shown = anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
+                           "ges"]]
+            sec.table(shown, "Two-way mixed ANOVA (group × time point), Type III, "
+                             "Greenhouse–Geisser corrected p")
+            ctx.methods.append(
+                f"{info['measure'].capitalize()} ({ylabel}): two-way mixed ANOVA, group "
+                "(between) × time point (within), Type III sums of squares, "
+                "Greenhouse–Geisser and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+            )
+    if "dunnett" in planned:
+        ctrl = ctx.control
+        if ctrl is None:
+            sec.note("No comparison with control: the study is blind without a key, or "
+                     "declares no control group.")
+        else:
+            rows = []
+            for paw in _PAWS:
+                for tp in tps:
+                    d = data[(data["paw"] == paw) & (data["timepoint"] == tp)].dropna(
+                        subset=[dv])
+                    if d["group"].nunique() < 2 or ctrl not in set(d["group"]):
+                        continue
+                    res = stats.dunnett(d, dv=dv, group="group", control=ctrl)
+                    res.insert(0, "paw", paw)
+                    res.insert(1, "timepoint", tp)
+                    rows.append(res)
+            if rows:
+                dun = unblind(_order_table(ctx, pd.concat(rows, ignore_index=True)), ctx.key)
+                w.table(f"{assay}_dunnett", dun)
+                post = set(study.postdose["label"])
+                sec.table(dun[(dun["paw"] == study.outcomes["primary_paw"])
+                              & dun["timepoint"].isin(post)],
+                          f"Dunnett's test vs {study.control_group} at each post-dose time "
+                          f"point ({study.outcomes['primary_paw']} paw; difference in "
+                          f"{ylabel}, 95% simultaneous CI)")
+                ctx.has_effect_ci = True
+                ctx.methods.append(
+                    f"Comparisons with {study.control_group} at each time point: Dunnett's "
+                    "many-to-one test (nplab.stats.dunnett)."
+                )
+    return sec
+
+
+# ----------------------------------------------------------------------- sections
+
+
+def _study_section(ctx: _Context) -> Section:
+    s = ctx.study
+    sec = Section("Study", "study")
+    m = s.meta
+    if m["objectives"]:
+        sec.p(m["objectives"])
+    if m["design"]:
+        sec.p(m["design"])
+    groups = unblind(ctx.animals[["animal", "group"]], ctx.key)
+    n = groups.groupby("group").size()
+    g = s.groups[["name", "treatment", "dose", "unit", "route", "model", "control"]].copy()
+    g.insert(1, "n_allocated", g["name"].map(n).fillna(0).astype(int))
+    sec.table(g, "Groups")
+    tp = s.timepoints[["label", "kind", "days", "hours"]]
+    sec.table(tp, "Time points (days relative to surgery; hours after dosing)")
+    sec.p(ctx.blinding_text)
+    return sec
+
+
+def _exclusion_section(ctx: _Context, excl: pd.DataFrame) -> Section:
+    sec = Section("Exclusions", "exclusions")
+    if ctx.study.exclusions:
+        sec.items(
+            f"{r['name']}: {r['description'] or ''} ({r['assay']}, {r['paw']} paw at "
+            f"{r['timepoint']}; applies to {', '.join(r['models'])})"
+            for r in ctx.study.exclusions
+        )
+    else:
+        sec.note("The study file declares no a-priori exclusion rules.")
+    if excl.empty:
+        sec.p("No animal was excluded.")
+    else:
+        sec.p(f"{excl['animal'].nunique()} animal(s) excluded before the statistics, "
+              "decided on coded groups before unblinding:" if ctx.study.blinded else
+              f"{excl['animal'].nunique()} animal(s) excluded before the statistics:")
+        sec.table(excl, "Excluded animals and reasons")
+    return sec
+
+
+def _arrive_section(arrive: pd.DataFrame) -> Section:
+    sec = Section("ARRIVE 2.0 Essential 10", "arrive")
+    missing = arrive[arrive["status"] != "reported"]
+    sec.p(f"{(arrive['status'] == 'reported').sum()} of 10 items are fully reported from "
+          "the study file and this run.")
+    if len(missing):
+        sec.p("Missing or incomplete items (add them to the study file):")
+        sec.items(f"{r.item}. {r.title}: {r.missing}" for r in missing.itertuples())
+    sec.table(arrive, "ARRIVE 2.0 Essential 10 checklist (Percie du Sert et al. 2020)")
+    return sec
+
+
+def _arrive_facts(ctx: _Context) -> dict[str, Any]:
+    excl = ctx.excluded if ctx.excluded is not None else pd.DataFrame(columns=["animal"])
+    kept = ctx.animals[~ctx.animals["animal"].isin(excl["animal"])]
+    npg = unblind(kept, ctx.key).groupby("group").size()
+    order = [ctx.group_name(g) for g in ctx.group_order()]
+    n_per_group = {g: int(npg.get(g, 0)) for g in order}
+    reasons = unblind(excl, ctx.key) if len(excl) else excl
+    return {
+        "n_per_group": n_per_group,
+        "n_total": int(sum(n_per_group.values())),
+        "excluded": [f"{r.animal} ({r.group}): {r.reason}" for r in reasons.itertuples()],
+        "methods": ctx.methods,
+        "software": f"nplab {__version__}",
+        "blinding": ctx.blinding_text,
+        "has_descriptives": True,
+        "has_effect_ci": ctx.has_effect_ci,
+    }
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def run_study(
+    study_path: str | os.PathLike[str],
+    outdir: str | os.PathLike[str],
+    *,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    jobs: int | None = None,
+    progress: bool | None = None,
+) -> RunResult:
+    """Run every analysis a study file declares and write the outputs into ``outdir``.
+
+    Parameters
+    ----------
+    study_path
+        The ``.toml`` study file (:func:`nplab.study.load_study`).
+    outdir
+        Output folder (created; files of the same name are replaced, others left).
+    executor
+        Patch-clamp batch executor: ``"processes"`` (default when ``jobs`` > 1),
+        ``"serial"`` or ``"dask"`` (needs ``scheduler``).
+    scheduler
+        Dask distributed scheduler address (``tcp://host:8786``) or a
+        ``distributed.Client``; implies ``executor="dask"``.
+    jobs
+        Local worker processes for the patch-clamp batch (default: serial).
+    progress
+        Show a progress bar (default: only when stderr is a terminal).
+
+    Returns
+    -------
+    RunResult
+
+    Outputs
+    -------
+    ``tables/exclusions.csv``: animal, group, model, rule, reason.
+    ``tables/vonfrey_thresholds.csv`` / ``tables/hargreaves_summary.csv``: the capability
+    outputs with ``group`` and ``model`` joined (unblinded).
+    ``tables/<assay>_descriptives.csv``: group, paw, timepoint, measure, n, mean, sd,
+    sem (+ geometric_mean_g for log10 thresholds).
+    ``tables/<assay>_anova.csv``: paw, n_animals, animals_dropped_incomplete and the
+    columns of :func:`nplab.stats.mixed_anova`.
+    ``tables/<assay>_dunnett.csv``: paw, timepoint and the columns of
+    :func:`nplab.stats.dunnett`.
+    ``tables/arrive_checklist.csv``: item, title, status, from_study, missing.
+    ``figures/*.png|svg``, ``report.html``, ``manifest.json``.
+
+    Raises
+    ------
+    InputError
+        For any problem with the study file or the data it names; nothing is written.
+    """
+    study = load_study(study_path)
+    batch = {"executor": executor, "scheduler": scheduler, "jobs": jobs, "progress": progress}
+    return _run(study, Path(outdir), batch)
+
+
+def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
+    animals = read_animals(study.data["animals"])
+    key_path = study.unblinding_key if study.blinded else None
+    key = read_key(key_path) if key_path is not None else None
+    check_codes(animals["group"], study.groups["name"], key,
+                file=study.data["animals"], key_file=key_path)
+    if study.blinded and key is None:
+        codes = sorted(set(animals["group"]))
+        clash = [c for c in codes if c in set(study.groups["name"])]
+        if clash:
+            raise InputError(
+                "the study is blinded but the animals table shows group names",
+                file=study.data["animals"], column="group", expected="coded group labels",
+            )
+    with staged_outputs(outdir) as stage:
+        w = _Writer(stage)
+        ctx = _Context(study=study, animals=animals, key=key, writer=w, batch=batch)
+        ctx.blinding_text = blinding_statement(
+            study.blinded, key_path, key is not None,
+            (study.blinding or {}).get("who", ""),
+        )
+        measures = _measure_behaviour(ctx)
+        excl = apply_exclusions(study, animals, measures)
+        ctx.excluded = excl
+        sections: list[Section] = []
+        names = {"vonfrey": "vonfrey_thresholds", "hargreaves": "hargreaves_summary"}
+        primary = study.outcomes["primary"]
+        for assay in sorted(measures, key=lambda a: (a != primary, a)):
+            w.table(names[assay], unblind(measures[assay], ctx.key))
+            sections.append(_behaviour(ctx, assay, measures[assay]))
+        if "patchclamp" in study.data:
+            sections.append(_patchclamp(ctx))
+        excl_out = unblind(excl, key)
+        w.table("exclusions", excl_out)
+        sections.insert(0, _exclusion_section(ctx, excl_out))
+        sections.insert(0, _study_section(ctx))
+        arrive = arrive_essential10(study, _arrive_facts(ctx))
+        w.table("arrive_checklist", arrive)
+        sections.append(_arrive_section(arrive))
+        ctx.summary[:0] = _summary(ctx, excl_out)
+        page = render_report(
+            study.title,
+            subtitle=f"{study.meta['species']} {study.meta['strain']} {study.meta['sex']}, "
+            f"{study.model['type']} model; study file {study.path.name}",
+            summary=ctx.summary,
+            sections=sections,
+            footer=f"Generated by nplab {__version__}. Inputs, protocol parameters and "
+            "output hashes are in manifest.json; 'nplab verify manifest.json' reruns the "
+            "analysis and checks every output byte for byte.",
+        )
+        report_path = stage / "report.html"
+        with open(report_path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(page)
+        w.files.append(report_path)
+        outputs = sorted({p.relative_to(stage).as_posix() for p in w.files})
+        record = build_manifest(
+            inputs=ctx.inputs(),
+            outputs=[stage / o for o in outputs],
+            protocols=[ctx.protocols[k] for k in sorted(ctx.protocols)],
+            parameters={
+                "executor": batch.get("executor"),
+                "jobs": batch.get("jobs"),
+                "blinded": study.blinded,
+                "unblinded_with_key": key is not None,
+                "seed": DEFAULT_SEED,
+            },
+            command=["nplab", *sys.argv[1:]],
+            root=study.root,
+            output_root=stage,
+            extra={
+                "study": {
+                    "path": str(study.path),
+                    "relative_to_outdir": os.path.relpath(study.path, outdir.resolve()),
+                    "name": study.name,
+                    "title": study.title,
+                },
+            },
+        )
+        write_manifest(record, stage / "manifest.json")
+    return RunResult(study=study, outdir=outdir, outputs=outputs, exclusions=excl_out,
+                     tables=w.tables)
+
+
+def _summary(ctx: _Context, excl: pd.DataFrame) -> list[str]:
+    s = ctx.study
+    n = len(ctx.animals)
+    out = [
+        f"{n} {s.meta['species']}s ({s.meta['strain']} {s.meta['sex']}) in "
+        f"{len(s.groups)} groups; {s.model['type']} model ({s.surgery_protocol.name} "
+        f"protocol); {len(s.timepoints)} time points.",
+        f"Excluded: {excl['animal'].nunique()} animal(s)"
+        + (f" ({', '.join(sorted(set(excl['animal'])))})" if len(excl) else "") + ".",
+        ctx.blinding_text,
+    ]
+    return out
+
+
+def _patchclamp(ctx: _Context) -> Section:
+    raise InputError("patch-clamp analysis is not available in this build",
+                     file=ctx.study.path, column="data.patchclamp")

@@ -1,0 +1,583 @@
+"""The study file: one TOML document describing a CCI/SNL drug study.
+
+A study file names everything ``nplab run`` needs and everything a reader of the
+report (and the ARRIVE 2.0 checklist) needs: who the animals were, how they were
+injured, which groups got which treatment, when they were tested, where the raw tables
+are, which protocols were used, the primary outcome, the planned analyses, the
+a-priori exclusion rules, and the randomisation and blinding records.
+
+Example (``sample_data/cci_study.toml`` is a complete one)::
+
+    [study]
+    title = "Amitriptyline and duloxetine in CCI rats"
+    species = "rat"
+    strain = "Sprague-Dawley"
+    sex = "male"
+
+    [model]
+    type = "CCI"
+    surgery_protocol = "cci"
+    side = "left"
+    date = "2026-01-05"
+    surgeon = "A. Surgeon"
+
+    [[groups]]
+    name = "CCI + vehicle"
+    treatment = "vehicle"
+    dose = 0
+    unit = "mg/kg"
+    control = true
+
+    [[timepoints]]
+    label = "BL"
+    kind = "baseline"
+    days = -1
+
+    [data]
+    animals = "animals.csv"
+    vonfrey = "vonfrey.csv"
+
+Every table is validated against a schema; an unknown key, a wrong type, a missing
+required key or a path that does not exist is an :class:`~nplab.errors.InputError`
+naming the study file and the key (e.g. ``groups[2].dose``).  Paths are relative to the
+study file.  The surgery record in ``[model]`` is checked against the surgery protocol
+(``cci``/``snl``) with :func:`nplab.surgery.check_surgery_record`.
+
+References
+----------
+Percie du Sert N et al. (2020) The ARRIVE guidelines 2.0: updated guidelines for
+reporting animal research. PLoS Biol 18(7):e3000410 (the Essential 10 the study file
+records).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nplab.errors import InputError
+from nplab.protocols import Param, load_protocol
+from nplab.protocols import _validate_table as _validate_schema_table
+from nplab.surgery import check_surgery_record
+
+__all__ = [
+    "ASSAYS",
+    "STUDY_SCHEMA",
+    "TIMEPOINT_KINDS",
+    "Study",
+    "load_study",
+]
+
+#: Assays a study can declare data for (keys of ``[data]`` besides ``animals``).
+ASSAYS = ("vonfrey", "hargreaves", "patchclamp")
+
+#: Allowed ``kind`` of a time point.
+TIMEPOINT_KINDS = ("baseline", "predose", "postdose")
+
+_MODELS = ("CCI", "SNL", "sham")
+_ANALYSES = (
+    "descriptives",
+    "endpoints",
+    "mixed_anova",
+    "mixed_model",
+    "dunnett",
+    "kruskal",
+    "ic50",
+)
+
+_GROUP = {
+    "name": Param("str", required=True, doc="group name as used in the report"),
+    "treatment": Param("str", required=True, doc="drug or vehicle"),
+    "dose": Param("float", required=True, min=0, doc="dose (0 for vehicle)"),
+    "unit": Param("str", default="mg/kg", doc="dose unit"),
+    "route": Param("str", default="", doc="route of administration, e.g. i.p."),
+    "model": Param("str", default=None, choices=_MODELS, doc="injury of this group"),
+    "control": Param("bool", default=False, doc="the control group for many-to-one tests"),
+    "description": Param("str", default="", doc="free text"),
+}
+_TIMEPOINT = {
+    "label": Param("str", required=True, doc="label used in the data tables"),
+    "kind": Param("str", required=True, choices=TIMEPOINT_KINDS, doc="role of the time point"),
+    "hours": Param("float", default=None, unit="h", doc="time after dosing (post-dose)"),
+    "days": Param("float", default=None, unit="d", doc="day relative to surgery"),
+}
+_EXCLUSION = {
+    "name": Param("str", required=True, doc="short name of the rule"),
+    "description": Param("str", default="", doc="the rule in words"),
+    "assay": Param("str", default="vonfrey", choices=("vonfrey", "hargreaves")),
+    "timepoint": Param("str", default=None, doc="time point label (default: the pre-dose one)"),
+    "paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
+    "max_threshold_g": Param(
+        "float",
+        default=None,
+        min=0,
+        unit="g",
+        doc="exclude if the threshold at the time point is above this (no allodynia)",
+    ),
+    "min_drop_pct": Param(
+        "float",
+        default=None,
+        min=0,
+        max=100,
+        unit="%",
+        doc="exclude if the drop from the baseline is below this percentage",
+    ),
+    "min_latency_s": Param(
+        "float", default=None, min=0, unit="s", doc="Hargreaves: exclude if latency above"
+    ),
+    "models": Param(
+        "list", item="str", default=("CCI", "SNL"), doc="the rule applies to these models"
+    ),
+}
+_SCHEMA: dict[str, Param] = {
+    "study": Param(
+        "table",
+        required=True,
+        fields={
+            "title": Param("str", required=True),
+            "id": Param("str", default=""),
+            "description": Param("str", default=""),
+            "objectives": Param("str", default=""),
+            "species": Param("str", required=True),
+            "strain": Param("str", default=""),
+            "sex": Param("str", default="", doc="male, female or both"),
+            "age": Param("str", default=""),
+            "weight": Param("str", default=""),
+            "supplier": Param("str", default=""),
+            "housing": Param("str", default=""),
+            "ethics": Param("str", default=""),
+            "design": Param("str", default="", doc="experimental design in words"),
+            "experimental_unit": Param("str", default="animal"),
+            "sample_size": Param("str", default="", doc="how the sample size was decided"),
+            "procedures": Param("str", default="", doc="dosing and testing schedule"),
+        },
+    ),
+    "model": Param(
+        "table",
+        required=True,
+        fields={
+            "type": Param("str", required=True, choices=("CCI", "SNL")),
+            "surgery_protocol": Param("str", required=True, doc="cci or snl (or a .toml path)"),
+            "side": Param("str", required=True, choices=("left", "right")),
+            "date": Param("str", default=None, doc="YYYY-MM-DD"),
+            "surgeon": Param("str", default=None),
+            "ligature_material": Param("str", default=None),
+            "notes": Param("str", default=""),
+        },
+    ),
+    "groups": Param("list[table]", required=True, fields=_GROUP),
+    "timepoints": Param("list[table]", required=True, fields=_TIMEPOINT),
+    "data": Param(
+        "table",
+        required=True,
+        fields={
+            "animals": Param("str", required=True, doc="animals table (CSV/XLSX)"),
+            "vonfrey": Param("str", default=None, doc="von Frey lab sheet"),
+            "hargreaves": Param("str", default=None, doc="Hargreaves trials"),
+            "patchclamp": Param("str", default=None, doc="patch-clamp experiment table"),
+        },
+    ),
+    "protocols": Param(
+        "table",
+        default={},
+        fields={
+            "vonfrey": Param("str", default="vonfrey-updown-rat"),
+            "hargreaves": Param("str", default="hargreaves-rat"),
+            "patchclamp": Param(
+                "dict", default={}, doc="condition -> patch-clamp protocol name"
+            ),
+        },
+    ),
+    "outcomes": Param(
+        "table",
+        required=True,
+        fields={
+            "primary": Param(
+                "str", required=True, choices=("vonfrey", "hargreaves"), doc="primary assay"
+            ),
+            "primary_paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
+            "description": Param("str", default=""),
+            "secondary": Param("list", item="str", default=()),
+        },
+    ),
+    "analysis": Param(
+        "table",
+        default={},
+        fields={
+            "planned": Param(
+                "list",
+                item="str",
+                choices=_ANALYSES,
+                default=("descriptives", "endpoints", "mixed_anova", "dunnett", "ic50"),
+            ),
+            "alpha": Param("float", default=0.05, min=0.0001, max=0.5),
+            "log10_thresholds": Param("bool", default=True, doc="analyse log10 thresholds"),
+            "software_note": Param("str", default=""),
+        },
+    ),
+    "exclusions": Param("list[table]", default=(), fields=_EXCLUSION),
+    "randomisation": Param(
+        "table",
+        default=None,
+        fields={
+            "method": Param("str", required=True, doc="how animals were allocated"),
+            "sequence": Param("str", default="", doc="how the sequence was generated"),
+            "seed": Param("int", default=None),
+            "unit": Param("str", default="animal"),
+            "confounders": Param("str", default="", doc="cage, order, tester controlled how"),
+        },
+    ),
+    "blinding": Param(
+        "table",
+        default=None,
+        fields={
+            "blinded": Param("bool", required=True, doc="were testers/analysts blind"),
+            "who": Param("str", default="", doc="who was blind at which stage"),
+            "code_holder": Param("str", default="", doc="who held the allocation code"),
+            "key": Param(
+                "str",
+                default=None,
+                doc="unblinding key (code,group) applied after the analysis",
+            ),
+        },
+    ),
+}
+
+#: Schema of the study file (top-level tables), as :class:`nplab.protocols.Param`.
+STUDY_SCHEMA = _SCHEMA
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study file.
+
+    Attributes
+    ----------
+    path
+        The study file.
+    root
+        Folder the relative paths are resolved against (the study file's folder).
+    name
+        Short name: ``[study].id`` or the file stem (used for batch subfolders).
+    meta
+        ``[study]`` (title, species, strain, sex, ...).
+    model, surgery
+        ``[model]`` and the checked surgery record; ``surgery_protocol`` is the loaded
+        :class:`~nplab.protocols.Protocol`.
+    groups
+        One row per group: ``name, treatment, dose, unit, route, model, control,
+        description`` in the study file's order.
+    timepoints
+        One row per time point: ``label, kind, hours, days, order``.
+    data
+        Absolute paths of the declared tables (``animals`` always; assays when given).
+    protocols, outcomes, analysis, exclusions, randomisation, blinding
+        The remaining tables, defaults filled in.
+    """
+
+    path: Path
+    root: Path
+    name: str
+    meta: dict[str, Any]
+    model: dict[str, Any]
+    surgery: dict[str, Any]
+    surgery_protocol: Any
+    groups: pd.DataFrame
+    timepoints: pd.DataFrame
+    data: dict[str, Path]
+    protocols: dict[str, Any]
+    outcomes: dict[str, Any]
+    analysis: dict[str, Any]
+    exclusions: list[dict[str, Any]]
+    randomisation: dict[str, Any] | None
+    blinding: dict[str, Any] | None
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.meta["title"])
+
+    @property
+    def control_group(self) -> str | None:
+        """Name of the control group (``control = true``), or ``None``."""
+        ctrl = self.groups.loc[self.groups["control"], "name"]
+        return str(ctrl.iloc[0]) if len(ctrl) else None
+
+    @property
+    def predose_label(self) -> str | None:
+        tp = self.timepoints.loc[self.timepoints["kind"] == "predose", "label"]
+        return str(tp.iloc[-1]) if len(tp) else None
+
+    @property
+    def baseline_label(self) -> str | None:
+        tp = self.timepoints.loc[self.timepoints["kind"] == "baseline", "label"]
+        return str(tp.iloc[0]) if len(tp) else None
+
+    @property
+    def postdose(self) -> pd.DataFrame:
+        """Post-dose time points with their ``hours`` (sorted by time)."""
+        return self.timepoints[self.timepoints["kind"] == "postdose"]
+
+    @property
+    def blinded(self) -> bool:
+        return bool(self.blinding and self.blinding.get("blinded"))
+
+    @property
+    def unblinding_key(self) -> Path | None:
+        """Absolute path of the unblinding key file, if the study names one."""
+        if not self.blinding or not self.blinding.get("key"):
+            return None
+        return self.root / self.blinding["key"]
+
+    def input_files(self) -> list[Path]:
+        """The study file and every table it names (not the recordings), sorted."""
+        files = [self.path, *self.data.values()]
+        key = self.unblinding_key
+        if key is not None and key.exists():
+            files.append(key)
+        return files
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise InputError("study file not found", file=path)
+    if path.suffix.lower() != ".toml":
+        raise InputError(
+            "study files are TOML", file=path, expected="a .toml file (see sample_data/)"
+        )
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=path) from None
+
+
+def _check_unique(rows: list[dict[str, Any]], key: str, table: str, file: Path) -> None:
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        if row[key] in seen:
+            raise InputError(
+                f"{row[key]!r} appears twice",
+                file=file,
+                column=f"{table}[{i}].{key}",
+                expected=f"unique {key}s",
+            )
+        seen.add(row[key])
+
+
+def _timepoints(rows: list[dict[str, Any]], file: Path) -> pd.DataFrame:
+    _check_unique(rows, "label", "timepoints", file)
+    kinds = [r["kind"] for r in rows]
+    for i, r in enumerate(rows):
+        name = f"timepoints[{i}]"
+        if r["kind"] == "postdose" and r["hours"] is None:
+            raise InputError(
+                "a post-dose time point needs its time after dosing",
+                file=file,
+                column=f"{name}.hours",
+                expected="hours = a number, e.g. 2",
+            )
+        if r["kind"] != "postdose" and r["days"] is None and r["hours"] is None:
+            raise InputError(
+                f"a {r['kind']} time point needs its day relative to surgery",
+                file=file,
+                column=f"{name}.days",
+                expected="days = a number, e.g. 14 (or -1 before surgery)",
+            )
+    order = {"baseline": 0, "predose": 1, "postdose": 2}
+    ranks = [order[k] for k in kinds]
+    if ranks != sorted(ranks):
+        raise InputError(
+            "time points are out of order",
+            file=file,
+            column="timepoints",
+            expected="baseline, then pre-dose, then post-dose time points",
+        )
+    hours = [r["hours"] for r in rows if r["kind"] == "postdose"]
+    if hours != sorted(hours) or len(set(hours)) != len(hours):
+        raise InputError(
+            "post-dose hours must increase",
+            file=file,
+            column="timepoints",
+            expected="post-dose time points in increasing order of hours",
+        )
+    if "predose" in kinds and kinds.count("predose") > 1:
+        raise InputError(
+            "more than one pre-dose time point",
+            file=file,
+            column="timepoints",
+            expected="one post-injury pre-dose time point",
+        )
+    df = pd.DataFrame(rows, columns=list(_TIMEPOINT))
+    df["order"] = range(len(df))
+    return df
+
+
+def _groups(rows: list[dict[str, Any]], model: str, file: Path) -> pd.DataFrame:
+    _check_unique(rows, "name", "groups", file)
+    for r in rows:
+        if r["model"] is None:
+            r["model"] = model
+        elif r["model"] not in (model, "sham"):
+            raise InputError(
+                f"group model {r['model']!r} differs from the study model {model!r}",
+                file=file,
+                column=f"groups[{rows.index(r)}].model",
+                expected=f"{model} or sham",
+            )
+    n_ctrl = sum(bool(r["control"]) for r in rows)
+    if n_ctrl > 1:
+        raise InputError(
+            "more than one control group",
+            file=file,
+            column="groups",
+            expected="control = true on exactly one group",
+        )
+    return pd.DataFrame(rows, columns=list(_GROUP))
+
+
+def load_study(path: str | os.PathLike[str]) -> Study:
+    """Read and validate a study file.
+
+    Parameters
+    ----------
+    path
+        A ``.toml`` study file.
+
+    Returns
+    -------
+    Study
+        With defaults filled in and data paths resolved against the file's folder.
+
+    Raises
+    ------
+    InputError
+        Naming the study file and the key (``groups[1].dose``, ``data.vonfrey``) for
+        an unknown key, wrong type, missing key, inconsistent entries or a data file
+        that does not exist.
+    """
+    p = Path(path)
+    raw = _read(p)
+    values = _validate_schema_table(raw, _SCHEMA, p, "")
+    for key in ("protocols", "analysis"):  # absent tables: fill their fields' defaults
+        if key not in raw:
+            values[key] = _validate_schema_table({}, _SCHEMA[key].fields or {}, p, f"{key}.")
+    root = p.resolve().parent
+    meta = values["study"]
+    model = values["model"]
+    proto = load_protocol(model["surgery_protocol"], kind="surgery")
+    if proto["model"] != model["type"]:
+        raise InputError(
+            f"surgery protocol '{proto.name}' is for {proto['model']}",
+            file=p,
+            column="model.surgery_protocol",
+            expected=f"a {model['type']} surgery protocol",
+        )
+    record = {k: v for k, v in model.items() if k in proto["record_fields"] and v is not None}
+    record["model"] = model["type"]
+    surgery = check_surgery_record(record, proto, file=str(p))
+    groups = _groups(values["groups"], model["type"], p)
+    if groups.empty:
+        raise InputError("no groups", file=p, column="groups", expected="[[groups]] tables")
+    timepoints = _timepoints(values["timepoints"], p)
+    data: dict[str, Path] = {}
+    for key, rel in values["data"].items():
+        if rel is None:
+            continue
+        full = (root / rel).resolve()
+        if not full.is_file():
+            raise InputError(
+                f"{rel!r} not found (looked for {full})",
+                file=p,
+                column=f"data.{key}",
+                expected="a path relative to the study file",
+            )
+        data[key] = full
+    outcomes = values["outcomes"]
+    if outcomes["primary"] not in data:
+        raise InputError(
+            f"the primary outcome is {outcomes['primary']} but [data] has no "
+            f"{outcomes['primary']} table",
+            file=p,
+            column=f"data.{outcomes['primary']}",
+        )
+    labels = set(timepoints["label"])
+    exclusions = values["exclusions"]
+    for i, rule in enumerate(exclusions):
+        name = f"exclusions[{i}]"
+        if rule["timepoint"] is None:
+            rule["timepoint"] = (
+                str(timepoints.loc[timepoints["kind"] == "predose", "label"].iloc[0])
+                if (timepoints["kind"] == "predose").any()
+                else None
+            )
+        if rule["timepoint"] not in labels:
+            raise InputError(
+                f"time point {rule['timepoint']!r} is not declared",
+                file=p,
+                column=f"{name}.timepoint",
+                expected=f"one of {', '.join(sorted(labels))}",
+            )
+        if rule["assay"] == "vonfrey" and (
+            rule["max_threshold_g"] is None and rule["min_drop_pct"] is None
+        ):
+            raise InputError(
+                "a von Frey exclusion rule needs a criterion",
+                file=p,
+                column=f"{name}.max_threshold_g",
+                expected="max_threshold_g and/or min_drop_pct",
+            )
+        if rule["assay"] == "hargreaves" and rule["min_latency_s"] is None:
+            raise InputError(
+                "a Hargreaves exclusion rule needs a criterion",
+                file=p,
+                column=f"{name}.min_latency_s",
+            )
+        if rule["min_drop_pct"] is not None and (timepoints["kind"] != "baseline").all():
+            raise InputError(
+                "min_drop_pct needs a baseline time point",
+                file=p,
+                column=f"{name}.min_drop_pct",
+            )
+        if rule["assay"] not in data:
+            raise InputError(
+                f"rule uses {rule['assay']} but [data] has no {rule['assay']} table",
+                file=p,
+                column=f"{name}.assay",
+            )
+    blinding = values["blinding"]
+    if blinding and blinding.get("key"):
+        key = root / blinding["key"]
+        if not key.is_file():
+            raise InputError(
+                f"{blinding['key']!r} not found",
+                file=p,
+                column="blinding.key",
+                expected="the unblinding key (columns code, group) beside the study file",
+            )
+    return Study(
+        path=p.resolve(),
+        root=root,
+        name=meta["id"] or p.stem,
+        meta=meta,
+        model=model,
+        surgery=surgery,
+        surgery_protocol=proto,
+        groups=groups,
+        timepoints=timepoints,
+        data=data,
+        protocols=values["protocols"] or {},
+        outcomes=outcomes,
+        analysis=values["analysis"] or {},
+        exclusions=exclusions,
+        randomisation=values["randomisation"],
+        blinding=blinding,
+        raw=raw,
+    )
