@@ -1,0 +1,57 @@
+"""``nplab run STUDY... -o OUTDIR``: run whole studies (tables, figures, report, manifest)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from nplab.errors import InputError
+from nplab.study import load_study
+
+
+@click.command("run")
+@click.argument("studies", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (one subfolder per study when several are given).",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for patch-clamp batches (default: 1).")
+@click.option("--scheduler", default=None, metavar="ADDR",
+              help="Dask scheduler address (tcp://host:8786) for patch-clamp batches "
+                   "(needs the nplab[dask] extra).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars (default: only when stderr is a terminal).")
+def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler: str | None,
+            progress: bool | None) -> None:
+    """Run every analysis STUDY (a .toml study file) declares; write OUTDIR/report.html,
+    tables/*.csv, figures/*.png|svg and manifest.json.
+
+    With several study files (e.g. one per cohort), each gets OUTDIR/<study id>/.
+    """
+    from nplab.runner import run_study
+
+    loaded = [load_study(s) for s in studies]  # validate all before running any
+    names = [s.name for s in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if len(loaded) > 1 and dup:
+        raise InputError(
+            f"two study files have the id {dup[0]!r}",
+            column="study.id",
+            expected="a different [study].id per study file (it names the subfolder)",
+        )
+    show = sys.stderr.isatty() if progress is None else progress
+    for study in loaded:
+        target = outdir if len(loaded) == 1 else outdir / study.name
+        res = run_study(study.path, target, jobs=jobs, scheduler=scheduler, progress=show)
+        click.echo(
+            f"{study.name}: {len(res.outputs)} outputs, "
+            f"{res.exclusions['animal'].nunique()} animal(s) excluded; "
+            f"report {target / 'report.html'}"
+        )

@@ -1,0 +1,179 @@
+"""``nplab verify OUTDIR/manifest.json``: is this result reproducible from its inputs?
+
+Three checks, all reported (not only the first failure):
+
+1. every input recorded in the manifest still exists with the recorded sha256;
+2. the outputs on disk still have the recorded sha256 (nothing edited afterwards);
+3. the study is rerun into a temporary folder and every output is compared byte for
+   byte with the manifest: identical, different, missing from the rerun, or new.
+
+The manifest itself is not compared (it records the time of the run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nplab.errors import InputError
+from nplab.tables import sha256_file
+
+__all__ = ["VerifyResult", "verify"]
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of :func:`verify`.
+
+    Attributes
+    ----------
+    ok
+        True when inputs match, outputs on disk match and the rerun is byte-identical.
+    inputs_changed
+        ``(path, problem)`` for inputs missing or with another sha256.
+    outputs_tampered
+        Outputs in OUTDIR whose bytes no longer match the manifest (or are missing).
+    outputs_differ
+        Outputs the rerun wrote with different bytes.
+    outputs_missing, outputs_new
+        Outputs in the manifest the rerun did not write, and the reverse.
+    identical
+        Outputs the rerun reproduced byte for byte.
+    """
+
+    manifest: Path
+    study: Path | None = None
+    inputs_changed: list[tuple[str, str]] = field(default_factory=list)
+    outputs_tampered: list[str] = field(default_factory=list)
+    outputs_differ: list[str] = field(default_factory=list)
+    outputs_missing: list[str] = field(default_factory=list)
+    outputs_new: list[str] = field(default_factory=list)
+    identical: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.inputs_changed
+            or self.outputs_tampered
+            or self.outputs_differ
+            or self.outputs_missing
+            or self.outputs_new
+        )
+
+    def lines(self) -> list[str]:
+        """Human-readable report, one finding per line."""
+        out = [f"manifest: {self.manifest}", f"study: {self.study}"]
+        out += [f"INPUT CHANGED  {p}: {why}" for p, why in self.inputs_changed]
+        out += [f"OUTPUT EDITED  {p} (differs from the manifest)" for p in self.outputs_tampered]
+        out += [f"DIFFERS        {p}" for p in self.outputs_differ]
+        out += [f"NOT REPRODUCED {p} (the rerun did not write it)" for p in self.outputs_missing]
+        out += [f"NEW OUTPUT     {p} (not in the manifest)" for p in self.outputs_new]
+        n = len(self.identical)
+        verdict = (
+            f"OK: all {n} outputs reproduced byte for byte"
+            if self.ok
+            else f"FAILED: {n} outputs identical, "
+            f"{len(self.outputs_differ) + len(self.outputs_missing) + len(self.outputs_new)}"
+            " differ"
+        )
+        return [*out, verdict]
+
+
+def _load(manifest: Path) -> dict[str, Any]:
+    if not manifest.is_file():
+        raise InputError("manifest not found", file=manifest)
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON: {exc}", file=manifest) from None
+    if not isinstance(record, dict) or "study" not in record or "outputs" not in record:
+        raise InputError(
+            "not the manifest of an 'nplab run'",
+            file=manifest,
+            expected="OUTDIR/manifest.json written by nplab run",
+        )
+    return record
+
+
+def _study_path(record: dict[str, Any], manifest: Path) -> Path:
+    info = record["study"]
+    candidates = [Path(info.get("path", ""))]
+    rel = info.get("relative_to_outdir")
+    if rel:
+        candidates.append((manifest.parent / rel).resolve())
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise InputError(
+        "the study file of this run is not found",
+        file=manifest,
+        column="study.path",
+        expected=" or ".join(str(c) for c in candidates),
+    )
+
+
+def verify(
+    manifest: str | os.PathLike[str],
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    keep: str | os.PathLike[str] | None = None,
+) -> VerifyResult:
+    """Check a run's inputs and outputs against its manifest and rerun it.
+
+    Parameters
+    ----------
+    manifest
+        ``OUTDIR/manifest.json`` written by :func:`nplab.runner.run_study`.
+    jobs, scheduler
+        Passed to the rerun (results do not depend on them).
+    keep
+        Folder for the rerun's outputs (default: a temporary folder, deleted).
+
+    Returns
+    -------
+    VerifyResult
+        ``.ok`` tells whether everything matched; ``.lines()`` says what differs.
+
+    Raises
+    ------
+    InputError
+        When the manifest is unreadable or the study file cannot be found.
+    """
+    from nplab.runner import run_study
+
+    mpath = Path(manifest).resolve()
+    record = _load(mpath)
+    study = _study_path(record, mpath)
+    result = VerifyResult(manifest=mpath, study=study)
+    root = study.parent
+    for item in record.get("inputs", []):
+        p = Path(item["path"])
+        full = p if p.is_absolute() else root / p
+        if not full.is_file():
+            result.inputs_changed.append((item["path"], "missing"))
+        elif sha256_file(full) != item["sha256"]:
+            result.inputs_changed.append((item["path"], "sha256 differs from the manifest"))
+    expected = {o["path"]: o["sha256"] for o in record["outputs"]}
+    outdir = mpath.parent
+    for rel, digest in sorted(expected.items()):
+        f = outdir / rel
+        if not f.is_file() or sha256_file(f) != digest:
+            result.outputs_tampered.append(rel)
+    with tempfile.TemporaryDirectory(prefix="nplab-verify-") as tmp:
+        target = Path(keep) if keep is not None else Path(tmp) / "rerun"
+        rerun = run_study(study, target, jobs=jobs, scheduler=scheduler)
+        produced = set(rerun.outputs)
+        for rel in sorted(expected):
+            if rel not in produced:
+                result.outputs_missing.append(rel)
+            elif sha256_file(target / rel) == expected[rel]:
+                result.identical.append(rel)
+            else:
+                result.outputs_differ.append(rel)
+        result.outputs_new = sorted(produced - set(expected))
+    return result
