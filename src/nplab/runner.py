@@ -132,7 +132,7 @@ def apply_exclusions(
         rule ``animals table``).
     measures
         Per assay, one row per animal × paw × timepoint: von Frey with ``threshold_g``
-        and ``status``, Hargreaves with ``mean_latency_s``.
+        and ``status``, Hargreaves with ``latency_s``.
 
     Returns
     -------
@@ -192,10 +192,10 @@ def apply_exclusions(
                             f"(< {rule['min_drop_pct']:g}%)"
                         )
             else:
-                lat = float(sub.at[a, "mean_latency_s"])
-                if lat > rule["min_latency_s"]:
+                lat = float(sub.at[a, "latency_s"])
+                if not lat <= rule["max_latency_s"]:
                     reasons.append(
-                        f"{paw} latency at {tp} {lat:.3g} s > {rule['min_latency_s']:g} s"
+                        f"{paw} latency at {tp} {lat:.3g} s > {rule['max_latency_s']:g} s"
                     )
             if reasons:
                 rows.append({"animal": a, "rule": rule["name"], "reason": "; ".join(reasons)})
@@ -339,11 +339,11 @@ def _measure_hargreaves(ctx: _Context) -> pd.DataFrame:
     path = ctx.study.data["hargreaves"]
     proto = load_protocol(ctx.study.protocols["hargreaves"], kind="hargreaves")
     ctx.protocols["hargreaves"] = proto
-    trials = read_table(path)
-    _check_timepoints(trials, ctx.study, path)
-    trials = _join_animals(trials, ctx.animals, path).drop(columns=["group", "model"])
-    res = summarise(trials, protocol=proto)
-    res = _join_animals(res, ctx.animals, path)
+    _check_timepoints(read_table(path, required=("animal", "paw", "timepoint")), ctx.study,
+                      path)
+    res = summarise(path, protocol=proto)
+    res = _join_animals(res.drop(columns=[c for c in ("group", "model") if c in res.columns]),
+                        ctx.animals, path)
     return _order_table(ctx, res)
 
 
@@ -376,14 +376,20 @@ def _dv(ctx: _Context, assay: str) -> tuple[str, str]:
         if ctx.study.analysis.get("log10_thresholds", True):
             return "log10_threshold", "log10 threshold (g)"
         return "threshold_g", "threshold (g)"
-    return "mean_latency_s", "latency (s)"
+    return "latency_s", "latency (s)"
+
+
+def _describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """n (non-missing), mean, SD and SEM of ``value`` per ``keys`` (first-seen order)."""
+    g = data.groupby(keys, sort=False)[value]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    return out
 
 
 def _descriptives(ctx: _Context, data: pd.DataFrame, dv: str) -> pd.DataFrame:
     """n, mean, SD, SEM of ``dv`` per group × paw × time point (log10: geometric mean g)."""
-    g = data.groupby(["group", "paw", "timepoint"], sort=False)[dv]
-    out = g.agg(n="count", mean="mean", sd="std").reset_index()
-    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    out = _describe(data, ["group", "paw", "timepoint"], dv)
     if dv == "log10_threshold":
         out["geometric_mean_g"] = 10.0 ** out["mean"]
     out.insert(3, "measure", dv)
@@ -487,6 +493,8 @@ def _behaviour(ctx: _Context, assay: str, table: pd.DataFrame) -> Section:
                 "(between) × time point (within), Type III sums of squares, "
                 "Greenhouse–Geisser and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
             )
+    if "endpoints" in planned:
+        _endpoints(ctx, assay, data, sec)
     if "dunnett" in planned:
         ctrl = ctx.control
         if ctrl is None:
@@ -519,6 +527,66 @@ def _behaviour(ctx: _Context, assay: str, table: pd.DataFrame) -> Section:
                     "many-to-one test (nplab.stats.dunnett)."
                 )
     return sec
+
+
+def _endpoints(ctx: _Context, assay: str, data: pd.DataFrame, sec: Section) -> None:
+    """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group means;
+    Dunnett on the AUC of the change from pre-dose."""
+    from nplab import stats
+
+    study, w = ctx.study, ctx.writer
+    if not (study.baseline_label and study.predose_label and len(study.postdose)):
+        sec.note("Endpoints need a baseline, a pre-dose and post-dose time points.")
+        return
+    proto = ctx.protocols[assay]
+    hours = dict(zip(study.postdose["label"], study.postdose["hours"], strict=True))
+    d = data[data["timepoint"].isin([study.baseline_label, study.predose_label, *hours])].copy()
+    d["time"] = d["timepoint"].map(lambda t: hours.get(t, t)).astype(object)
+    if assay == "vonfrey":
+        raw, cutoff = "threshold_g", proto.get("above_value_g")
+        log10 = bool(study.analysis.get("log10_thresholds", True))
+    else:
+        raw, cutoff, log10 = "latency_s", proto.get("cutoff_s"), False
+    d = d.dropna(subset=[raw])
+    ep = stats.endpoints(d, dv=raw, subject="animal", time="time",
+                         baseline=study.baseline_label, predose=study.predose_label,
+                         cutoff=cutoff, paw="paw", log10=log10, group="group")
+    ep = _order_table(ctx, ep)
+    w.table(f"{assay}_endpoints", unblind(ep, ctx.key))
+    summ = _describe(ep.assign(time=ep["time"].fillna("")),
+                     ["group", "paw", "endpoint", "time"], "value")
+    summ = unblind(_order_table(ctx, summ), ctx.key)
+    w.table(f"{assay}_endpoint_summary", summ)
+    paw = study.outcomes["primary_paw"]
+    show = summ[(summ["paw"] == paw) & summ["endpoint"].isin(["mpe", "reversal", "auc_change"])]
+    scale = "log10 units" if log10 else ("s" if assay == "hargreaves" else "g")
+    sec.table(show, f"Endpoints ({paw} paw): %MPE and % reversal at each post-dose time "
+                    f"(%), AUC of the change from pre-dose ({scale}·h); mean, SD, SEM")
+    ctx.methods.append(
+        f"Endpoints per animal ({assay}): %MPE = (post − pre)/(cut-off − pre) × 100 "
+        f"(cut-off {cutoff:g}), % reversal = (post − pre)/(baseline − pre) × 100, "
+        f"trapezoidal AUC of the change from pre-dose over the post-dose hours"
+        f"{' on log10 thresholds (Mills et al. 2012)' if log10 else ''} "
+        "(nplab.stats.endpoints)."
+    )
+    ctrl = ctx.control
+    if ctrl is None or "dunnett" not in study.analysis["planned"]:
+        return
+    auc = ep[(ep["endpoint"] == "auc_change") & ep["paw"].isin(_PAWS)].dropna(subset=["value"])
+    rows = []
+    for p in _PAWS:
+        a = auc[auc["paw"] == p]
+        if a["group"].nunique() >= 2 and ctrl in set(a["group"]):
+            res = stats.dunnett(a, dv="value", group="group", control=ctrl)
+            res.insert(0, "paw", p)
+            res.insert(1, "endpoint", "auc_change")
+            rows.append(res)
+    if rows:
+        dun = unblind(_order_table(ctx, pd.concat(rows, ignore_index=True)), ctx.key)
+        w.table(f"{assay}_auc_dunnett", dun)
+        sec.table(dun[dun["paw"] == paw],
+                  f"Dunnett's test vs {study.control_group} on the AUC of the change from "
+                  f"pre-dose ({paw} paw)")
 
 
 # ----------------------------------------------------------------------- sections
@@ -657,16 +725,21 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
     animals = read_animals(study.data["animals"])
     key_path = study.unblinding_key if study.blinded else None
     key = read_key(key_path) if key_path is not None else None
-    check_codes(animals["group"], study.groups["name"], key,
-                file=study.data["animals"], key_file=key_path)
     if study.blinded and key is None:
-        codes = sorted(set(animals["group"]))
-        clash = [c for c in codes if c in set(study.groups["name"])]
-        if clash:
+        # blind and no key: labels must be codes (not group names), at most one per group
+        codes = sorted(set(animals["group"].astype(str)))
+        named = [c for c in codes if c in set(study.groups["name"])]
+        if named or len(codes) > len(study.groups):
             raise InputError(
-                "the study is blinded but the animals table shows group names",
-                file=study.data["animals"], column="group", expected="coded group labels",
+                f"the study is blinded but the animals table has {len(codes)} group labels"
+                + (f" including the group name {named[0]!r}" if named else ""),
+                file=study.data["animals"],
+                column="group",
+                expected=f"at most {len(study.groups)} coded group labels",
             )
+    else:
+        check_codes(animals["group"], study.groups["name"], key,
+                    file=study.data["animals"], key_file=key_path)
     with staged_outputs(outdir) as stage:
         w = _Writer(stage)
         ctx = _Context(study=study, animals=animals, key=key, writer=w, batch=batch)

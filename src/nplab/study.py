@@ -127,8 +127,12 @@ _EXCLUSION = {
         unit="%",
         doc="exclude if the drop from the baseline is below this percentage",
     ),
-    "min_latency_s": Param(
-        "float", default=None, min=0, unit="s", doc="Hargreaves: exclude if latency above"
+    "max_latency_s": Param(
+        "float",
+        default=None,
+        min=0,
+        unit="s",
+        doc="Hargreaves: exclude if the latency at the time point is above this",
     ),
     "models": Param(
         "list", item="str", default=("CCI", "SNL"), doc="the rule applies to these models"
@@ -534,11 +538,11 @@ def load_study(path: str | os.PathLike[str]) -> Study:
                 column=f"{name}.max_threshold_g",
                 expected="max_threshold_g and/or min_drop_pct",
             )
-        if rule["assay"] == "hargreaves" and rule["min_latency_s"] is None:
+        if rule["assay"] == "hargreaves" and rule["max_latency_s"] is None:
             raise InputError(
                 "a Hargreaves exclusion rule needs a criterion",
                 file=p,
-                column=f"{name}.min_latency_s",
+                column=f"{name}.max_latency_s",
             )
         if rule["min_drop_pct"] is not None and (timepoints["kind"] != "baseline").all():
             raise InputError(
