@@ -209,15 +209,20 @@ def thresholds(
     status = res["status"].to_numpy(dtype=object)
     messages = res["message"].to_numpy(dtype=object)
     if params["on_invalid"] == "error":
+        expected = np.where(
+            tests.expected == "",
+            f"an up-down path within kit '{kit.name}' (or on_invalid = 'flag')",
+            tests.expected,
+        )
         raise_first(
-            status == "invalid", messages, tests.rows, tests.invalid_column, file,
-            "a valid up-down series within the kit (or on_invalid = 'flag')",
+            status == "invalid", messages, tests.rows, tests.invalid_column, file, expected
         )
     if not sudo and params["on_stopping_violation"] == "error":
+        n = params["stimuli_after_crossover"]
         raise_first(
             np.isin(status, ["incomplete", "overrun"]), messages, tests.rows,
             np.full(len(status), "responses", dtype=object), file,
-            f"{params['stimuli_after_crossover']} stimuli after the first change of response",
+            np.full(len(status), f"{n} stimuli after the first change of response"),
         )
     conv = conventions(proto, kit)
     if sudo:

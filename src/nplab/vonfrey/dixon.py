@@ -40,6 +40,7 @@ from scipy import optimize, special, stats
 from nplab.errors import InputError
 
 __all__ = [
+    "dixon_interval",
     "dixon_k",
     "dixon_table",
     "grid_levels",
@@ -199,8 +200,8 @@ def dixon_table() -> pd.DataFrame:
 
     Columns: ``series`` (first run of 1-4 like responses, then 1-5 more stimuli
     starting with the first change), ``first_run``, ``n_nominal`` (1 + length of the
-    second part), ``k`` (unrounded ML value).  Rows sorted by first letter, N, first
-    run length, then series.
+    second part), ``k`` (unrounded ML value).  Rows ordered O-first then X-first, by first
+    run length, then second-part length, then the second part (O before X).
     """
     rows = []
     for first in "OX":
@@ -210,7 +211,4 @@ def dixon_table() -> pd.DataFrame:
                 for rest in itertools.product("OX", repeat=tail_len - 1):
                     s = first * run + other + "".join(rest)
                     rows.append((s, run, tail_len + 1, dixon_k(s)))
-    df = pd.DataFrame(rows, columns=["series", "first_run", "n_nominal", "k"])
-    return df.sort_values(
-        ["series"], key=lambda c: c.str[0] + c.str.len().map("{:02d}".format)
-    ).reset_index(drop=True)
+    return pd.DataFrame(rows, columns=["series", "first_run", "n_nominal", "k"])

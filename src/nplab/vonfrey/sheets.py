@@ -42,7 +42,8 @@ class Tests:
 
     ``start`` is the 0-based kit index of the first stimulus (-1 if unknown);
     ``invalid`` holds an error message per test ("" if valid), ``invalid_column`` the
-    column it concerns, ``rows`` the spreadsheet row each test's message refers to.
+    column it concerns, ``expected`` what was expected there, ``rows`` the spreadsheet
+    row each test's message refers to.
     """
 
     ids: pd.DataFrame
@@ -51,6 +52,7 @@ class Tests:
     rows: np.ndarray
     invalid: np.ndarray
     invalid_column: np.ndarray
+    expected: np.ndarray
     file: str | None
 
 
@@ -134,6 +136,7 @@ def _sheet_style(
     ok = pat.str.fullmatch(r"[XO]+").fillna(False).to_numpy(dtype=bool)
     invalid = np.full(n, "", dtype=object)
     column = np.full(n, "responses", dtype=object)
+    expected = np.full(n, "only X (withdrawal) and O (no withdrawal)", dtype=object)
     bad = ~ok
     if bad.any():
         shown = raw[bad].astype("string").fillna("")
@@ -156,6 +159,7 @@ def _sheet_style(
             f"start filament {v:g} is not in kit '{kit.name}'" for v in values[fresh]
         ]
         column[fresh] = "start_filament"
+        expected[fresh] = f"a filament of kit '{kit.name}' ({unit}: {kit.labels(unit)})"
     return Tests(
         ids=df[id_cols].reset_index(drop=True),
         patterns=pat.to_numpy(dtype=object),
@@ -163,6 +167,7 @@ def _sheet_style(
         rows=np.arange(n) + 2,
         invalid=invalid,
         invalid_column=column,
+        expected=expected,
         file=file,
     )
 
@@ -187,15 +192,18 @@ def _long_style(df: pd.DataFrame, kit: Kit, unit: str, file: str | None) -> Test
     # problems, per stimulus row (sorted order); the first one per test is reported
     msg = np.full(len(g), "", dtype=object)
     col = np.full(len(g), "", dtype=object)
+    exp = np.full(len(g), "", dtype=object)
     bad_resp = (resp_s != "X") & (resp_s != "O")
     msg[bad_resp] = [f"response {r!r} is not X or O" for r in resp_s[bad_resp]]
     col[bad_resp] = "response"
+    exp[bad_resp] = "X (withdrawal) or O (no withdrawal)"
     unknown = (idx < 0) & (msg == "")
     msg[unknown] = [
         f"filament {v:g} is not in kit '{kit.name}' ({unit}: {kit.labels(unit)})"
         for v in fil_s[unknown]
     ]
     col[unknown] = "filament"
+    exp[unknown] = f"a filament of kit '{kit.name}' in {unit}"
     prev_ok = np.zeros(len(g), dtype=bool)
     prev_ok[1:] = ~first[1:] & (idx[:-1] >= 0) & ~bad_resp[:-1] & (idx[1:] >= 0)
     expected = np.full(len(g), -2, dtype=np.int64)
@@ -215,16 +223,19 @@ def _long_style(df: pd.DataFrame, kit: Kit, unit: str, file: str | None) -> Test
             for i in where
         ]
         col[rule] = "filament"
+        exp[rule] = "one filament weaker after X, one stronger after O"
     patterns = pd.Series(resp_s).groupby(g, sort=True).agg("".join).to_numpy(dtype=object)
     start = idx[first]
     test_rows = rows_s[first]
     invalid = np.full(n_groups, "", dtype=object)
     column = np.full(n_groups, "filament", dtype=object)
+    expected = np.full(n_groups, "", dtype=object)
     has = np.flatnonzero(msg != "")
     if has.size:
         gi, pos = np.unique(g[has], return_index=True)
         invalid[gi] = msg[has][pos]
         column[gi] = col[has][pos]
+        expected[gi] = exp[has][pos]
         test_rows = test_rows.copy()
         test_rows[gi] = rows_s[has][pos]
     ids = df[id_cols].iloc[perm[first]].reset_index(drop=True)
@@ -235,5 +246,6 @@ def _long_style(df: pd.DataFrame, kit: Kit, unit: str, file: str | None) -> Test
         rows=test_rows,
         invalid=invalid,
         invalid_column=column,
+        expected=expected,
         file=file,
     )

@@ -245,7 +245,7 @@ def raise_first(
     rows: np.ndarray,
     columns: np.ndarray,
     file: str | None,
-    expected: str,
+    expected: np.ndarray,
 ) -> None:
     """Raise :class:`InputError` for the first test where ``mask`` is true (if any)."""
     bad = np.flatnonzero(mask)
@@ -253,6 +253,6 @@ def raise_first(
         i = int(bad[0])
         raise InputError(
             str(messages[i]), file=file, row=int(rows[i]), column=str(columns[i]),
-            expected=expected,
+            expected=str(expected[i]) or None,
         )
 
