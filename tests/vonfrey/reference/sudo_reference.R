@@ -10,7 +10,7 @@ for (name in names(kits)) {
   g <- kits[[name]]
   f <- seq_along(g)
   fit <- lm(log10(g) ~ f)
-  for (x in c(0.5, 3.5, 4.5, 5.5, 7.5, 9.5)) {
+  for (x in c(0.5, 3.5, 4.5, 5.5, 6.5, 7.5, 9.5)) {
     pred <- 10^predict(fit, data.frame(f = x))
     cat(sprintf("%s,%.1f,%.12f,%.12f,%.12f\n", name, x, coef(fit)[2], coef(fit)[1], pred))
   }
