@@ -283,3 +283,18 @@ def test_presets_and_custom_kits(tmp_path):
         thresholds(sheet("OXOXOX"), custom, xf_source="handle")
     with pytest.raises(ProtocolError, match="kind"):
         thresholds(sheet("OXOXOX"), "cci")
+
+
+def test_duplicate_keys_with_blank_id_cells():
+    s = sheet("OXOXOX", "OXOXOX", "OXOXOX")
+    s["paw"] = [None, "left", None]
+    s["animal"] = "r1"
+    with pytest.raises(InputError, match=r"row 4.*duplicated key.*rows 2, 4"):
+        thresholds(s)
+
+
+def test_estimate_outside_the_kit_is_noted():
+    # XXXOXOXX: 4.31 4.08 3.84 3.61 3.84 3.61 3.84 3.61; k = -0.040 -> 0.399 g < 0.407 g
+    row = thresholds(sheet("XXXOXOXX"), stopping_rule="none").iloc[0]
+    assert row["status"] == "ok" and row["threshold_g"] < 10**3.61 / 1e4
+    assert "below the weakest" in row["message"]

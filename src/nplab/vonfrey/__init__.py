@@ -171,7 +171,8 @@ def thresholds(
     pandas.DataFrame
         Input order.  Id columns, then ``threshold_g`` (g), ``log10_threshold``
         (log10 g), ``ci_low_g``/``ci_high_g`` (likelihood-ratio interval, sigma fixed
-        = delta), ``k``, ``delta``, ``xf``, ``n_stimuli``, ``pattern`` (upper-case
+        = delta), ``k`` (for ``exact``: (mu_hat - Xf) / delta, so that
+        threshold_g = 10^(xf + k*delta)/10^4 holds in every mode), ``delta``, ``xf``, ``n_stimuli``, ``pattern`` (upper-case
         series), ``method`` (``dixon-ml-k``, ``exact-ml``, ``boundary``, ``sudo`` or
         ``none``), ``status`` (``ok``, ``incomplete``, ``overrun``, ``below_range``,
         ``above_range``, ``invalid``), ``message``, then :data:`CONVENTION_COLUMNS`.

@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _XTOL = 1e-12
+_MIRROR = str.maketrans("XO", "OX")
 
 
 def normalise_series(series: str) -> str:
@@ -158,6 +159,9 @@ def ml_interval(
 
 @lru_cache(maxsize=65536)
 def _grid_fit(series: str, level: float) -> tuple[float, float, float]:
+    if series[0] == "X":  # Dixon's mirror rule, exactly: k(mirror) = -k
+        k, low, high = _grid_fit(series.translate(_MIRROR), level)
+        return -k, -high, -low
     x = grid_levels(series)
     mu, low, high = ml_interval(x, _responses(series), 1.0, level)
     return mu - x[-1], low - x[-1], high - x[-1]

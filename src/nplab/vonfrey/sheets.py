@@ -84,7 +84,8 @@ def _check_duplicates(df: pd.DataFrame, keys: list[str], file: str | None) -> No
     if dup.any():
         idx = np.flatnonzero(dup)
         first = df.iloc[idx[0]][keys]
-        same = idx[(df.iloc[idx][keys] == first).all(axis=1).to_numpy()]
+        hashes = pd.util.hash_pandas_object(df[keys].iloc[idx], index=False).to_numpy()
+        same = idx[hashes == hashes[0]]
         rows = ", ".join(str(row_number(i)) for i in same[:5])
         raise InputError(
             f"duplicated key {', '.join(f'{k}={first[k]!r}' for k in keys)} in rows {rows}",

@@ -160,6 +160,9 @@ def evaluate_series(pattern: str, start: int, kit: Kit, params: dict) -> dict:
         k, klo, khi = dixon_interval(pattern, level)
         mu, low, high = xf + k * delta, xf + klo * delta, xf + khi * delta
         method = "dixon-ml-k"
+    if status == "ok" and not logs[0] <= mu <= logs[-1]:
+        side = "below the weakest" if mu < logs[0] else "above the strongest"
+        message = f"estimate lies {side} filament of the kit (extrapolated)"
     return {
         "threshold_g": 10 ** mu / 1e4,
         "log10_threshold": mu - 4.0,
