@@ -533,6 +533,7 @@ def _endpoints(ctx: _Context, assay: str, data: pd.DataFrame, sec: Section) -> N
     """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group means;
     Dunnett on the AUC of the change from pre-dose."""
     from nplab import stats
+    from nplab.stats.endpoints import endpoints
 
     study, w = ctx.study, ctx.writer
     if not (study.baseline_label and study.predose_label and len(study.postdose)):
@@ -548,7 +549,7 @@ def _endpoints(ctx: _Context, assay: str, data: pd.DataFrame, sec: Section) -> N
     else:
         raw, cutoff, log10 = "latency_s", proto.get("cutoff_s"), False
     d = d.dropna(subset=[raw])
-    ep = stats.endpoints(d, dv=raw, subject="animal", time="time",
+    ep = endpoints(d, dv=raw, subject="animal", time="time",
                          baseline=study.baseline_label, predose=study.predose_label,
                          cutoff=cutoff, paw="paw", log10=log10, group="group")
     ep = _order_table(ctx, ep)
