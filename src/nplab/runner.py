@@ -38,7 +38,7 @@ from nplab.report import Figure, Section, arrive_essential10, render_report
 from nplab.study import Study, load_study
 from nplab.tables import read_table, staged_outputs, write_table
 
-__all__ = ["RunResult", "apply_exclusions", "run_study", "save_figure"]
+__all__ = ["RunResult", "apply_exclusions", "cohorts", "run_study", "save_figure"]
 
 _PAWS = ("ipsi", "contra")
 
@@ -208,10 +208,16 @@ def apply_exclusions(
 # --------------------------------------------------------------------------- assays
 
 
-def _join_animals(df: pd.DataFrame, animals: pd.DataFrame, file: Path) -> pd.DataFrame:
-    """Add group/model from the animals table; resolve paws; every animal must be known."""
+def _join_animals(
+    df: pd.DataFrame, animals: pd.DataFrame, file: Path, others: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Add group/model from the animals table; resolve paws; every animal must be known.
+
+    Rows of ``others`` (animals of other cohorts) are dropped.
+    """
     df = df.copy()
     df["animal"] = df["animal"].astype(str).str.strip()
+    df = df[~df["animal"].isin(set(others))].reset_index(drop=True)
     unknown = ~df["animal"].isin(animals["animal"])
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
@@ -259,6 +265,7 @@ class _Context:
     n_per_group: dict[str, int] = field(default_factory=dict)
     has_effect_ci: bool = False
     blinding_text: str = ""
+    other_animals: frozenset[str] = frozenset()
 
     def inputs(self) -> list[Path]:
         return [*self.study.input_files(), *sorted(set(self.extra_inputs))]
@@ -328,7 +335,7 @@ def _measure_vonfrey(ctx: _Context) -> pd.DataFrame:
     res = thresholds(path, protocol=proto)
     res.attrs["source"] = str(path)
     _check_timepoints(res, ctx.study, path)
-    res = _join_animals(res, ctx.animals, path)
+    res = _join_animals(res, ctx.animals, path, ctx.other_animals)
     return _order_table(ctx, res)
 
 
@@ -343,7 +350,7 @@ def _measure_hargreaves(ctx: _Context) -> pd.DataFrame:
                       path)
     res = summarise(path, protocol=proto)
     res = _join_animals(res.drop(columns=[c for c in ("group", "model") if c in res.columns]),
-                        ctx.animals, path)
+                        ctx.animals, path, ctx.other_animals)
     return _order_table(ctx, res)
 
 
@@ -674,6 +681,7 @@ def run_study(
     scheduler: str | None = None,
     jobs: int | None = None,
     progress: bool | None = None,
+    cohort: str | None = None,
 ) -> RunResult:
     """Run every analysis a study file declares and write the outputs into ``outdir``.
 
@@ -693,6 +701,10 @@ def run_study(
         Local worker processes for the patch-clamp batch (default: serial).
     progress
         Show a progress bar (default: only when stderr is a terminal).
+    cohort
+        Analyse only the animals of this ``cohort`` (animals table column); their
+        behaviour rows are selected from the shared sheets (patch-clamp data are not
+        per animal and are analysed in full).
 
     Returns
     -------
@@ -719,11 +731,31 @@ def run_study(
     """
     study = load_study(study_path)
     batch = {"executor": executor, "scheduler": scheduler, "jobs": jobs, "progress": progress}
-    return _run(study, Path(outdir), batch)
+    return _run(study, Path(outdir), batch, cohort)
 
 
-def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
-    animals = read_animals(study.data["animals"])
+def cohorts(study_path: str | os.PathLike[str]) -> list[str]:
+    """The cohorts of a study's animals table (sorted; empty when it has none)."""
+    animals = read_animals(load_study(study_path).data["animals"])
+    values = animals["cohort"].dropna().astype(str).str.strip()
+    return sorted(v for v in set(values) if v)
+
+
+def _select_cohort(animals: pd.DataFrame, cohort: str | None, file: Path) -> pd.DataFrame:
+    if cohort is None:
+        return animals
+    keep = animals["cohort"].astype("string").str.strip() == str(cohort)
+    if not keep.fillna(False).any():
+        raise InputError(f"no animal is in cohort {cohort!r}", file=file, column="cohort")
+    out = animals[keep.fillna(False).to_numpy()].reset_index(drop=True)
+    out.attrs = dict(animals.attrs)
+    return out
+
+
+def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None = None
+         ) -> RunResult:
+    all_animals = read_animals(study.data["animals"])
+    animals = _select_cohort(all_animals, cohort, study.data["animals"])
     key_path = study.unblinding_key if study.blinded else None
     key = read_key(key_path) if key_path is not None else None
     if study.blinded and key is None:
@@ -744,6 +776,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
     with staged_outputs(outdir) as stage:
         w = _Writer(stage)
         ctx = _Context(study=study, animals=animals, key=key, writer=w, batch=batch)
+        ctx.other_animals = frozenset(set(all_animals["animal"]) - set(animals["animal"]))
         ctx.blinding_text = blinding_statement(
             study.blinded, key_path, key is not None,
             (study.blinding or {}).get("who", ""),
@@ -767,6 +800,9 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
         w.table("arrive_checklist", arrive)
         sections.append(_arrive_section(arrive))
         ctx.summary[:0] = _summary(ctx, excl_out)
+        if cohort is not None:
+            ctx.summary.insert(0, f"Cohort {cohort} only ({len(animals)} of "
+                                  f"{len(all_animals)} animals).")
         page = render_report(
             study.title,
             subtitle=f"{study.meta['species']} {study.meta['strain']} {study.meta['sex']}, "
@@ -801,6 +837,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any]) -> RunResult:
                     "path": str(study.path),
                     "relative_to_outdir": os.path.relpath(study.path, outdir.resolve()),
                     "name": study.name,
+                    "cohort": cohort,
                     "title": study.title,
                 },
             },

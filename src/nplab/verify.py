@@ -166,7 +166,8 @@ def verify(
             result.outputs_tampered.append(rel)
     with tempfile.TemporaryDirectory(prefix="nplab-verify-") as tmp:
         target = Path(keep) if keep is not None else Path(tmp) / "rerun"
-        rerun = run_study(study, target, jobs=jobs, scheduler=scheduler)
+        rerun = run_study(study, target, jobs=jobs, scheduler=scheduler,
+                          cohort=record["study"].get("cohort"))
         produced = set(rerun.outputs)
         for rel in sorted(expected):
             if rel not in produced:

@@ -26,16 +26,19 @@ from nplab.study import load_study
 @click.option("--scheduler", default=None, metavar="ADDR",
               help="Dask scheduler address (tcp://host:8786) for patch-clamp batches "
                    "(needs the nplab[dask] extra).")
+@click.option("--by-cohort", is_flag=True,
+              help="One run per cohort of the animals table (OUTDIR/<study id>-<cohort>/).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars (default: only when stderr is a terminal).")
 def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler: str | None,
-            progress: bool | None) -> None:
+            by_cohort: bool, progress: bool | None) -> None:
     """Run every analysis STUDY (a .toml study file) declares; write OUTDIR/report.html,
     tables/*.csv, figures/*.png|svg and manifest.json.
 
-    With several study files (e.g. one per cohort), each gets OUTDIR/<study id>/.
+    With several study files (e.g. one per cohort), each gets OUTDIR/<study id>/;
+    with --by-cohort each cohort of each study gets OUTDIR/<study id>-<cohort>/.
     """
-    from nplab.runner import run_study
+    from nplab.runner import cohorts, run_study
 
     loaded = [load_study(s) for s in studies]  # validate all before running any
     names = [s.name for s in loaded]
@@ -47,11 +50,23 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
             expected="a different [study].id per study file (it names the subfolder)",
         )
     show = sys.stderr.isatty() if progress is None else progress
+    runs: list[tuple[Path, Path, str | None, str]] = []
     for study in loaded:
-        target = outdir if len(loaded) == 1 else outdir / study.name
-        res = run_study(study.path, target, jobs=jobs, scheduler=scheduler, progress=show)
+        if by_cohort:
+            found = cohorts(study.path)
+            if not found:
+                raise InputError("--by-cohort: the animals table has no cohorts",
+                                 file=study.data["animals"], column="cohort")
+            runs += [(study.path, outdir / f"{study.name}-{c}", c, f"{study.name} cohort {c}")
+                     for c in found]
+        else:
+            target = outdir if len(loaded) == 1 else outdir / study.name
+            runs.append((study.path, target, None, study.name))
+    for path, target, cohort, label in runs:
+        res = run_study(path, target, jobs=jobs, scheduler=scheduler, progress=show,
+                        cohort=cohort)
         click.echo(
-            f"{study.name}: {len(res.outputs)} outputs, "
+            f"{label}: {len(res.outputs)} outputs, "
             f"{res.exclusions['animal'].nunique()} animal(s) excluded; "
             f"report {target / 'report.html'}"
         )
