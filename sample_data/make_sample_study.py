@@ -133,7 +133,8 @@ def simulate(
         animal = f"{prefix}{idx + 1:02d}"
         cage = idx // 4 + 1
         weight = round(float(r_animal.normal(235.0, 12.0)), 1)
-        animals.append([animal, code or name, model, side, "male", weight, 1, cage])
+        cohort = 1 if idx < len(alloc) // 2 else 2  # two surgery/testing cohorts
+        animals.append([animal, code or name, model, side, "male", weight, cohort, cage])
         # true log10 thresholds (von Frey) and log latencies (Hargreaves)
         bl_vf = float(r_animal.normal(1.0, 0.08))
         bl_hg = float(r_animal.normal(math.log(12.5), 0.12))

@@ -1,0 +1,162 @@
+"""``nplab run`` on the sample studies recovers the documented ground truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from nplab.cli import cli
+from nplab.errors import InputError
+from nplab.runner import run_study
+
+CCI_GROUPS = [
+    "Sham + vehicle",
+    "CCI + vehicle",
+    "CCI + amitriptyline 3 mg/kg",
+    "CCI + amitriptyline 10 mg/kg",
+    "CCI + duloxetine 30 mg/kg",
+]
+
+
+@pytest.fixture(scope="module")
+def cci_run(repo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("cci-run")
+    return run_study(repo_dir / "sample_data" / "cci_study.toml", out)
+
+
+@pytest.fixture()
+def study_copy(repo_dir: Path, tmp_path: Path) -> Path:
+    for name in ("cci", "snl"):
+        shutil.copytree(repo_dir / "sample_data" / name, tmp_path / name)
+    for name in ("cci_study.toml", "snl_study.toml"):
+        shutil.copy(repo_dir / "sample_data" / name, tmp_path / name)
+    return tmp_path / "cci_study.toml"
+
+
+def _truth(repo_dir: Path, excluded: set[str]) -> pd.DataFrame:
+    t = pd.read_csv(repo_dir / "sample_data" / "cci" / "truth.csv")
+    return t[~t["animal"].isin(excluded)]
+
+
+def test_outputs_written(cci_run) -> None:
+    out = cci_run.outdir
+    for name in (
+        "report.html", "manifest.json", "tables/exclusions.csv", "tables/vonfrey_thresholds.csv",
+        "tables/vonfrey_descriptives.csv", "tables/vonfrey_anova.csv",
+        "tables/vonfrey_dunnett.csv", "tables/arrive_checklist.csv",
+        "figures/vonfrey_timecourse.png", "figures/vonfrey_timecourse.svg",
+    ):
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".nplab-stage-*"))  # staging folder cleaned up
+
+
+def test_exclusions_are_the_simulated_non_responders(cci_run) -> None:
+    ex = cci_run.exclusions
+    assert list(ex["animal"]) == ["R07", "R33"]
+    assert set(ex["rule"]) == {"no allodynia at pre-dose"}
+    assert list(ex["group"]) == ["CCI + vehicle", "CCI + amitriptyline 3 mg/kg"]  # unblinded
+    assert all("D14" in r and "> 4 g" in r for r in ex["reason"])
+
+
+def test_vonfrey_recovers_truth(cci_run, repo_dir: Path) -> None:
+    desc = pd.read_csv(cci_run.outdir / "tables" / "vonfrey_descriptives.csv")
+    assert set(desc["group"]) == set(CCI_GROUPS)  # unblinded at the end
+    n = desc[(desc["paw"] == "ipsi") & (desc["timepoint"] == "2h")].set_index("group")["n"]
+    assert n.to_dict() == {g: (9 if g in CCI_GROUPS[1:3] else 10) for g in CCI_GROUPS}
+    truth = _truth(repo_dir, {"R07", "R33"})
+    true_mean = truth.groupby(["group", "paw", "timepoint"])["true_log10_threshold_g"].mean()
+    ipsi = desc[desc["paw"] == "ipsi"].set_index(["group", "timepoint"])["mean"]
+    # Post-dose ipsilateral group means (log10 g) within 0.15 of the simulated truth
+    # (SE of a group mean of up-down estimates ~ 0.05; thresholds far from the kit's ends).
+    for g in CCI_GROUPS[1:]:
+        for tp in ("D14", "1h", "2h", "4h", "6h"):
+            assert abs(ipsi[(g, tp)] - true_mean[(g, "ipsi", tp)]) < 0.15, (g, tp)
+    at2h = ipsi.xs("2h", level="timepoint")
+    order = [g for g in at2h.sort_values(ascending=False).index]
+    assert order == ["Sham + vehicle", "CCI + duloxetine 30 mg/kg",
+                     "CCI + amitriptyline 10 mg/kg", "CCI + amitriptyline 3 mg/kg",
+                     "CCI + vehicle"]
+
+
+def test_statistics_find_the_simulated_effects(cci_run) -> None:
+    anova = pd.read_csv(cci_run.outdir / "tables" / "vonfrey_anova.csv")
+    a = anova.set_index(["paw", "source"])
+    assert a.loc[("ipsi", "group:timepoint"), "p_gg"] < 1e-6
+    assert a.loc[("contra", "group:timepoint"), "p_gg"] > 0.05  # drugs act on the injured paw
+    assert (anova["n_animals"] == 48).all()
+    dun = pd.read_csv(cci_run.outdir / "tables" / "vonfrey_dunnett.csv")
+    d2 = dun[(dun["paw"] == "ipsi") & (dun["timepoint"] == "2h")].set_index("group")
+    for g in ("CCI + amitriptyline 10 mg/kg", "CCI + duloxetine 30 mg/kg"):
+        assert d2.at[g, "diff"] > 0.3 and d2.at[g, "p"] < 0.001
+    assert "CCI + vehicle" not in d2.index  # the control is not compared with itself
+    d14 = dun[(dun["paw"] == "ipsi") & (dun["timepoint"] == "D14")].set_index("group")
+    for g in CCI_GROUPS[2:]:
+        assert d14.at[g, "p"] > 0.05  # no group difference before dosing
+
+
+def test_report_states_blinding_and_exclusions(cci_run) -> None:
+    page = (cci_run.outdir / "report.html").read_text()
+    assert "coded group labels" in page and "unblinding_key.csv" in page
+    assert "R07" in page and "R33" in page and "no allodynia at pre-dose" in page
+    assert "ARRIVE 2.0 Essential 10" in page
+
+
+def test_blind_without_key_stays_coded(study_copy: Path, tmp_path: Path) -> None:
+    text = study_copy.read_text().replace('key = "cci/unblinding_key.csv"\n', "")
+    study_copy.write_text(text)
+    res = run_study(study_copy, tmp_path / "out")
+    desc = pd.read_csv(tmp_path / "out" / "tables" / "vonfrey_descriptives.csv")
+    assert set(desc["group"]) == set("ABCDE")
+    assert not (tmp_path / "out" / "tables" / "vonfrey_dunnett.csv").exists()
+    assert "No unblinding key" in (tmp_path / "out" / "report.html").read_text()
+    assert list(res.exclusions["animal"]) == ["R07", "R33"]  # decided blind, same result
+
+
+def test_failed_run_leaves_outdir_untouched(study_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    sheet = study_copy.parent / "cci" / "vonfrey.csv"
+    lines = sheet.read_text().splitlines()
+    lines[5] = lines[5].replace("R0", "Q0", 1)  # an animal that is not in the animals table
+    sheet.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"vonfrey.csv, row 6, column 'animal'"):
+        run_study(study_copy, out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_cli_runs_several_studies(study_copy: Path, tmp_path: Path) -> None:
+    snl = study_copy.parent / "snl_study.toml"
+    r = CliRunner().invoke(cli, ["run", str(snl), str(snl), "-o", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "snl-sample" in str(r.exception or r.output)
+    r = CliRunner().invoke(cli, ["run", str(snl), "-o", str(tmp_path / "one")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "one" / "report.html").is_file()
+    text = snl.read_text()
+    for cohort in ("c1", "c2"):
+        p = study_copy.parent / f"{cohort}.toml"
+        p.write_text(text.replace('id = "snl-sample"', f'id = "{cohort}"'))
+    r = CliRunner().invoke(cli, ["run", str(study_copy.parent / "c1.toml"),
+                                 str(study_copy.parent / "c2.toml"), "-o", str(tmp_path / "many")])
+    assert r.exit_code == 0, r.output
+    for name in ("c1", "c2"):
+        assert (tmp_path / "many" / name / "report.html").is_file()
+    a, b = (tmp_path / "many" / n / "tables" / "vonfrey_descriptives.csv" for n in ("c1", "c2"))
+    assert a.read_bytes() == b.read_bytes()
+    assert "progress" not in r.output.lower()
+
+
+def test_by_cohort(study_copy: Path, tmp_path: Path) -> None:
+    snl = study_copy.parent / "snl_study.toml"
+    r = CliRunner().invoke(cli, ["run", str(snl), "--by-cohort", "-o", str(tmp_path / "co")])
+    assert r.exit_code == 0, r.output
+    for c in ("1", "2"):
+        desc = pd.read_csv(tmp_path / "co" / f"snl-sample-{c}" / "tables" /
+                           "vonfrey_descriptives.csv")
+        assert set(desc["n"]) == {3}  # 3 animals per group in each cohort
+        page = (tmp_path / "co" / f"snl-sample-{c}" / "report.html").read_text()
+        assert f"Cohort {c} only (9 of 18 animals)" in page

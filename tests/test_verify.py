@@ -1,0 +1,67 @@
+"""``nplab verify``: reruns are byte-identical; changed inputs/outputs are named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nplab.cli import main
+from nplab.runner import run_study
+from nplab.verify import verify
+
+
+@pytest.fixture()
+def snl_run(repo_dir: Path, tmp_path: Path) -> Path:
+    shutil.copytree(repo_dir / "sample_data" / "snl", tmp_path / "study" / "snl")
+    shutil.copy(repo_dir / "sample_data" / "snl_study.toml", tmp_path / "study")
+    run_study(tmp_path / "study" / "snl_study.toml", tmp_path / "out")
+    return tmp_path / "out" / "manifest.json"
+
+
+def test_two_runs_are_byte_identical(snl_run: Path, tmp_path: Path) -> None:
+    res = verify(snl_run, keep=tmp_path / "again")
+    assert res.ok, res.lines()
+    record = json.loads(snl_run.read_text())
+    names = {o["path"] for o in record["outputs"]}
+    assert set(res.identical) == names and "report.html" in names
+    assert any(n.endswith(".svg") for n in names) and any(n.endswith(".png") for n in names)
+    for n in names:
+        assert (tmp_path / "again" / n).read_bytes() == (snl_run.parent / n).read_bytes()
+    # the manifest records inputs (relative to the study) and resolved protocols
+    assert {i["path"] for i in record["inputs"]} >= {"snl_study.toml", "snl/animals.csv",
+                                                    "snl/vonfrey.csv"}
+    assert record["protocols"][0]["name"] == "vonfrey-updown-rat"
+
+
+def test_changed_input_and_output_are_named(snl_run: Path, capsys) -> None:
+    study_dir = snl_run.parent.parent / "study"
+    sheet = study_dir / "snl" / "vonfrey.csv"
+    lines = sheet.read_text().splitlines()
+    first = lines[1].split(",")
+    first[3] = "OOOOO" if first[3] != "OOOOO" else "OXOXOX"
+    lines[1] = ",".join(first)
+    sheet.write_text("\n".join(lines) + "\n")
+    (snl_run.parent / "tables" / "exclusions.csv").write_text("edited\n")
+    res = verify(snl_run)
+    assert not res.ok
+    assert res.inputs_changed == [("snl/vonfrey.csv", "sha256 differs from the manifest")]
+    assert res.outputs_tampered == ["tables/exclusions.csv"]
+    assert "tables/vonfrey_thresholds.csv" in res.outputs_differ
+    assert "report.html" in res.outputs_differ
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", str(snl_run)])
+    assert exit_.value.code == 3
+    out = capsys.readouterr().out
+    assert "INPUT CHANGED  snl/vonfrey.csv" in out and "DIFFERS        tables/vonfrey_thresholds.csv" in out
+
+
+def test_not_a_manifest(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "m.json"
+    p.write_text("{}")
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", str(p)])
+    assert exit_.value.code == 2
+    assert "not the manifest of an 'nplab run'" in capsys.readouterr().err
