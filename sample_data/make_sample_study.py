@@ -4,9 +4,9 @@ Run from the repository root::
 
     python sample_data/make_sample_study.py
 
-Every file under ``sample_data/cci`` and ``sample_data/snl`` (except the patch-clamp
-recordings, which ``sample_data/ephys/make_recordings.py`` writes when it exists) is
-rewritten byte for byte identically on every run: fixed seeds, one
+Every file under ``sample_data/cci`` and ``sample_data/snl`` is rewritten byte for byte
+identically on every run (the patch-clamp recordings the CCI study also analyses are
+written by ``sample_data/ephys/make_recordings.py``): fixed seeds, one
 ``numpy.random.Generator`` stream per assay, rounded values, sorted rows.  The ground
 truth used to simulate the data is written beside it (``truth.csv``) and documented in
 ``sample_data/README.md``.
@@ -36,7 +36,6 @@ animals are unaffected by the drugs.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -64,8 +63,10 @@ CCI_GROUPS = (
     ("CCI + duloxetine 30 mg/kg", "D", "CCI", "duloxetine", 30.0, False, 0.55, 0.45),
 )
 CCI_N = 10
-CCI_TIMEPOINTS = (("BL", "baseline", -1.0, None), ("D14", "predose", 14.0, None)) + tuple(
-    (f"{h:g}h", "postdose", None, h) for h in PROFILE
+CCI_TIMEPOINTS = (
+    ("BL", "baseline", -1.0, None),
+    ("D14", "predose", 14.0, None),
+    *((f"{h:g}h", "postdose", None, h) for h in PROFILE),
 )
 #: CCI animals that do not develop allodynia (true day-14 ipsi threshold ≈ baseline).
 CCI_NON_RESPONDERS = ("R07", "R33")
@@ -171,19 +172,6 @@ def simulate(
     return {"animals": animals, "vonfrey": vf, "hargreaves": hg, "truth": truth}
 
 
-def _make_recordings(folder: Path) -> bool:
-    """Run ephys-read's generator into ``folder`` if it is present; True when it ran."""
-    script = HERE / "ephys" / "make_recordings.py"
-    if not script.exists():
-        return False
-    spec = importlib.util.spec_from_file_location("_nplab_make_recordings", script)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    module.main([str(folder)])
-    return True
-
-
 def write_study(folder: Path, sim: dict, groups: tuple, blinded: bool) -> None:
     _write_csv(
         folder / "animals.csv",
@@ -222,12 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         hargreaves=False,
     )
     write_study(HERE / "snl", snl, SNL_GROUPS, blinded=False)
-    ran = _make_recordings(HERE / "cci" / "ephys")
     n_cut = sum(r[5] == "true" for r in cci["hargreaves"])
     print(
         f"CCI: {len(cci['animals'])} animals, {len(cci['vonfrey'])} von Frey tests, "
         f"{len(cci['hargreaves'])} Hargreaves trials ({n_cut} at cut-off); "
-        f"SNL: {len(snl['animals'])} animals; recordings: {'written' if ran else 'skipped'}"
+        f"SNL: {len(snl['animals'])} animals (patch-clamp recordings: "
+        "sample_data/ephys/make_recordings.py)"
     )
     return 0
 

@@ -871,96 +871,61 @@ def _batch_executor(batch: dict[str, Any]) -> Any:
     return "serial" if jobs in (None, 1) else int(jobs)
 
 
-def _experiment_protocols(ctx: _Context, exp: pd.DataFrame, path: Path) -> pd.Series:
-    """Protocol name per experiment row: a ``protocol`` column, else the study's
-    ``[protocols].patchclamp`` table keyed by condition."""
-    if "protocol" in exp.columns:
-        names = exp["protocol"].astype("string").str.strip()
-        blank = names.isna() | (names == "")
-        if blank.any():
-            i = int(np.flatnonzero(blank.to_numpy())[0])
-            raise InputError("blank protocol", file=path, row=i + 2, column="protocol",
-                             expected="a patchclamp protocol name")
-        return names.astype(str)
-    mapping = ctx.study.protocols.get("patchclamp") or {}
-    conds = exp["condition"].astype(str)
-    missing = sorted(set(conds) - set(mapping))
-    if missing:
-        raise InputError(
-            f"no patch-clamp protocol for condition {missing[0]!r}",
-            file=ctx.study.path,
-            column="protocols.patchclamp",
-            expected="a table condition = protocol name, or a protocol column in "
-            f"{path.name}",
-        )
-    return conds.map(lambda c: str(mapping[c]))
-
-
 def _patchclamp(ctx: _Context) -> Section:
-    """Measure the recordings, per-cell and pooled IC50s, state dependence, references."""
-    from nplab.ephys import ic50, measure
+    """Measure the recordings, per-cell and pooled IC50s, state dependence, references.
+
+    Protocols per condition follow :func:`nplab.ephys.ic50` (an experiment ``protocol``
+    column, or conditions named after a ``patchclamp`` protocol); the recordings are
+    measured in chunks on the run's executor (serial, local processes or Dask).
+    """
+    from nplab.ephys import ic50
     from nplab.ephys.concentrations import read_experiment
     from nplab.protocols import load_protocol
 
     study, w = ctx.study, ctx.writer
     path = study.data["patchclamp"]
     exp = read_experiment(str(path))
-    proto_names = _experiment_protocols(ctx, exp, path)
-    base = path.parent
-    files = [base / f if not Path(f).is_absolute() else Path(f) for f in exp["file"]]
-    for f, row in zip(files, range(len(exp)), strict=True):
+    files = [path.parent / f for f in dict.fromkeys(exp["file"])]
+    for i, f in enumerate(files):
         if not f.is_file():
-            raise InputError("recording not found", file=path, row=row + 2, column="file",
+            raise InputError("recording not found", file=path, row=i + 2, column="file",
                              expected=f"a file at {f}")
-    ctx.extra_inputs.extend(dict.fromkeys(files))
-    executor = _batch_executor(ctx.batch)
-    sweeps, cells, fits, refs, states = [], [], [], [], []
-    for name in sorted(set(proto_names)):
-        proto = load_protocol(name, kind="patchclamp")
-        ctx.protocols[f"patchclamp:{name}"] = proto
-        sub = exp[(proto_names == name).to_numpy()].reset_index(drop=True)
-        paths = list(dict.fromkeys(str(base / f) for f in sub["file"]))
-        per_sweep = measure(paths, protocol=proto, executor=executor,
-                            progress=ctx.batch.get("progress"))
-        back = {str(base / f): f for f in sub["file"]}
-        per_sweep["file"] = per_sweep["file"].astype(str).map(lambda p, b=back: b.get(p, p))
-        res = ic50(sub, per_sweep=per_sweep, protocol=proto)
-        for table, out in ((res.sweeps, sweeps), (res.cells, cells), (res.fits, fits)):
-            out.append(table.assign(protocol=f"{proto.name}@{proto.version}"))
-        if res.references is not None:
-            refs.append(res.references)
-        if res.state is not None:
-            states.append(res.state)
+    ctx.extra_inputs.extend(files)
+    opts = study.patchclamp
+    res = ic50(path, protocol=None, h=dict(opts.get("h") or {}) or None,
+               references=bool(opts.get("references", True)),
+               measure_kwargs={"executor": _batch_executor(ctx.batch),
+                               "progress": ctx.batch.get("progress")})
+    labels = res.parameters.get("conditions", {None: res.parameters})
+    for pars in labels.values():
+        label = pars.get("protocol")
+        if label:
+            name = str(label).split("@")[0]
+            ctx.protocols[f"patchclamp:{name}"] = load_protocol(name, kind="patchclamp")
     sec = Section("Patch clamp: concentration–response and IC50", "patchclamp")
-    n_cells = exp["cell"].nunique()
-    sec.p(f"{n_cells} cells, {len(files)} recordings ({', '.join(sorted(set(proto_names)))}). "
-          "Fractional current I/I_control per cell and concentration; Hill fits per cell; "
-          "pooled IC50 as the mean of log10 IC50 over cells passing QC and as one global "
-          "fit (nplab.ephys.ic50).")
-    sweeps_t = pd.concat(sweeps, ignore_index=True)
-    cells_t = pd.concat(cells, ignore_index=True)
-    fits_t = pd.concat(fits, ignore_index=True)
-    w.table("patchclamp_sweeps", sweeps_t)
-    w.table("patchclamp_cells", cells_t)
-    w.table("patchclamp_fits", fits_t)
-    pooled = fits_t[fits_t["level"] != "cell"]
+    sec.p(f"{exp['cell'].nunique()} cells, {len(files)} recordings, conditions "
+          f"{', '.join(dict.fromkeys(exp['condition'].astype(str)))}. Fractional current "
+          "I/I_control per cell and concentration; Hill fits per cell; pooled IC50 as the "
+          "mean of log10 IC50 over cells passing QC and as one global fit (nplab.ephys.ic50).")
+    w.table("patchclamp_sweeps", res.sweeps)
+    w.table("patchclamp_cells", res.cells)
+    w.table("patchclamp_fits", res.fits)
+    pooled = res.fits[res.fits["level"] != "cell"]
     sec.table(pooled[["drug", "condition", "level", "n_cells", "ic50_um", "ic50_ci_low_um",
                       "ic50_ci_high_um", "hill", "ic50_in_range", "status"]],
               "Pooled IC50s (µM) with 95% CIs")
-    failed = cells_t[cells_t["cell_status"] != "ok"].drop_duplicates("cell")
+    failed = res.cells[res.cells["cell_status"] != "ok"].drop_duplicates("cell")
     if len(failed):
         sec.p("Cells left out of the pooled fits: " + "; ".join(
             f"{r.cell}: {r.cell_reason}" for r in failed.itertuples()) + ".")
-    if states:
-        st = pd.concat(states, ignore_index=True)
-        w.table("patchclamp_state", st)
-        sec.table(st, "State-dependent block: resting (K_R) and inactivated-state (K_I) "
-                      "affinities from 1/K_app = h/K_R + (1 − h)/K_I (Bean et al. 1983)")
-    if refs:
-        rt = pd.concat(refs, ignore_index=True)
-        w.table("patchclamp_references", rt)
-        sec.table(rt, "Fitted IC50s beside published values")
-    fig = _concentration_response_figure(cells_t, pooled)
+    if res.state is not None:
+        w.table("patchclamp_state", res.state)
+        sec.table(res.state, "State-dependent block: resting (K_R) and inactivated-state (K_I) "
+                             "affinities from 1/K_app = h/K_R + (1 − h)/K_I (Bean et al. 1983)")
+    if res.references is not None:
+        w.table("patchclamp_references", res.references)
+        sec.table(res.references, "Fitted IC50s beside published values")
+    fig = _concentration_response_figure(res.cells, pooled)
     sec.figure(w.figure(fig, "patchclamp_concentration_response",
                         "Fractional current per cell (points) and the pooled global Hill fit "
                         "(line) for each drug and condition; log concentration axis."))
@@ -969,13 +934,11 @@ def _patchclamp(ctx: _Context) -> Section:
         "control, Hill-equation fits per cell and pooled (mean log10 IC50 ± SEM; global "
         "fit), drc-style inference (nplab.ephys, nplab.doseresponse)."
     )
-    ctx.summary.append(
-        "Pooled IC50s: " + "; ".join(
-            f"{r.drug} {r.condition}: {r.ic50_um:.3g} µM ({r.ic50_ci_low_um:.3g}–"
-            f"{r.ic50_ci_high_um:.3g})"
-            for r in pooled[pooled["level"] == "pooled_mean_log"].itertuples()
-        ) + "."
-    )
+    ml = pooled[(pooled["level"] == "pooled_mean_log") & (pooled["drug"] != "vehicle")]
+    if len(ml):
+        ctx.summary.append("Pooled IC50s (mean log): " + "; ".join(
+            f"{r.drug}, {r.condition}: {r.ic50_um:.3g} µM (95% CI {r.ic50_ci_low_um:.3g}–"
+            f"{r.ic50_ci_high_um:.3g})" for r in ml.itertuples()) + ".")
     return sec
 
 

@@ -192,8 +192,19 @@ _SCHEMA: dict[str, Param] = {
         fields={
             "vonfrey": Param("str", default="vonfrey-updown-rat"),
             "hargreaves": Param("str", default="hargreaves-rat"),
-            "patchclamp": Param(
-                "dict", default={}, doc="condition -> patch-clamp protocol name"
+        },
+    ),
+    "patchclamp": Param(
+        "table",
+        default={},
+        fields={
+            "h": Param(
+                "dict",
+                default={},
+                doc="fraction of available channels per condition (state-dependent block)",
+            ),
+            "references": Param(
+                "bool", default=True, doc="compare IC50s with the published reference table"
             ),
         },
     ),
@@ -280,8 +291,9 @@ class Study:
         One row per time point: ``label, kind, hours, days, order``.
     data
         Absolute paths of the declared tables (``animals`` always; assays when given).
-    protocols, outcomes, analysis, exclusions, randomisation, blinding
-        The remaining tables, defaults filled in.
+    protocols, patchclamp, outcomes, analysis, exclusions, randomisation, blinding
+        The remaining tables, defaults filled in.  Patch-clamp protocols come from the
+        experiment table (a ``protocol`` column, or conditions named after protocols).
     """
 
     path: Path
@@ -295,6 +307,7 @@ class Study:
     timepoints: pd.DataFrame
     data: dict[str, Path]
     protocols: dict[str, Any]
+    patchclamp: dict[str, Any]
     outcomes: dict[str, Any]
     analysis: dict[str, Any]
     exclusions: list[dict[str, Any]]
@@ -470,7 +483,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     p = Path(path)
     raw = _read(p)
     values = _validate_schema_table(raw, _SCHEMA, p, "")
-    for key in ("protocols", "analysis"):  # absent tables: fill their fields' defaults
+    for key in ("protocols", "analysis", "patchclamp"):  # absent tables: fill their fields' defaults
         if key not in raw:
             values[key] = _validate_schema_table({}, _SCHEMA[key].fields or {}, p, f"{key}.")
     root = p.resolve().parent
@@ -556,6 +569,14 @@ def load_study(path: str | os.PathLike[str]) -> Study:
                 file=p,
                 column=f"{name}.assay",
             )
+    for cond, h in (values["patchclamp"] or {}).get("h", {}).items():
+        if isinstance(h, bool) or not isinstance(h, int | float) or not 0 < h <= 1:
+            raise InputError(
+                f"{h!r} is not a fraction",
+                file=p,
+                column=f"patchclamp.h.{cond}",
+                expected="a number in (0, 1]",
+            )
     blinding = values["blinding"]
     if blinding and blinding.get("key"):
         key = root / blinding["key"]
@@ -578,6 +599,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         timepoints=timepoints,
         data=data,
         protocols=values["protocols"] or {},
+        patchclamp=values["patchclamp"] or {},
         outcomes=outcomes,
         analysis=values["analysis"] or {},
         exclusions=exclusions,
