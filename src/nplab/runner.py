@@ -878,8 +878,8 @@ def _patchclamp(ctx: _Context) -> Section:
     column, or conditions named after a ``patchclamp`` protocol); the recordings are
     measured in chunks on the run's executor (serial, local processes or Dask).
     """
-    from nplab.ephys import ic50
     from nplab.ephys.concentrations import read_experiment
+    from nplab.ephys.ic50 import ic50
     from nplab.protocols import load_protocol
 
     study, w = ctx.study, ctx.writer

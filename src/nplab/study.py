@@ -213,7 +213,10 @@ _SCHEMA: dict[str, Param] = {
         required=True,
         fields={
             "primary": Param(
-                "str", required=True, choices=("vonfrey", "hargreaves"), doc="primary assay"
+                "str",
+                required=True,
+                choices=("vonfrey", "hargreaves", "patchclamp"),
+                doc="primary assay",
             ),
             "primary_paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
             "description": Param("str", default=""),
