@@ -90,3 +90,16 @@ def test_not_toml(tmp_path: Path) -> None:
     yaml.write_text("study: {}")
     with pytest.raises(InputError, match="study files are TOML"):
         load_study(yaml)
+
+
+def test_cli_bad_study_exits_2_and_writes_nothing(study_copy: Path, tmp_path: Path, capsys) -> None:
+    from nplab.cli import main
+
+    _edit(study_copy, "dose = 3\n", 'dose = "three"\n')
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(study_copy), "-o", str(out)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "groups[2].dose" in err and "Traceback" not in err
+    assert not out.exists()

@@ -101,7 +101,7 @@ def save_figure(fig: Any, folder: Path, name: str) -> tuple[Path, Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
-    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "none"}):
         fig.savefig(png, dpi=110, metadata={"Date": None, "Software": None})
         fig.savefig(svg, metadata={"Date": None})
     plt.close(fig)
