@@ -568,8 +568,9 @@ def _endpoints(ctx: _Context, assay: str, data: pd.DataFrame, sec: Section) -> N
     paw = study.outcomes["primary_paw"]
     show = summ[(summ["paw"] == paw) & summ["endpoint"].isin(["mpe", "reversal", "auc_change"])]
     scale = "log10 units" if log10 else ("s" if assay == "hargreaves" else "g")
-    sec.table(show, f"Endpoints ({paw} paw): %MPE and % reversal at each post-dose time "
-                    f"(%), AUC of the change from pre-dose ({scale}·h); mean, SD, SEM")
+    sec.table(_wide_endpoints(show), f"Endpoints ({paw} paw), mean ± SEM (n): %MPE and % "
+              f"reversal at each post-dose time (h), AUC of the change from pre-dose "
+              f"({scale}·h); all values in tables/{assay}_endpoint_summary.csv")
     ctx.methods.append(
         f"Endpoints per animal ({assay}): %MPE = (post − pre)/(cut-off − pre) × 100 "
         f"(cut-off {cutoff:g}), % reversal = (post − pre)/(baseline − pre) × 100, "
@@ -595,6 +596,20 @@ def _endpoints(ctx: _Context, assay: str, data: pd.DataFrame, sec: Section) -> N
         sec.table(dun[dun["paw"] == paw],
                   f"Dunnett's test vs {study.control_group} on the AUC of the change from "
                   f"pre-dose ({paw} paw)")
+
+
+def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
+    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
+    cells = summ.assign(
+        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else f"— ({n})"
+              for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
+        time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
+        endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
+                                       "auc_change": "AUC of change"}),
+    )
+    wide = cells.pivot_table(index=["group", "endpoint"], columns="time", values="cell",
+                             aggfunc="first", sort=False)
+    return wide.reset_index().fillna("")
 
 
 # ----------------------------------------------------------------------- sections
