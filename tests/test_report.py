@@ -134,3 +134,21 @@ def test_arrive_checklist_lists_missing(repo_dir: Path) -> None:
     assert "a-priori exclusion criteria" in b.at[3, "missing"]
     assert b.at[8, "status"] == "partly reported" and "weight" in b.at[8, "missing"]
     assert b.at[10, "status"] == "missing"
+
+
+@pytest.mark.slow
+def test_sample_study_report_in_chromium(repo_dir: Path, tmp_path: Path) -> None:
+    from nplab.runner import run_study
+
+    res = run_study(repo_dir / "sample_data" / "cci_study.toml", tmp_path / "out")
+    report = tmp_path / "out" / "report.html"
+    page = report.read_text(encoding="utf-8")
+    assert_self_contained(page)
+    n_figures = sum(o.endswith(".svg") for o in res.outputs)
+    assert n_figures >= 2  # von Frey and Hargreaves time courses (+ patch clamp)
+    assert page.count('<img class="fig"') == n_figures
+    for section in ("Summary", "Exclusions", "Mechanical allodynia", "Thermal hyperalgesia",
+                    "ARRIVE 2.0 Essential 10"):
+        assert section in page
+    got = check_in_browser(report, tmp_path)
+    assert got["images"] == n_figures and got["decoded"] == n_figures
