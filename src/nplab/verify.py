@@ -73,12 +73,13 @@ class VerifyResult:
         out += [f"NOT REPRODUCED {p} (the rerun did not write it)" for p in self.outputs_missing]
         out += [f"NEW OUTPUT     {p} (not in the manifest)" for p in self.outputs_new]
         n = len(self.identical)
+        n_diff = len(self.outputs_differ) + len(self.outputs_missing) + len(self.outputs_new)
         verdict = (
             f"OK: all {n} outputs reproduced byte for byte"
             if self.ok
-            else f"FAILED: {n} outputs identical, "
-            f"{len(self.outputs_differ) + len(self.outputs_missing) + len(self.outputs_new)}"
-            " differ"
+            else f"FAILED: rerun reproduced {n} outputs and differs in {n_diff}; "
+            f"{len(self.inputs_changed)} input(s) changed, "
+            f"{len(self.outputs_tampered)} output(s) edited since the run"
         )
         return [*out, verdict]
 
