@@ -86,10 +86,30 @@ def test_not_toml(tmp_path: Path) -> None:
         load_study(bad)
     with pytest.raises(InputError, match="study file not found"):
         load_study(tmp_path / "missing.toml")
-    yaml = tmp_path / "s.yaml"
-    yaml.write_text("study: {}")
+    other = tmp_path / "s.json"
+    other.write_text("{}")
     with pytest.raises(InputError, match="study files are TOML"):
-        load_study(yaml)
+        load_study(other)
+
+
+def test_yaml_study_equals_toml(study_copy: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    import tomllib
+
+    data = tomllib.loads(study_copy.read_text())
+    data["model"]["date"] = __import__("datetime").date(2026, 1, 5)  # YAML writes a date
+    y = study_copy.with_suffix(".yaml")
+    y.write_text(yaml.safe_dump(data, sort_keys=False))
+    a, b = load_study(study_copy), load_study(y)
+    assert a.groups.equals(b.groups) and a.timepoints.equals(b.timepoints)
+    assert a.surgery == b.surgery and a.exclusions == b.exclusions and a.data == b.data
+    bad = study_copy.with_name("bad.yaml")
+    bad.write_text("study: [unclosed")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_study(bad)
+    bad.write_text("- a list")
+    with pytest.raises(InputError, match="not a mapping"):
+        load_study(bad)
 
 
 def test_cli_bad_study_exits_2_and_writes_nothing(study_copy: Path, tmp_path: Path, capsys) -> None:

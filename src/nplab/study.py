@@ -1,4 +1,4 @@
-"""The study file: one TOML document describing a CCI/SNL drug study.
+"""The study file: one TOML (or YAML) document describing a CCI/SNL drug study.
 
 A study file names everything ``nplab run`` needs and everything a reader of the
 report (and the ARRIVE 2.0 checklist) needs: who the animals were, how they were
@@ -37,7 +37,8 @@ Example (``sample_data/cci_study.toml`` is a complete one)::
     animals = "animals.csv"
     vonfrey = "vonfrey.csv"
 
-Every table is validated against a schema; an unknown key, a wrong type, a missing
+The same structure can be written as YAML (``.yaml``/``.yml``; needs the optional
+``pyyaml`` package).  Every table is validated against a schema; an unknown key, a wrong type, a missing
 required key or a path that does not exist is an :class:`~nplab.errors.InputError`
 naming the study file and the key (e.g. ``groups[2].dose``).  Paths are relative to the
 study file.  The surgery record in ``[model]`` is checked against the surgery protocol
@@ -52,6 +53,7 @@ records).
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -363,12 +365,48 @@ class Study:
         return files
 
 
+def _plain(value: Any) -> Any:
+    """YAML dates/times as ISO strings (as TOML study files write them)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, _dt.date | _dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        import yaml
+    except ImportError:
+        raise InputError(
+            "YAML study files need the pyyaml package",
+            file=path,
+            expected="pip install pyyaml, or a .toml study file",
+        ) from None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    if not isinstance(data, dict):
+        raise InputError("the YAML document is not a mapping", file=path,
+                         expected="top-level keys study, model, groups, ...")
+    return _plain(data)
+
+
 def _read(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError("study file not found", file=path)
-    if path.suffix.lower() != ".toml":
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        return _read_yaml(path)
+    if suffix != ".toml":
         raise InputError(
-            "study files are TOML", file=path, expected="a .toml file (see sample_data/)"
+            "study files are TOML (or YAML)",
+            file=path,
+            expected="a .toml (or .yaml) file (see sample_data/)",
         )
     try:
         with open(path, "rb") as fh:
