@@ -836,7 +836,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         record = build_manifest(
             inputs=ctx.inputs(),
             outputs=[stage / o for o in outputs],
-            protocols=[ctx.protocols[k] for k in sorted(ctx.protocols)],
+            protocols=[study.surgery_protocol, *(ctx.protocols[k] for k in sorted(ctx.protocols))],
             parameters={
                 "executor": batch.get("executor"),
                 "jobs": batch.get("jobs"),
