@@ -305,7 +305,9 @@ def _order_table(ctx: _Context, df: pd.DataFrame, extra: Iterable[str] = ()) -> 
     out = df.copy()
     keys: list[str] = []
     if "group" in out.columns:
-        rank = {g: i for i, g in enumerate(ctx.group_order())}
+        order = ctx.group_order()
+        rank = {g: i for i, g in enumerate(order)}
+        rank.update({ctx.group_name(g): i for i, g in enumerate(order)})
         out["_g"] = out["group"].map(lambda g: rank.get(g, len(rank)))
         keys.append("_g")
     if "animal" in out.columns:
@@ -403,34 +405,6 @@ def _descriptives(ctx: _Context, data: pd.DataFrame, dv: str) -> pd.DataFrame:
     return _order_table(ctx, out)
 
 
-def _timecourse_figure(ctx: _Context, desc: pd.DataFrame, ylabel: str, title: str) -> Any:
-    """Mean ± SEM per group over the time points; one panel per paw."""
-    import matplotlib.pyplot as plt
-
-    tps = list(ctx.study.timepoints["label"])
-    paws = [p for p in _PAWS if p in set(desc["paw"])]
-    fig, axes = plt.subplots(1, len(paws), figsize=(5.2 * len(paws), 4.0), sharey=True,
-                             squeeze=False)
-    markers = "osD^vP*X"
-    for ax, paw in zip(axes[0], paws, strict=True):
-        for i, grp in enumerate(ctx.group_order()):
-            d = desc[(desc["paw"] == paw) & (desc["group"] == grp)]
-            if d.empty:
-                continue
-            x = [tps.index(t) for t in d["timepoint"]]
-            ax.errorbar(x, d["mean"], yerr=d["sem"], marker=markers[i % len(markers)],
-                        capsize=3, label=ctx.group_name(grp))
-        ax.set_xticks(range(len(tps)), tps)
-        ax.set_xlabel("time point")
-        ax.set_title(f"{paw}lateral paw")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"{ylabel}, mean ± SEM")
-    axes[0][-1].legend(fontsize=7, loc="best")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
     d = data[data["timepoint"].isin(tps)]
@@ -441,6 +415,8 @@ def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame
 
 
 def _behaviour(ctx: _Context, assay: str, table: pd.DataFrame) -> Section:
+    """One behavioural assay: descriptives, mixed ANOVA, Dunnett by time point, results
+    paragraph and time-course figure per paw, endpoints."""
     from nplab import stats
 
     study, w = ctx.study, ctx.writer
@@ -466,73 +442,76 @@ def _behaviour(ctx: _Context, assay: str, table: pd.DataFrame) -> Section:
                 + f". See tables/{assay}_{'thresholds' if assay == 'vonfrey' else 'summary'}.csv."
             )
     planned = set(study.analysis["planned"])
+    alpha = float(study.analysis.get("alpha", 0.05))
     desc = _descriptives(ctx, data, dv)
     w.table(f"{assay}_descriptives", unblind(desc, ctx.key))
-    fig = _timecourse_figure(ctx, desc, ylabel, info["title"])
-    sec.figure(w.figure(fig, f"{assay}_timecourse",
-                        f"{info['measure'].capitalize()} over time, mean ± SEM per group "
-                        "(excluded animals left out)."))
-    ipsi = desc[desc["paw"] == study.outcomes["primary_paw"]]
-    sec.table(unblind(ipsi, ctx.key).drop(columns=["measure"]),
-              f"{study.outcomes['primary_paw']} paw: {ylabel} by group and time point")
     tps = list(study.timepoints["label"])
-    if "mixed_anova" in planned:
-        rows = []
-        for paw in _PAWS:
-            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
-            if d.empty or d["group"].nunique() < 2:
-                continue
-            res = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
-                                    subject="animal")
-            res.insert(0, "paw", paw)
-            res.insert(1, "n_animals", d["animal"].nunique())
-            res.insert(2, "animals_dropped_incomplete", ";".join(dropped))
-            rows.append(res)
-        if rows:
-            anova = pd.concat(rows, ignore_index=True)
-            w.table(f"{assay}_anova", anova)
-            shown = anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
-                           "ges"]]
-            sec.table(shown, "Two-way mixed ANOVA (group × time point), Type III, "
-                             "Greenhouse–Geisser corrected p")
-            ctx.methods.append(
-                f"{info['measure'].capitalize()} ({ylabel}): two-way mixed ANOVA, group "
-                "(between) × time point (within), Type III sums of squares, "
-                "Greenhouse–Geisser and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
-            )
+    ctrl = ctx.control
+    primary = study.outcomes["primary_paw"]
+    anovas, posthocs = [], []
+    for paw in sorted(set(data["paw"]), key=_PAWS.index):
+        d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+        if d.empty or d["group"].nunique() < 2:
+            continue
+        named = unblind(d, ctx.key)
+        anova = ph = None
+        if "mixed_anova" in planned:
+            anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
+                                      subject="animal")
+            anova.insert(0, "paw", paw)
+            anova.insert(1, "n_animals", d["animal"].nunique())
+            anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
+            anovas.append(anova)
+        if "dunnett" in planned and ctrl is not None:
+            ph = stats.dunnett_by_time(d, dv=dv, between="group", within="timepoint",
+                                       subject="animal", control=ctrl)
+            ph = unblind(ph, ctx.key)
+            ph.insert(0, "paw", paw)
+            posthocs.append(ph)
+        fig = stats.timecourse_figure(
+            named, dv, "group", "timepoint", "animal", posthoc=ph, alpha=alpha,
+            ylabel=f"{ylabel}, mean ± SEM", title=f"{info['measure'].capitalize()}, {paw} paw",
+        )
+        sec.figure(w.figure(fig, f"{assay}_timecourse_{paw}",
+                            f"{info['measure'].capitalize()} of the {paw}lateral paw over time, "
+                            "mean ± SEM per group (excluded animals left out"
+                            + ("; stars: Dunnett vs control at that time point)" if ph is not None
+                               else ")")))
+        if anova is not None:
+            sec.p(f"{paw.capitalize()}lateral paw: " + stats.results_paragraph(
+                anova, dv=ylabel, posthoc=ph, control=study.control_group,
+                within="timepoint", alpha=alpha))
+    sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
+              f"{primary} paw: {ylabel} by group and time point")
+    if anovas:
+        anova = pd.concat(anovas, ignore_index=True)
+        w.table(f"{assay}_anova", anova)
+        sec.table(anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
+                         "ges"]],
+                  "Two-way mixed ANOVA (group × time point), Type III, Greenhouse–Geisser "
+                  "corrected p")
+        ctx.methods.append(
+            f"{info['measure'].capitalize()} ({ylabel}): two-way mixed ANOVA, group "
+            "(between) × time point (within), Type III sums of squares, Greenhouse–Geisser "
+            "and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+        )
     if "endpoints" in planned:
         _endpoints(ctx, assay, data, sec)
-    if "dunnett" in planned:
-        ctrl = ctx.control
-        if ctrl is None:
-            sec.note("No comparison with control: the study is blind without a key, or "
-                     "declares no control group.")
-        else:
-            rows = []
-            for paw in _PAWS:
-                for tp in tps:
-                    d = data[(data["paw"] == paw) & (data["timepoint"] == tp)].dropna(
-                        subset=[dv])
-                    if d["group"].nunique() < 2 or ctrl not in set(d["group"]):
-                        continue
-                    res = stats.dunnett(d, dv=dv, group="group", control=ctrl)
-                    res.insert(0, "paw", paw)
-                    res.insert(1, "timepoint", tp)
-                    rows.append(res)
-            if rows:
-                dun = unblind(_order_table(ctx, pd.concat(rows, ignore_index=True)), ctx.key)
-                w.table(f"{assay}_dunnett", dun)
-                post = set(study.postdose["label"])
-                sec.table(dun[(dun["paw"] == study.outcomes["primary_paw"])
-                              & dun["timepoint"].isin(post)],
-                          f"Dunnett's test vs {study.control_group} at each post-dose time "
-                          f"point ({study.outcomes['primary_paw']} paw; difference in "
-                          f"{ylabel}, 95% simultaneous CI)")
-                ctx.has_effect_ci = True
-                ctx.methods.append(
-                    f"Comparisons with {study.control_group} at each time point: Dunnett's "
-                    "many-to-one test (nplab.stats.dunnett)."
-                )
+    if "dunnett" in planned and ctrl is None:
+        sec.note("No comparison with control: the study is blind without a key, or "
+                 "declares no control group.")
+    if posthocs:
+        dun = _order_table(ctx, pd.concat(posthocs, ignore_index=True))
+        w.table(f"{assay}_dunnett", dun)
+        post = set(study.postdose["label"])
+        sec.table(dun[(dun["paw"] == primary) & dun["timepoint"].isin(post)],
+                  f"Dunnett's test vs {study.control_group} at each post-dose time point "
+                  f"({primary} paw; difference in {ylabel}, 95% simultaneous CI)")
+        ctx.has_effect_ci = True
+        ctx.methods.append(
+            f"Comparisons with {study.control_group} at each time point: Dunnett's "
+            "many-to-one test with the error of that time point (nplab.stats.dunnett_by_time)."
+        )
     return sec
 
 
