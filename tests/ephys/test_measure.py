@@ -94,8 +94,9 @@ def test_time_course_tags_and_order(nav_file):
     t = measure([path, path], _proto())
     assert t["sweep"].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
     assert t["time_s"].tolist()[:4] == [0.0, 10.0, 20.0, 30.0]
-    assert t["tag"].tolist()[:4] == ["", "+amitriptyline 10 uM", "+amitriptyline 10 uM", "+amitriptyline 10 uM"]
-    assert t["tag_index"].tolist()[:4] == [0, 1, 1, 1]
+    # tag at 15 s: after sweep 1 (10.000-10.064 s) was recorded, so it applies from sweep 2
+    assert t["tag"].tolist()[:4] == ["", "", "+amitriptyline 10 uM", "+amitriptyline 10 uM"]
+    assert t["tag_index"].tolist()[:4] == [0, 0, 1, 1]
 
 
 def test_window_by_time_mean_and_steady_state(nav_file):
@@ -138,3 +139,21 @@ def test_table_input_and_units_override(nav_file):
     t = measure(pd.DataFrame({"file": [str(path)]}), _proto(), units="A")
     assert (t["units"] == "A").all()
     assert t["reason"].str.contains("do not fit units 'A'").all()
+
+
+def test_tag_columns_on_real_wash_in_file(abf_dir):
+    # 0.1-s sweeps every 5 s, "+drug at 3min" at 180.38 s: lies in sweep 36's interval
+    # (Tag.sweep = 36) but after sweep 36 was recorded -> applies from sweep 37
+    proto = load_protocol(
+        "patchclamp-nav-resting",
+        baseline={"epoch": "pre"},
+        window={"epoch": "A"},
+        leak_subtraction="none",
+        membrane_test="A",
+        blanking_ms=0.0,
+    )
+    t = measure(abf_dir / "2018_11_16_sh_0006.abf", proto)
+    assert len(t) == 60 and (t["status"] == "ok").all()
+    assert t["tag_index"].tolist() == [0] * 37 + [1] * 23
+    assert t.loc[37, "tag"] == "+drug at 3min"
+    assert t.loc[37, "time_s"] == 185.0

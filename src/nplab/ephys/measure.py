@@ -230,11 +230,18 @@ def measure_trace(
 
 
 def _tag_columns(rec: Recording) -> tuple[list[str], list[int]]:
+    """Most recent tag that occurred before the end of each sweep, and its 1-based index.
+
+    A tag at 180.38 s in a file of 0.1-s sweeps every 5 s lies in sweep 36's interval
+    (:attr:`Tag.sweep` = 36) but after sweep 36 was recorded, so it first applies to
+    sweep 37; a tag during a sweep's recording applies to that sweep.
+    """
     text, index = [], []
     for s in range(rec.sweep_count):
+        end = float(rec.sweep_times_s[s]) + rec.sweep_points(s) / rec.sample_rate
         cur, k = "", 0
         for i, tag in enumerate(rec.tags):
-            if tag.sweep <= s:
+            if tag.time_s < end:
                 cur, k = tag.comment, i + 1
         text.append(cur)
         index.append(k)
@@ -491,8 +498,9 @@ def measure(
 
         ``file`` (as given), ``sweep``, ``time_s`` (sweep start from the true sweep
         interval, s), ``channel``, ``measure``, ``value`` (baseline-subtracted, in
-        ``units``), ``baseline``, ``units``, ``tag`` (most recent tag at or before the
-        sweep, "" if none), ``tag_index`` (0 before any tag, then 1, 2, …),
+        ``units``), ``baseline``, ``units``, ``tag`` (text of the most recent tag that
+        occurred before the end of this sweep's recording, "" if none), ``tag_index``
+        (0 before any tag, then 1, 2, … in time order),
         ``ra_mohm``, ``rm_mohm``, ``cm_pf``, ``holding_pa`` (membrane test, NaN when
         none), ``leak_subtraction`` (note), ``protocol`` (name@version),
         ``status`` (``ok``/``failed``), ``reason``.  A file that cannot be read or
