@@ -144,3 +144,19 @@ def test_bad_files(tmp_path):
     truncated.write_bytes((CORPUS / "171116sh_0011.abf").read_bytes()[:20000])
     with pytest.raises(InputError, match=r"trunc\.abf"):
         read_abf(truncated)
+
+
+def test_abf1_holding_level_from_header_matches_abf2_twin():
+    # pyabf reports 10 mV (epoch A level) for the ABF1 copy; the ABF2 original holds at -10
+    a1 = read_abf(CORPUS / "pclamp11_4ch_abf1.abf")
+    a2 = read_abf(CORPUS / "pclamp11_4ch.abf")
+    assert a1.holding[:4] == a2.holding[:4] == [-10.0, -20.0, 0.0, -40.0]
+    assert a1.epochs(0)[0].level == a2.epochs(0)[0].level == -10.0
+    assert read_abf(CORPUS / "multichannelAbf1WithTags.abf").holding[0] == -50.0
+
+
+def test_start_datetime():
+    assert read_abf(CORPUS / "171116sh_0011.abf").start_datetime.isoformat().startswith(
+        "2017-11-16T14:04:45"
+    )
+    assert read_abf(CORPUS / "invalidDate-abf1.abf").start_datetime is None

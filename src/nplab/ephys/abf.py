@@ -23,6 +23,7 @@ Known pyabf pitfalls handled here (see the project's notes/patchclamp.md §1.3):
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import os
 import struct
@@ -167,7 +168,10 @@ class Recording:
     protocol
         Clampex protocol name (``"None"`` if absent).
     holding
-        Holding command per DAC channel (NaN when unknown).
+        Holding command per DAC channel (NaN when unknown); for ABF1 read from
+        ``fDACHoldingLevel`` (pyabf uses the first epoch levels instead).
+    start_datetime
+        Recording start from the header (``None`` when the header's date is invalid).
     """
 
     path: str
@@ -186,6 +190,7 @@ class Recording:
     leak_subtraction: list[LeakSubtraction]
     protocol: str
     holding: list[float]
+    start_datetime: _dt.datetime | None = None
     _data: np.ndarray | None = field(repr=False, default=None)
     _sweeps: list[np.ndarray] | None = field(repr=False, default=None)
     _sweep_points: int = field(repr=False, default=0)
@@ -318,18 +323,19 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
 
 
 # ---------------------------------------------------------------------- header
-def _abf1_float(path: Path, offset: int) -> float:
+def _abf1_bytes(path: Path, offset: int, size: int) -> bytes:
     with open(path, "rb") as fh:
         fh.seek(offset)
-        raw = fh.read(4)
-    return struct.unpack("<f", raw)[0] if len(raw) == 4 else 0.0
+        raw = fh.read(size)
+    return raw if len(raw) == size else bytes(size)
+
+
+def _abf1_float(path: Path, offset: int) -> float:
+    return struct.unpack("<f", _abf1_bytes(path, offset, 4))[0]
 
 
 def _abf1_shorts(path: Path, offset: int, count: int) -> tuple[int, ...]:
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        raw = fh.read(2 * count)
-    return struct.unpack(f"<{count}h", raw) if len(raw) == 2 * count else (0,) * count
+    return struct.unpack(f"<{count}h", _abf1_bytes(path, offset, 2 * count))
 
 
 def _synch_starts_s(abf: Any, path: Path) -> np.ndarray | None:
@@ -440,6 +446,13 @@ def _unit_warning(values: np.ndarray, units: str) -> str:
             f"{level:.3g} {base}); check the units or pass units="
         )
     return ""
+
+
+def _start(abf: Any) -> _dt.datetime | None:
+    when = getattr(abf, "abfDateTime", None)
+    if not isinstance(when, _dt.datetime) or when.year < 1980:
+        return None
+    return when
 
 
 def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None) -> Recording:
@@ -563,6 +576,12 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         tags.append(Tag(time_s=t, sweep=max(0, min(sweep, sweep_count - 1)), comment=_clean(c)))
     tags.sort(key=lambda tg: tg.time_s)
 
+    if abf.abfVersion["major"] == 1:
+        # pyabf takes ABF1 holding levels from fEpochInitLevel (the epoch table); the
+        # header's fDACHoldingLevel[4] (byte 1394, ABF 1.8 layout) is the real one.
+        dac = [float(v) for v in struct.unpack("<4f", _abf1_bytes(p, 1394, 16))]
+        dac = [v if math.isfinite(v) and abs(v) < 1e6 else float("nan") for v in dac]
+        abf.holdingCommand = dac + list(abf.holdingCommand[4:])
     holding = []
     for v in abf.holdingCommand:
         v = float(v)
@@ -585,6 +604,7 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         leak_subtraction=_leak(abf, p, nch),
         protocol=_clean(abf.protocol),
         holding=holding,
+        start_datetime=_start(abf),
         _data=data,
         _sweeps=sweeps,
         _sweep_points=npts,

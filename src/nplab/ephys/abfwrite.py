@@ -115,7 +115,8 @@ def write_abf1(
         DAC 0 epoch table (up to 10 epochs, A…J); the first ``points // 64`` samples
         of each sweep are the pre-epoch holding segment, as in Clampex.
     holding
-        Holding level (DAC units), stored as ``fInstrumentHoldingLevel``.
+        Holding level (DAC units), stored as ``fDACHoldingLevel`` and
+        ``fInstrumentHoldingLevel``.
     sweep_interval_s
         Start-to-start interval (``fEpisodeStartToStart``); default: the sweep length.
     tags
@@ -219,6 +220,8 @@ def write_abf1(
     for d in range(4):
         _pack_str(buf, 1306 + 10 * d, 10, f"OUT {d}")
         _pack_str(buf, 1346 + 8 * d, 8, dac_units)
+        struct.pack_into("<f", buf, 1378 + 4 * d, 1.0)  # fDACScaleFactor
+        struct.pack_into("<f", buf, 1394 + 4 * d, holding)  # fDACHoldingLevel
     # epoch table of DAC 0
     struct.pack_into("<2h", buf, 2296, 1 if epochs else 0, 0)  # nWaveformEnable
     struct.pack_into("<2h", buf, 2300, 1 if epochs else 0, 0)  # nWaveformSource: epochs
