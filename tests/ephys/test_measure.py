@@ -157,3 +157,41 @@ def test_tag_columns_on_real_wash_in_file(abf_dir):
     assert t["tag_index"].tolist() == [0] * 37 + [1] * 23
     assert t.loc[37, "tag"] == "+drug at 3min"
     assert t.loc[37, "time_s"] == 185.0
+
+
+def test_membrane_test_auto_finds_first_step(abf_dir):
+    kw = {"baseline": {"epoch": "pre"}, "window": {"epoch": "A"}, "leak_subtraction": "none"}
+    name = "patchclamp-nav-resting"
+    auto = measure(abf_dir / "2018_11_16_sh_0006.abf", load_protocol(name, membrane_test="auto", **kw))
+    explicit = measure(abf_dir / "2018_11_16_sh_0006.abf", load_protocol(name, membrane_test="A", **kw))
+    pd.testing.assert_frame_equal(auto, explicit)
+    assert auto["ra_mohm"].notna().all()
+
+
+def test_unexpected_errors_become_failed_rows(nav_file, monkeypatch):
+    import importlib
+
+    m = importlib.import_module("nplab.ephys.measure")  # the module, not the function
+
+    path, _ = nav_file
+
+    def boom(*args, **kwargs):
+        raise KeyError("odd header")
+
+    monkeypatch.setattr(m, "read_abf", boom)
+    t = m.measure([path, path], _proto(), executor="serial")
+    assert len(t) == 2 and (t["status"] == "failed").all()
+    assert t["reason"].str.contains("unexpected error \\(KeyError").all()
+
+
+def test_cli_units_override(nav_file, tmp_path):
+    from nplab.cli import main
+
+    path, _ = nav_file
+    out = tmp_path / "t.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["ephys", "measure", str(path), "-o", str(out), "--units", "nA", "--no-manifest"])
+    assert exc.value.code == 0
+    t = pd.read_csv(out)
+    assert (t["units"] == "nA").all() and len(t) == 4
+    assert not (tmp_path / "t.csv.manifest.json").exists()

@@ -288,7 +288,11 @@ def measure_file(
     except NplabError as exc:
         return _failed_row(label, str(exc), protocol)
     except (ValueError, IndexError, OSError, MemoryError, ZeroDivisionError) as exc:
-        return _failed_row(label, f"{type(exc).__name__}: {exc}", protocol)
+        return _failed_row(label, f"{label}: {type(exc).__name__}: {exc}", protocol)
+    except Exception as exc:  # one odd file must never abort a batch of thousands
+        return _failed_row(
+            label, f"{label}: unexpected error ({type(exc).__name__}: {exc})", protocol
+        )
 
 
 def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFrame:
