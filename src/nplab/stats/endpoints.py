@@ -320,7 +320,8 @@ def endpoints(
 
     # post-dose times of the study, ascending; all animals are aligned on them
     post_times = sorted({float(t) for t in df.loc[post_mask, "_th"]})
-    post_labels = {float(t): lab for t, lab in zip(df["_th"], df["_tlabel"], strict=True)
+    firsts = df.drop_duplicates("_th")
+    post_labels = {float(t): lab for t, lab in zip(firsts["_th"], firsts["_tlabel"], strict=True)
                    if not np.isnan(t)}
     is_base = np.array([k == bkey for k in keys])
     base_label = df.loc[is_base, "_tlabel"].iloc[0]
@@ -329,8 +330,8 @@ def endpoints(
     # animals x paws ("units") by time matrices: column 0 baseline, 1 pre-dose, 2.. post
     subjects = level_order(df[subject])
     n_s, n_p, n_t = len(subjects), len(paws), len(post_times)
-    s_idx = df[subject].map({s: i for i, s in enumerate(subjects)}).to_numpy()
-    p_idx = df["_paw"].map({p: i for i, p in enumerate(paws)}).to_numpy()
+    s_idx = pd.Categorical(df[subject], categories=subjects).codes.astype(np.int64)
+    p_idx = pd.Categorical(df["_paw"], categories=paws).codes.astype(np.int64)
     t_col = np.where(is_base, 0, np.searchsorted(post_times, df["_th"].to_numpy()) + 2)
     t_col[~post_mask & ~is_base] = 1
     unit = s_idx * n_p + p_idx
@@ -344,12 +345,12 @@ def endpoints(
     blocks: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # endpoint, t, v, flag
 
     def flags_of(values: np.ndarray, extra: np.ndarray | None, censored: np.ndarray):
-        out = np.empty(values.shape, dtype=object)
-        for idx in np.ndindex(values.shape):
-            first = extra[idx] if extra is not None else (FLAG_MISSING if np.isnan(values[idx])
-                                                          else "")
-            out[idx] = _join(first, FLAG_CENSORED if censored[idx] else "")
-        return out
+        first = np.where(np.isnan(values), FLAG_MISSING, "").astype(object)
+        if extra is not None:
+            first = extra.astype(object)
+        second = np.where(censored, FLAG_CENSORED, "").astype(object)
+        both = (first != "") & (second != "")
+        return np.where(both, first + "; " + second, first + second)
 
     all_t = np.r_[np.nan, 0.0, times_h]
     blocks.append(("value", all_t, yy, flags_of(yy, None, cc)))
@@ -411,7 +412,7 @@ def endpoints(
     out = pd.concat(frames, ignore_index=True)
     out["scale"] = scale
     paw_order = {p: i for i, p in enumerate([ipsi, contra, DIFF_PAW, ""])}
-    out["_p"] = out["_paw"].map(paw_order)
+    out["_p"] = pd.Categorical(out["_paw"], categories=list(paw_order)).codes
     # baseline (NaN time_h) first, then pre-dose, then post-dose ascending
     out["_t"] = out["time_h"].fillna(-np.inf)
     out = out.sort_values(["_s", "_p", "_e", "_t"], kind="mergesort").reset_index(drop=True)
@@ -419,7 +420,8 @@ def endpoints(
     out.insert(0, subject, subj_arr[out["_s"].to_numpy()])
     cols = [subject]
     if group is not None:
-        out[group] = out[subject].map(group_of)
+        groups_arr = np.array([group_of[sj] for sj in subjects], dtype=object)
+        out[group] = groups_arr[out["_s"].to_numpy()]
         cols.append(group)
     if paw is not None:
         out[paw] = out["_paw"]
