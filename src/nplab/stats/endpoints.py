@@ -194,7 +194,8 @@ def endpoints(
         Strongest filament (g) or Hargreaves cut-off (s); needed for %MPE and the
         censoring flag.  ``None``: no %MPE.
     paw
-        Paw column with values ``ipsi`` / ``contra``; endpoints are per paw, and an extra
+        Paw column with values ``ipsi`` / ``contra`` (any case, as
+        :func:`nplab.animals.resolve_paws` gives); endpoints are per paw, and an extra
         paw ``"ipsi-contra"`` holds the difference of the analysed values.
     log10
         Analyse log10(dv) (also log10(cutoff)).  ``None`` (default): ``True`` when the
@@ -291,6 +292,8 @@ def endpoints(
     paws: list[str] = [""]
     if paw is not None:
         labels = df[paw].astype(str).str.strip()
+        canon = {ipsi.lower(): ipsi, contra.lower(): contra}
+        labels = labels.map(lambda x: canon.get(x.lower(), x))
         bad = ~labels.isin([ipsi, contra]).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
