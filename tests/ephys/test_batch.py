@@ -59,7 +59,9 @@ def test_measure_parallel_equals_serial(repo_dir):
 def test_measure_with_dask_client(repo_dir):
     distributed = pytest.importorskip("distributed")
     files = sorted(str(p) for p in (repo_dir / "sample_data" / "ephys").glob("herg-cell01*.abf"))
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2) as client:
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
         via_dask = measure(files, executor=client)
     pd.testing.assert_frame_equal(via_dask, measure(files, executor="serial"))
 
@@ -68,7 +70,9 @@ def test_measure_with_dask_client(repo_dir):
 def test_measure_with_scheduler_address(repo_dir):
     distributed = pytest.importorskip("distributed")
     files = sorted(str(p) for p in (repo_dir / "sample_data" / "ephys").glob("herg-cell02*.abf"))
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=1) as cluster:
+    with distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
         via_address = measure(files, executor=cluster.scheduler_address)
         assert cluster.scheduler.status.name == "running"  # our client closed, not the cluster
     pd.testing.assert_frame_equal(via_address, measure(files, executor="serial"))

@@ -195,3 +195,23 @@ def test_cli_units_override(nav_file, tmp_path):
     t = pd.read_csv(out)
     assert (t["units"] == "nA").all() and len(t) == 4
     assert not (tmp_path / "t.csv.manifest.json").exists()
+
+
+def test_epoch_by_index_text_and_current_clamp_note(nav_file, abf_dir):
+    path, _ = nav_file
+    by_letter = measure([path], _proto())
+    by_index = measure(
+        [path],
+        _proto(
+            window={"epoch": "3", "end_ms": 10.0},
+            baseline={"epoch": "0", "anchor": "end", "start_ms": -5.0, "end_ms": 0.0},
+            leak_window={"epoch": "1", "anchor": "end", "start_ms": -5.0, "end_ms": 0.0},
+        ),
+    )
+    pd.testing.assert_frame_equal(by_letter, by_index)
+    cc = measure(
+        abf_dir / "17o05028_ic_steps.abf",
+        _proto(window={"epoch": "B"}, baseline={"epoch": "A"}, leak_subtraction="none"),
+    )
+    assert (cc["status"] == "ok").all()
+    assert cc["reason"].str.contains("current-clamp recording").all()

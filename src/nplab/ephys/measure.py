@@ -320,6 +320,8 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
         notes.append(warn)
     scale = unit_scale(unit)
     to_pa = scale[1] if scale and scale[0] == "current" else None
+    if scale and scale[0] == "voltage":
+        notes.append(f"channel {ch} records a voltage ({unit}): current-clamp recording?")
     cmd = int(p["command_channel"])
     leak_note = rec.leak_subtraction[ch].note if ch < len(rec.leak_subtraction) else ""
     tag_text, tag_index = _tag_columns(rec)
@@ -348,7 +350,7 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
         mt = {"ra_mohm": np.nan, "rm_mohm": np.nan, "cm_pf": np.nan, "holding_pa": np.nan}
         if p["membrane_test"]:
             if to_pa is None:
-                if s == 0:
+                if s == 0 and not (scale and scale[0] == "voltage"):
                     notes.append(f"membrane test needs a current channel (units '{unit}')")
             else:
                 mt = _membrane(rec, s, trace, p["membrane_test"], cmd, to_pa)
