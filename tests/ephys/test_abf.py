@@ -160,3 +160,10 @@ def test_start_datetime():
         "2017-11-16T14:04:45"
     )
     assert read_abf(CORPUS / "invalidDate-abf1.abf").start_datetime is None
+
+
+def test_epochs_callable_and_indexable():
+    rec = read_abf(CORPUS / "171116sh_0012.abf")
+    assert rec.epochs[2] == rec.epochs(2) == rec.epochs(2, channel=0)
+    assert len(rec.epochs) == rec.sweep_count
+    assert [eps[0].letter for eps in rec.epochs] == ["pre"] * rec.sweep_count

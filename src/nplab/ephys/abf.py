@@ -38,6 +38,7 @@ from nplab.errors import InputError
 __all__ = [
     "CURRENT_UNITS",
     "Epoch",
+    "EpochTables",
     "LeakSubtraction",
     "Recording",
     "Tag",
@@ -247,18 +248,19 @@ class Recording:
         return np.arange(self.sweep_points(i)) / self.sample_rate
 
     # ---------------------------------------------------------------- epochs
-    def epochs(self, sweep: int, channel: int = 0) -> list[Epoch]:
-        """Epoch table of ``sweep`` for the command (DAC) ``channel``.
+    @property
+    def epochs(self) -> EpochTables:
+        """Epoch tables: ``rec.epochs(sweep, channel=0)`` or ``rec.epochs[sweep]``.
 
-        The first entry is the pre-epoch holding segment (``letter="pre"``, the first
-        ``sweep_points // 64`` samples), then epochs A, B, … and a ``"post"`` segment.
-
-        Raises
-        ------
-        InputError
-            When the file has no usable epoch table (no protocol, inconsistent
-            sample indices, variable-length sweeps).
+        Each table is a list of :class:`Epoch`: the pre-epoch holding segment
+        (``letter="pre"``, the first ``sweep_points // 64`` samples), then epochs A,
+        B, … and a ``"post"`` segment.  Raises :class:`~nplab.errors.InputError` when
+        the file has no usable epoch table (no protocol, inconsistent sample
+        indices, variable-length sweeps).
         """
+        return EpochTables(self)
+
+    def _epoch_list(self, sweep: int, channel: int = 0) -> list[Epoch]:
         self._check_sweep(sweep, 0)
         table = self._epochs.get(channel)
         if table is None:
@@ -266,7 +268,7 @@ class Recording:
             self._epochs[channel] = table
         if isinstance(table, str):
             raise InputError(f"no usable epoch table: {table}", file=self.path, sweep=sweep)
-        return table[sweep]
+        return list(table[sweep])
 
     def epoch(self, sweep: int, key: str | int, channel: int = 0) -> Epoch:
         """One epoch by letter (``"A"``), Clampex index (``0`` = A) or ``"pre"``/``"post"``."""
@@ -282,6 +284,25 @@ class Recording:
             sweep=sweep,
             expected=f"one of {letters}",
         )
+
+
+class EpochTables:
+    """Per-sweep epoch tables of a :class:`Recording` (callable and indexable)."""
+
+    def __init__(self, rec: Recording) -> None:
+        self._rec = rec
+
+    def __call__(self, sweep: int, channel: int = 0) -> list[Epoch]:
+        return self._rec._epoch_list(sweep, channel)
+
+    def __getitem__(self, sweep: int) -> list[Epoch]:
+        return self._rec._epoch_list(sweep, 0)
+
+    def __len__(self) -> int:
+        return self._rec.sweep_count
+
+    def __iter__(self):
+        return (self._rec._epoch_list(s, 0) for s in range(self._rec.sweep_count))
 
 
 def _clean(text: Any) -> str:
