@@ -345,7 +345,7 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
         )
         leak = leak_note
         if p["leak_subtraction"] == "linear":
-            value, text = _linear_leak(rec, s, trace, p, win, base, baseline, cmd)
+            value, text = _linear_leak(rec, s, trace, p, win, base, baseline, value, cmd)
             leak = f"{text}; {leak_note}" if leak_note else text
         mt = {"ra_mohm": np.nan, "rm_mohm": np.nan, "cm_pf": np.nan, "holding_pa": np.nan}
         if p["membrane_test"]:
@@ -376,7 +376,7 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
     return _typed(pd.DataFrame(rows))
 
 
-def _linear_leak(rec, s, trace, p, win, base, baseline, cmd) -> tuple[float, str]:
+def _linear_leak(rec, s, trace, p, win, base, baseline, value, cmd) -> tuple[float, str]:
     """Subtract G_leak·(V_test − V_hold) estimated from the leak step."""
     if not p["leak_window"] or base is None:
         raise InputError(
@@ -396,16 +396,6 @@ def _linear_leak(rec, s, trace, p, win, base, baseline, cmd) -> tuple[float, str
             column="leak_window",
         )
     g = i_leak / (v_leak - v_hold)
-    value = measure_trace(
-        trace,
-        win[:2],
-        measure=p["measure"],
-        sample_rate=rec.sample_rate,
-        baseline=base[:2],
-        blanking_ms=p["blanking_ms"],
-        peak_points=p["peak_points"],
-        steady_state_ms=p["steady_state_ms"],
-    )[0]
     corrected = value - g * (v_test - v_hold)
     return corrected, f"offline linear: G_leak={g:.6g} {rec.units[p['channel']]}/mV"
 
