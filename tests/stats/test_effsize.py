@@ -108,3 +108,14 @@ def test_effsize_bad_input(rv):
         hedges_g(d, dv="y", group="g", a="a", b="b")
     with pytest.raises(InputError, match="ci_method"):
         hedges_g_from_stats(1, 1, 3, 0, 1, 3, ci_method="boot")
+
+
+def test_eta_squared_on_mixed_anova_output(rv):
+    """Runs once stats-anova's mixed_anova is merged: its table feeds eta_squared."""
+    anova = pytest.importorskip("nplab.stats.anova")
+    d = pd.read_csv(REF / "effsize_mixed.csv")
+    tab = anova.mixed_anova(d, dv="y", between="group", within="time", subject="rat")
+    res = eta_squared(tab[["source", "df1", "df2", "F", "ss", "ss_error"]])
+    for r in res.itertuples():
+        assert r.np2 == pytest.approx(rv[(r.source, "pes")], rel=1e-8)
+        assert r.ges == pytest.approx(rv[(r.source, "ges")], rel=1e-8)

@@ -152,3 +152,18 @@ def test_endpoints_bad_input(data):
     with pytest.raises(InputError, match="more than one group"):
         endpoints(bad, **kw)
     assert data.loc[0, "group"] == "veh"  # input never modified
+
+
+def test_post_dose_time_must_be_positive(data):
+    bad = data.copy()
+    bad.loc[2, "time"] = "0"
+    with pytest.raises(InputError, match=r"row 4, column 'time'.*not after dosing"):
+        endpoints(bad, **KW)
+
+
+def test_output_is_deterministic_and_input_untouched(data):
+    before = data.copy()
+    a = endpoints(data, **KW)
+    b = endpoints(data.sample(frac=1.0, random_state=3), **KW)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(data, before)

@@ -176,3 +176,15 @@ def test_bad_inputs_name_row_and_column():
     dup = pd.DataFrame({"s": [1, 1, 2, 2], "t": ["a", "a", "a", "b"], "y": [1, 2, 3, 4]})
     with pytest.raises(InputError, match="two values"):
         friedman(dup, dv="y", within="t", subject="s")
+
+
+def test_kruskal_dunn_hollander_wolfe(rvals):
+    # ?kruskal.test example (Hollander & Wolfe 1973, p. 116): chi-squared = 0.77143, p = 0.68
+    hw = pd.read_csv(REF / "np_hollander_wolfe.csv")
+    res = kruskal(hw, dv="rate", group="group")
+    assert round(res.loc[0, "H"], 5) == 0.77143 and round(res.loc[0, "p"], 2) == 0.68
+    assert res.loc[0, "p"] == pytest.approx(rvals[("kruskal", "hollander_wolfe", "p")], rel=RTOL)
+    for r in dunn(hw, dv="rate", group="group").itertuples():
+        case = f"{r.a}|{r.b}"
+        assert r.z == pytest.approx(rvals[("dunn_hw_holm", case, "z")], rel=RTOL)
+        assert r.p_adj == pytest.approx(rvals[("dunn_hw_holm", case, "p_adj")], rel=RTOL)

@@ -102,3 +102,22 @@ def test_k_and_likelihood_ratio_interval_match_r(case):
     assert k == pytest.approx(ref["mu"] - ref["last"], abs=1e-6)
     assert lo == pytest.approx(ref["lo"] - ref["last"], abs=1e-7)
     assert hi == pytest.approx(ref["hi"] - ref["last"], abs=1e-7)
+
+
+def test_second_public_copy_differs_only_by_its_known_typos():
+    """hxzhai/von-Frey k_table.txt (0/1 notation): every entry agrees with the ML k to 3
+    decimals except XOOOOO (printed -0.983, a transposition of -0.893) and XXXOXOOX
+    (printed "--1.247")."""
+    copy = pd.read_csv(REF / "dixon_k_hxzhai_von-Frey.txt", sep="\t", dtype=str)
+    copy.columns = ["series", "k"]
+    copy["series"] = copy["series"].str.replace("1", "X").str.replace("0", "O")
+    assert len(copy) == 248
+    wrong = {}
+    for s, k in zip(copy["series"], copy["k"], strict=True):
+        try:
+            ok = float(k) == round(dixon_k(s), 3)
+        except ValueError:
+            ok = False
+        if not ok:
+            wrong[s] = k
+    assert wrong == {"XOOOOO": "-0.983", "XXXOXOOX": "--1.247"}

@@ -298,3 +298,32 @@ def test_estimate_outside_the_kit_is_noted():
     row = thresholds(sheet("XXXOXOXX"), stopping_rule="none").iloc[0]
     assert row["status"] == "ok" and row["threshold_g"] < 10**3.61 / 1e4
     assert "below the weakest" in row["message"]
+
+
+def test_up_down_ld50_help_example_flexible_delta():
+    """Example of R package up.down.ld50 (Christensen et al. 2020; MikkelAStorm/Up.Down.Method):
+    steps 0.008..2 g, end point 0.07 g, pattern "xoxoxx", delta_type "flexible", log10(g).
+    R values (reference/updown_reference.R): k from grid_XOXOXX, d = sigma of the exact case."""
+    ref = pd.read_csv(REF / "updown_reference.csv").set_index("case")
+    k = ref.loc["grid_XOXOXX", "mu"] - ref.loc["grid_XOXOXX", "last"]
+    d = ref.loc["exact_mouse_XOXOXX", "sigma"]  # mean log10 step over 0.07-0.16 g
+    expected = 10 ** (np.log10(0.07) + d * k)
+    row = thresholds(
+        sheet("xoxoxx"),
+        kit="mouse-9",
+        start_filament=0.16,
+        xf_source="grams",
+        delta_mode="flexible",
+    ).iloc[0]
+    assert row["delta"] == pytest.approx(d, abs=1e-12)
+    # R optimize() locates mu to ~1e-8 steps, hence rel 1e-7
+    assert row["threshold_g"] == pytest.approx(expected, rel=1e-7)
+
+
+def test_dixon_k_is_a_python_float():
+    assert type(dixon_k("OXOXOX")) is float
+
+
+def test_protocol_start_not_in_kit():
+    with pytest.raises(ProtocolError, match="start_filament 3 is not a filament"):
+        thresholds(sheet("OXOXOX"), start_filament=3.0)

@@ -193,6 +193,19 @@ def hedges_g(
     )
 
 
+def _sum_distinct(values: np.ndarray, rel: float = 1e-10) -> float:
+    """Sum of the distinct error SS (afex ``sum(unique(...))``), equal within ``rel``.
+
+    Effects sharing an error stratum (e.g. time and group × time) carry the same error SS;
+    a tolerance keeps floating-point noise from counting it twice.
+    """
+    kept: list[float] = []
+    for v in np.sort(values):
+        if not kept or abs(v - kept[-1]) > rel * max(abs(v), abs(kept[-1])):
+            kept.append(float(v))
+    return float(np.sum(kept))
+
+
 def eta_squared(table: pd.DataFrame, *, observed: Sequence[str] = ()) -> pd.DataFrame:
     """Add partial (``np2``) and generalised (``ges``) η² to an ANOVA table.
 
@@ -243,7 +256,7 @@ def eta_squared(table: pd.DataFrame, *, observed: Sequence[str] = ()) -> pd.Data
                 )
             obs |= hit
         obs_ss = ss * obs
-        err_total = float(np.sum(pd.unique(sse[~np.isnan(sse)])))
+        err_total = _sum_distinct(sse[~np.isnan(sse)])
         out["ges"] = ss / (ss + err_total + obs_ss.sum() - obs_ss)
     else:
         out["ges"] = np.nan

@@ -114,20 +114,24 @@ def percent_reversal(
                   FLAG_NO_ALLODYNIA)
 
 
-def auc_trapezoid(time_h: np.ndarray, values: np.ndarray) -> float:
+def auc_trapezoid(time_h: np.ndarray, values: np.ndarray) -> float | np.ndarray:
     """Trapezoidal area Σ (t_{i+1} − t_i)(y_i + y_{i+1})/2 (unit × h).
 
-    ``time_h`` must be strictly increasing; NaN in ``values`` gives NaN (no
-    interpolation); fewer than two points gives NaN.
+    ``values`` is one time course (1-D, returns a float) or one course per row (2-D,
+    returns an array), along the last axis at the strictly increasing ``time_h``.  A
+    NaN anywhere in a course gives NaN (no interpolation); fewer than two points gives
+    NaN.
     """
     t = np.asarray(time_h, dtype=float)
     y = np.asarray(values, dtype=float)
-    if t.size < 2 or np.isnan(y).any():
-        return float("nan")
     if np.any(np.diff(t) <= 0):
         raise InputError("time points must be strictly increasing", column="time",
                          expected="distinct post-dose times")
-    return float(np.sum(np.diff(t) * (y[1:] + y[:-1]) / 2.0))
+    if t.size < 2:
+        area = np.full(y.shape[:-1], np.nan)
+    else:
+        area = np.sum(np.diff(t) * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1)
+    return float(area) if np.ndim(area) == 0 else area
 
 
 def ipsi_minus_contra(ipsi: np.ndarray | float, contra: np.ndarray | float) -> np.ndarray:
@@ -190,7 +194,8 @@ def endpoints(
         Strongest filament (g) or Hargreaves cut-off (s); needed for %MPE and the
         censoring flag.  ``None``: no %MPE.
     paw
-        Paw column with values ``ipsi`` / ``contra``; endpoints are per paw, and an extra
+        Paw column with values ``ipsi`` / ``contra`` (any case, as
+        :func:`nplab.animals.resolve_paws` gives); endpoints are per paw, and an extra
         paw ``"ipsi-contra"`` holds the difference of the analysed values.
     log10
         Analyse log10(dv) (also log10(cutoff)).  ``None`` (default): ``True`` when the
@@ -263,8 +268,14 @@ def endpoints(
             th[i] = 0.0
         elif k == bkey:
             continue
-        elif isinstance(k, float):
+        elif isinstance(k, float) and k > 0:
             th[i] = k
+        elif isinstance(k, float):
+            raise InputError(
+                f"post-dose time {k:g} h is not after dosing", file=source,
+                row=row_number(i), column=time,
+                expected="post-dose times > 0 h (the pre-dose point is t = 0)",
+            )
         else:
             raise InputError(
                 f"time {k!r} is neither the baseline ({baseline!r}), the pre-dose "
@@ -281,6 +292,8 @@ def endpoints(
     paws: list[str] = [""]
     if paw is not None:
         labels = df[paw].astype(str).str.strip()
+        canon = {ipsi.lower(): ipsi, contra.lower(): contra}
+        labels = labels.map(lambda x: canon.get(x.lower(), x))
         bad = ~labels.isin([ipsi, contra]).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -310,92 +323,108 @@ def endpoints(
 
     # post-dose times of the study, ascending; all animals are aligned on them
     post_times = sorted({float(t) for t in df.loc[post_mask, "_th"]})
-    post_labels = {float(t): lab for t, lab in zip(df["_th"], df["_tlabel"], strict=True)
+    firsts = df.drop_duplicates("_th")
+    post_labels = {float(t): lab for t, lab in zip(firsts["_th"], firsts["_tlabel"], strict=True)
                    if not np.isnan(t)}
-    base_label = df.loc[[k == bkey for k in keys], "_tlabel"].iloc[0]
-    pre_label = df.loc[[k == pkey for k in keys], "_tlabel"].iloc[0]
+    is_base = np.array([k == bkey for k in keys])
+    base_label = df.loc[is_base, "_tlabel"].iloc[0]
+    pre_label = df.loc[np.array([k == pkey for k in keys]), "_tlabel"].iloc[0]
 
-    rows: list[tuple] = []
+    # animals x paws ("units") by time matrices: column 0 baseline, 1 pre-dose, 2.. post
+    subjects = level_order(df[subject])
+    n_s, n_p, n_t = len(subjects), len(paws), len(post_times)
+    s_idx = pd.Categorical(df[subject], categories=subjects).codes.astype(np.int64)
+    p_idx = pd.Categorical(df["_paw"], categories=paws).codes.astype(np.int64)
+    t_col = np.where(is_base, 0, np.searchsorted(post_times, df["_th"].to_numpy()) + 2)
+    t_col[~post_mask & ~is_base] = 1
+    unit = s_idx * n_p + p_idx
+    yy = np.full((n_s * n_p, n_t + 2), np.nan)
+    cc = np.zeros(yy.shape, dtype=bool)
+    yy[unit, t_col] = df["_y"].to_numpy()
+    cc[unit, t_col] = df["_censored"].to_numpy(dtype=bool)
+    base, pre, post = yy[:, 0], yy[:, 1:2], yy[:, 2:]
+    change = change_from_predose(post, pre)
+    times_h = np.array(post_times)
+    blocks: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # endpoint, t, v, flag
 
-    def emit(subj, pw, tlabel, t_h, endpoint, value, flag):
-        rows.append((subj, pw, tlabel, t_h, endpoint, value, flag))
+    def flags_of(values: np.ndarray, extra: np.ndarray | None, censored: np.ndarray):
+        first = np.where(np.isnan(values), FLAG_MISSING, "").astype(object)
+        if extra is not None:
+            first = extra.astype(object)
+        second = np.where(censored, FLAG_CENSORED, "").astype(object)
+        both = (first != "") & (second != "")
+        return np.where(both, first + "; " + second, first + second)
 
-    series: dict = {}
-    for subj in level_order(df[subject]):
-        ds = df[df[subject] == subj]
-        for pw in paws:
-            dp = ds[ds["_paw"] == pw]
-            by_key = {k: (v, c) for k, v, c in zip(dp["_tkey"], dp["_y"], dp["_censored"],
-                                                   strict=True)}
-            base, base_c = by_key.get(bkey, (np.nan, False))
-            pre, pre_c = by_key.get(pkey, (np.nan, False))
-            post = np.array([by_key.get(t, (np.nan, False))[0] for t in post_times])
-            post_c = [bool(by_key.get(t, (np.nan, False))[1]) for t in post_times]
-            series[(subj, pw)] = (base, pre, post)
-            cens = lambda c: FLAG_CENSORED if c else ""  # noqa: E731
-            miss = lambda v: FLAG_MISSING if np.isnan(v) else ""  # noqa: E731
-            emit(subj, pw, base_label, np.nan, "value", base, _join(miss(base), cens(base_c)))
-            emit(subj, pw, pre_label, 0.0, "value", pre, _join(miss(pre), cens(pre_c)))
-            for t, v, c in zip(post_times, post, post_c, strict=True):
-                emit(subj, pw, post_labels[t], t, "value", v, _join(miss(v), cens(c)))
-            change = change_from_predose(post, pre)
-            for t, v, c in zip(post_times, change, post_c, strict=True):
-                emit(subj, pw, post_labels[t], t, "change", v,
-                     _join(FLAG_MISSING if np.isnan(v) else "", cens(c)))
-            if cut is not None:
-                mpe, mflags = percent_mpe(post, pre, cut)
-                for t, v, f, c in zip(post_times, mpe, mflags, post_c, strict=True):
-                    emit(subj, pw, post_labels[t], t, "mpe", v, _join(f, cens(c)))
-            rev, rflags = percent_reversal(post, pre, base)
-            for t, v, f, c in zip(post_times, rev, rflags, post_c, strict=True):
-                emit(subj, pw, post_labels[t], t, "reversal", v, _join(f, cens(c)))
-            # AUCs
-            if auc_from_predose:
-                tt = np.array([0.0, *post_times])
-                curves = {"auc": np.r_[pre, post], "auc_change": np.r_[0.0, change]}
-                if cut is not None:
-                    curves["auc_mpe"] = np.r_[0.0, mpe]
-            else:
-                tt = np.array(post_times)
-                curves = {"auc": post, "auc_change": change}
-                if cut is not None:
-                    curves["auc_mpe"] = mpe
-            for name, yy in curves.items():
-                area = auc_trapezoid(tt, yy)
-                flag = ""
-                if np.isnan(area):
-                    flag = ("fewer than two time points" if tt.size < 2
-                            else "missing value in the time course")
-                    if name == "auc_mpe" and cut is not None:
-                        extra = [f for f in mflags if f and f != FLAG_MISSING]
-                        flag = _join(flag, *extra)
-                emit(subj, pw, "", np.nan, name, area, flag)
-        if paw is not None and len(paws) == 2:
-            bi, pi_, qi = series[(subj, ipsi)]
-            bc, pc, qc = series[(subj, contra)]
-            diffs = [(base_label, np.nan, ipsi_minus_contra(bi, bc)),
-                     (pre_label, 0.0, ipsi_minus_contra(pi_, pc))]
-            diffs += [(post_labels[t], t, v)
-                      for t, v in zip(post_times, ipsi_minus_contra(qi, qc), strict=True)]
-            for lab, t, v in diffs:
-                emit(subj, DIFF_PAW, lab, t, "value", float(v),
-                     FLAG_MISSING if np.isnan(v) else "")
+    all_t = np.r_[np.nan, 0.0, times_h]
+    blocks.append(("value", all_t, yy, flags_of(yy, None, cc)))
+    blocks.append(("change", times_h, change, flags_of(change, None, cc[:, 2:])))
+    mpe = None
+    if cut is not None:
+        mpe, mflags = percent_mpe(post, pre, cut)
+        blocks.append(("mpe", times_h, mpe, flags_of(mpe, mflags, cc[:, 2:])))
+    rev, rflags = percent_reversal(post, pre, base[:, None])
+    blocks.append(("reversal", times_h, rev, flags_of(rev, rflags, cc[:, 2:])))
+    ones = np.ones((yy.shape[0], 1))
+    if auc_from_predose:
+        tt = np.r_[0.0, times_h]
+        curves = {"auc": yy[:, 1:], "auc_change": np.hstack([0.0 * ones, change])}
+        if mpe is not None:
+            curves["auc_mpe"] = np.hstack([0.0 * ones, mpe])
+    else:
+        tt = times_h
+        curves = {"auc": post, "auc_change": change}
+        if mpe is not None:
+            curves["auc_mpe"] = mpe
+    for name, curve in curves.items():
+        area = auc_trapezoid(tt, curve)
+        flag = np.full(area.shape, "", dtype=object)
+        undefined = np.isnan(area)
+        flag[undefined] = ("fewer than two time points" if tt.size < 2
+                           else "missing value in the time course")
+        if name == "auc_mpe" and undefined.any():
+            for i in np.flatnonzero(undefined):
+                flag[i] = _join(flag[i], *[f for f in mflags[i] if f and f != FLAG_MISSING])
+        blocks.append((name, np.array([np.nan]), area[:, None], flag[:, None]))
 
-    out = pd.DataFrame(rows, columns=[subject, "_paw", "time", "time_h", "endpoint", "value",
-                                      "flag"])
+    labels_all = np.array([base_label, pre_label, *[post_labels[t] for t in post_times]],
+                          dtype=object)
+    unit_subj = np.repeat(np.arange(n_s), n_p)
+    unit_paw = np.tile(np.array(paws, dtype=object), n_s)
+    frames = []
+    for e_i, (name, t_h, values, flags) in enumerate(blocks):
+        n_cols = values.shape[1]
+        if name == "value":
+            labs = labels_all
+        elif name.startswith("auc"):
+            labs = np.array([""], dtype=object)
+        else:
+            labs = labels_all[2:]
+        frames.append(pd.DataFrame({
+            "_s": np.repeat(unit_subj, n_cols), "_paw": np.repeat(unit_paw, n_cols),
+            "time": np.tile(labs, len(unit_subj)), "time_h": np.tile(t_h, len(unit_subj)),
+            "endpoint": name, "value": values.ravel(), "flag": flags.ravel(), "_e": e_i,
+        }))
+    if paw is not None and n_p == 2:
+        diff = ipsi_minus_contra(yy[0::2], yy[1::2])
+        frames.append(pd.DataFrame({
+            "_s": np.repeat(np.arange(n_s), n_t + 2), "_paw": DIFF_PAW,
+            "time": np.tile(labels_all, n_s), "time_h": np.tile(all_t, n_s),
+            "endpoint": "value", "value": diff.ravel(),
+            "flag": np.where(np.isnan(diff.ravel()), FLAG_MISSING, ""), "_e": 0,
+        }))
+    out = pd.concat(frames, ignore_index=True)
     out["scale"] = scale
-    order = {e: i for i, e in enumerate(ENDPOINTS)}
     paw_order = {p: i for i, p in enumerate([ipsi, contra, DIFF_PAW, ""])}
-    subj_order = {s: i for i, s in enumerate(level_order(df[subject]))}
+    out["_p"] = pd.Categorical(out["_paw"], categories=list(paw_order)).codes
     # baseline (NaN time_h) first, then pre-dose, then post-dose ascending
-    out["_s"] = out[subject].map(subj_order)
-    out["_p"] = out["_paw"].map(paw_order)
-    out["_e"] = out["endpoint"].map(order)
     out["_t"] = out["time_h"].fillna(-np.inf)
     out = out.sort_values(["_s", "_p", "_e", "_t"], kind="mergesort").reset_index(drop=True)
+    subj_arr = np.array(subjects, dtype=object)
+    out.insert(0, subject, subj_arr[out["_s"].to_numpy()])
     cols = [subject]
     if group is not None:
-        out.insert(1, group, out[subject].map(group_of))
+        groups_arr = np.array([group_of[sj] for sj in subjects], dtype=object)
+        out[group] = groups_arr[out["_s"].to_numpy()]
         cols.append(group)
     if paw is not None:
         out[paw] = out["_paw"]

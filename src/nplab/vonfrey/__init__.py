@@ -36,7 +36,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from nplab.errors import InputError
+from nplab.errors import InputError, ProtocolError
 from nplab.protocols import Param, Protocol, load_protocol
 from nplab.vonfrey.dixon import dixon_interval, dixon_k, dixon_table
 from nplab.vonfrey.kits import KITS, Kit, kit_from_params
@@ -139,7 +139,7 @@ def _start_index(kit: Kit, params: dict, file: str) -> int:
         return (len(kit) - 1) // 2
     idx = kit.index_of(value, params["filament_unit"])
     if idx is None:
-        raise InputError(
+        raise ProtocolError(
             f"start_filament {value:g} is not a filament of kit '{kit.name}'",
             file=file,
             column="start_filament",

@@ -164,7 +164,8 @@ def _grid_fit(series: str, level: float) -> tuple[float, float, float]:
         return -k, -high, -low
     x = grid_levels(series)
     mu, low, high = ml_interval(x, _responses(series), 1.0, level)
-    return mu - x[-1], low - x[-1], high - x[-1]
+    last = float(x[-1])
+    return mu - last, low - last, high - last
 
 
 def dixon_k(series: str) -> float:

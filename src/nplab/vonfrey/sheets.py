@@ -19,6 +19,7 @@ are an :class:`~nplab.errors.InputError` naming the rows.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ __all__ = ["LONG_COLUMNS", "SHEET_COLUMNS", "Tests", "read_sheet", "sheet_tests"
 SHEET_COLUMNS = ("responses", "start_filament")
 #: Reserved (non-id) columns of the long style.
 LONG_COLUMNS = ("stimulus", "filament", "response")
+
+_SERIES = re.compile(r"[XO]+")
 
 
 @dataclass
@@ -132,19 +135,23 @@ def _sheet_style(
     _check_duplicates(df, id_cols, file)
     n = len(df)
     raw = df["responses"]
-    pat = raw.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
-    pat = pat.fillna("")
-    ok = pat.str.fullmatch(r"[XO]+").fillna(False).to_numpy(dtype=bool)
-    invalid = np.full(n, "", dtype=object)
+    # normalise each distinct cell once (a study has few distinct series)
+    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    text = ["" if pd.isna(u) else str(u) for u in uniq]
+    norm = np.array(["".join(t.split()).upper() for t in text] + [""], dtype=object)
+    good = np.array([bool(_SERIES.fullmatch(t)) for t in norm[:-1]] + [False])
+    why = np.array(
+        [
+            "no responses recorded" if not t.strip() else f"{t!r} is not an up-down series"
+            for t in [*text, ""]
+        ],
+        dtype=object,
+    )
+    pat = norm[codes]  # code -1 (blank cell) picks the trailing ""
+    ok = good[codes]
+    invalid = np.where(ok, "", why[codes]).astype(object)
     column = np.full(n, "responses", dtype=object)
     expected = np.full(n, "only X (withdrawal) and O (no withdrawal)", dtype=object)
-    bad = ~ok
-    if bad.any():
-        shown = raw[bad].astype("string").fillna("")
-        invalid[bad] = [
-            "no responses recorded" if s.strip() == "" else f"{s!r} is not an up-down series"
-            for s in shown
-        ]
     start = np.full(n, default_start, dtype=np.int64)
     if "start_filament" in df.columns:
         values = to_numeric_column(
@@ -163,7 +170,7 @@ def _sheet_style(
         expected[fresh] = f"a filament of kit '{kit.name}' ({unit}: {kit.labels(unit)})"
     return Tests(
         ids=df[id_cols].reset_index(drop=True),
-        patterns=pat.to_numpy(dtype=object),
+        patterns=pat,
         start=start,
         rows=np.arange(n) + 2,
         invalid=invalid,

@@ -199,10 +199,10 @@ def updown_results(
     ``invalid`` holds a message per test ("" if the input was valid).
     """
     n = len(patterns)
-    key = pd.Series(patterns, dtype=object).where(invalid == "", "") + "|" + pd.Series(
-        start
-    ).astype(str)
-    codes, uniques = pd.factorize(key, sort=False)
+    bad = invalid != ""
+    pat_codes, _ = pd.factorize(np.where(bad, "", patterns).astype(object), sort=False)
+    span = np.int64(len(kit) + 2)
+    codes, uniques = pd.factorize(pat_codes.astype(np.int64) * span + (start + 1), sort=False)
     first = np.full(len(uniques), -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(n)[::-1]
     records = []
@@ -213,7 +213,6 @@ def updown_results(
             records.append(evaluate(str(patterns[i]), int(start[i]), kit, params))
     table = pd.DataFrame.from_records(records, columns=columns)
     out = table.iloc[codes].reset_index(drop=True)
-    bad = invalid != ""
     if bad.any():
         msg = out["message"].to_numpy(dtype=object).copy()
         msg[bad] = invalid[bad]

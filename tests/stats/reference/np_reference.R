@@ -64,6 +64,18 @@ d <- dunn_r(aq$Ozone, aq$Month, aqp, "bonferroni")
 for (i in seq_along(aqp)) { cs <- paste(aqp[[i]], collapse = "|")
   add("dunn_aq_bonf", cs, "z", d[i, 1]); add("dunn_aq_bonf", cs, "p_adj", d[i, 3]) }
 
+# Hollander & Wolfe (1973) p. 116 mucociliary efficiency (?kruskal.test example):
+# documented output chi-squared = 0.77143, df = 2, p-value = 0.68
+hw <- data.frame(rate = c(2.9, 3.0, 2.5, 2.6, 3.2, 3.8, 2.7, 4.0, 2.4, 2.8, 3.4, 3.7, 2.2, 2.0),
+                 group = rep(c("normal", "obstructive", "asbestosis"), c(5, 4, 5)))
+write.csv(hw, "np_hollander_wolfe.csv", row.names = FALSE)
+k <- kruskal.test(rate ~ group, data = hw)
+add("kruskal", "hollander_wolfe", "H", k$statistic); add("kruskal", "hollander_wolfe", "p", k$p.value)
+hwp <- combn(sort(unique(hw$group)), 2, simplify = FALSE)
+d <- dunn_r(hw$rate, hw$group, hwp, "holm")
+for (i in seq_along(hwp)) { cs <- paste(hwp[[i]], collapse = "|")
+  add("dunn_hw_holm", cs, "z", d[i, 1]); add("dunn_hw_holm", cs, "p_adj", d[i, 3]) }
+
 # Mann-Whitney: wilcox.test(x, y)
 x1 <- c(0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46)  # ?wilcox.test depression data
 y1 <- c(1.15, 0.88, 0.90, 0.74, 1.21)
