@@ -162,10 +162,10 @@ def simulate(
                 vf.append([animal, paw, label, updown_series(t_vf, r_vf)])
                 if hargreaves:
                     for trial in (1, 2, 3):
-                        lat = float(math.exp(t_hg + r_hg.normal(0.0, SIGMA_HG)))
-                        cut = lat >= CUTOFF_S
+                        lat = round(float(math.exp(t_hg + r_hg.normal(0.0, SIGMA_HG))), 2)
+                        cut = lat >= CUTOFF_S  # as recorded (0.01 s resolution)
                         hg.append(
-                            [animal, paw, label, trial, CUTOFF_S if cut else round(lat, 2),
+                            [animal, paw, label, trial, CUTOFF_S if cut else lat,
                              "true" if cut else "false"]
                         )
     animals.sort(key=lambda r: r[0])

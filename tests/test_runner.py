@@ -34,6 +34,7 @@ def study_copy(repo_dir: Path, tmp_path: Path) -> Path:
         shutil.copytree(repo_dir / "sample_data" / name, tmp_path / name)
     for name in ("cci_study.toml", "snl_study.toml"):
         shutil.copy(repo_dir / "sample_data" / name, tmp_path / name)
+    (tmp_path / "ephys").symlink_to(repo_dir / "sample_data" / "ephys")  # recordings: read only
     return tmp_path / "cci_study.toml"
 
 
@@ -48,7 +49,10 @@ def test_outputs_written(cci_run) -> None:
         "report.html", "manifest.json", "tables/exclusions.csv", "tables/vonfrey_thresholds.csv",
         "tables/vonfrey_descriptives.csv", "tables/vonfrey_anova.csv",
         "tables/vonfrey_dunnett.csv", "tables/arrive_checklist.csv",
-        "figures/vonfrey_timecourse.png", "figures/vonfrey_timecourse.svg",
+        "figures/vonfrey_timecourse_ipsi.png", "figures/vonfrey_timecourse_ipsi.svg",
+        "figures/vonfrey_timecourse_contra.svg", "figures/hargreaves_timecourse_ipsi.svg",
+        "tables/hargreaves_summary.csv", "tables/vonfrey_endpoints.csv",
+        "tables/patchclamp_fits.csv", "figures/patchclamp_concentration_response.svg",
     ):
         assert (out / name).is_file(), name
     assert not list(out.glob(".nplab-stage-*"))  # staging folder cleaned up
@@ -96,6 +100,37 @@ def test_statistics_find_the_simulated_effects(cci_run) -> None:
     d14 = dun[(dun["paw"] == "ipsi") & (dun["timepoint"] == "D14")].set_index("group")
     for g in CCI_GROUPS[2:]:
         assert d14.at[g, "p"] > 0.05  # no group difference before dosing
+
+
+def test_hargreaves_recovers_truth(cci_run, repo_dir: Path) -> None:
+    summ = pd.read_csv(cci_run.outdir / "tables" / "hargreaves_summary.csv")
+    assert summ["n_at_cutoff"].sum() == 20  # the simulated cut-off trials (README)
+    desc = pd.read_csv(cci_run.outdir / "tables" / "hargreaves_descriptives.csv")
+    ipsi = desc[desc["paw"] == "ipsi"].set_index(["group", "timepoint"])["mean"]
+    truth = _truth(repo_dir, {"R07", "R33"})
+    true_mean = truth.groupby(["group", "paw", "timepoint"])["true_latency_s"].mean()
+    # group mean latency (s) of 3 trials x 9-10 animals within 1.5 s of the true mean
+    for g in CCI_GROUPS:
+        for tp in ("D14", "2h"):
+            assert abs(ipsi[(g, tp)] - true_mean[(g, "ipsi", tp)]) < 1.5, (g, tp)
+    assert ipsi[("CCI + duloxetine 30 mg/kg", "2h")] > ipsi[("CCI + vehicle", "2h")] + 3
+
+
+def test_patchclamp_recovers_ic50s(cci_run) -> None:
+    fits = pd.read_csv(cci_run.outdir / "tables" / "patchclamp_fits.csv")
+    pooled = fits[fits["level"] == "pooled_mean_log"].set_index("condition")
+    # true values: sample_data/ephys/truth.csv (K_R 20 uM, apparent 0.474 uM at h = 0.5,
+    # hERG 4.78 uM); within 8% (see the ephys README for the estimator's small bias)
+    for cond, true in (("patchclamp-nav-resting", 20.0), ("patchclamp-nav-inactivated", 0.474),
+                       ("patchclamp-herg", 4.78)):
+        assert abs(pooled.at[cond, "ic50_um"] / true - 1) < 0.08, cond
+    state = pd.read_csv(cci_run.outdir / "tables" / "patchclamp_state.csv")
+    st = state[state["level"] == "pooled_mean_log"].iloc[0]
+    assert abs(st["k_r_um"] / 20.0 - 1) < 0.08 and abs(st["k_i_um"] / 0.24 - 1) < 0.08
+    cells = pd.read_csv(cci_run.outdir / "tables" / "patchclamp_cells.csv")
+    failed = set(cells.loc[cells["cell_status"] != "ok", "cell"])
+    assert "navrest-cell04" in failed  # 40 % Ra drift: fails QC, not pooled
+    assert pooled.at["patchclamp-nav-resting", "n_cells"] == 3
 
 
 def test_report_states_blinding_and_exclusions(cci_run) -> None:

@@ -15,6 +15,7 @@ from nplab.study import load_study
 def study_copy(repo_dir: Path, tmp_path: Path) -> Path:
     """A copy of the CCI sample study (file + data folder) that tests may edit."""
     shutil.copytree(repo_dir / "sample_data" / "cci", tmp_path / "cci")
+    (tmp_path / "ephys").symlink_to(repo_dir / "sample_data" / "ephys")
     dest = tmp_path / "cci_study.toml"
     shutil.copy(repo_dir / "sample_data" / "cci_study.toml", dest)
     return dest
