@@ -13,6 +13,8 @@ from nplab.cli import cli
 from nplab.errors import InputError
 from nplab.runner import run_study
 
+pytestmark = pytest.mark.slow  # runs the full sample study (~10-30 s on a shared 2-core box)
+
 CCI_GROUPS = [
     "Sham + vehicle",
     "CCI + vehicle",
