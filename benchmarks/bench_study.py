@@ -30,7 +30,7 @@ from nplab.runner import run_study
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "sample_data" / "cci_study.toml"
-RECORDINGS = REPO / "sample_data" / "cci" / "ephys"
+RECORDINGS = REPO / "sample_data" / "ephys"
 
 _MEMORY_CHILD = r"""
 import resource, sys
@@ -80,7 +80,7 @@ def main() -> None:
             argv=[],
         )
         if not RECORDINGS.is_dir():
-            print("no sample recordings: run sample_data/make_sample_study.py")
+            print("no sample recordings: run sample_data/ephys/make_recordings.py")
         else:
             from nplab.ephys import measure
 
