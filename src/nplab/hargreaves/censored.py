@@ -21,14 +21,27 @@ behaviour; it also keeps latencies positive).  The log-likelihood is
    \qquad z_{ij} = (y_{ij} - \mu_i)/\sigma,
 
 maximised by a trust-region Newton method with the analytic gradient and Hessian in
-:math:`(\mu_1..\mu_k, \log\sigma)`.  Standard errors come from the inverse observed
-information; the Wald interval :math:`\mu_i \pm z_{1-\alpha/2}\,\mathrm{se}_i` is
-back-transformed, so :math:`e^{\hat\mu_i}` (the censoring-corrected geometric-mean /
-median latency of the animal, in seconds) has the interval
-:math:`(e^{\hat\mu_i - z\,\mathrm{se}_i}, e^{\hat\mu_i + z\,\mathrm{se}_i})`.  This is the
-model fitted by R ``survival::survreg(Surv(log(latency), withdrawal) ~ 0 + animal,
-dist = "gaussian")`` (identically ``Surv(latency, withdrawal)`` with
-``dist = "lognormal"``), which the tests use as the independent reference.
+:math:`(\mu_1..\mu_k, \log\sigma)`.  This joint ML fit is the model of
+R ``survival::survreg(Surv(log(latency), withdrawal) ~ 0 + animal, dist = "gaussian")``
+(identically ``Surv(latency, withdrawal)`` with ``dist = "lognormal"``), used by the tests
+as the independent reference; its standard errors come from the inverse observed
+information and its intervals are Wald (normal) intervals.
+
+With 2-5 trials per animal the ML :math:`\hat\sigma` suffers from the incidental-parameter
+problem (Neyman & Scott 1948): it is biased low by about :math:`\sqrt{(N-k)/N}` (N used
+trials, k animals), so Wald intervals are too narrow (simulated coverage 0.88-0.94 for a
+nominal 0.95 with 3 trials).  nplab keeps the ML point estimates (those of ``survreg``)
+and widens the interval as the classical small-sample theory does without censoring:
+
+.. math:: \mathrm{se}^{adj}_i = \mathrm{se}_i \sqrt{N/(N-k)}, \qquad
+          e^{\hat\mu_i \pm t_{N-k,\,1-\alpha/2}\,\mathrm{se}^{adj}_i},
+
+which is exactly the t interval of each animal's mean log latency with the pooled
+unbiased variance when no trial is censored (simulated coverage 0.95-0.97 with up to 40 %
+censored trials).  :math:`e^{\hat\mu_i}` is the animal's censoring-corrected
+geometric-mean (= median) latency in seconds.  (A Cox-Reid adjusted profile likelihood
+for :math:`\sigma` was tried and rejected: location and scale are not orthogonal under
+censoring and it over-corrected, biasing :math:`\hat\mu_i` upwards in simulation.)
 
 An animal whose trials all reached the cut-off has :math:`\hat\mu_i = +\infty` (no
 finite maximum); it is reported as not estimable and left out of the fit, which does not
@@ -63,8 +76,11 @@ class TobitResult:
     Attributes
     ----------
     mu, se
-        Per-group location on the analysis (log) scale and its standard error; NaN for
-        groups that are not estimable.
+        Per-group location on the analysis (log) scale and its ML standard error (inverse
+        observed information, as ``survreg``); NaN for groups that are not estimable.
+    se_adj, df
+        Small-sample standard error ``se * sqrt(N / (N - k))`` and the degrees of freedom
+        N - k of its t interval (module docstring).
     estimable
         Per group: has at least one uncensored observation (and sigma is estimable).
     sigma
@@ -77,6 +93,8 @@ class TobitResult:
 
     mu: np.ndarray
     se: np.ndarray
+    se_adj: np.ndarray
+    df: float
     estimable: np.ndarray
     sigma: float
     se_log_sigma: float
@@ -145,7 +163,7 @@ def tobit_fit(
     *,
     n_groups: int | None = None,
 ) -> TobitResult:
-    """Censored-normal ML fit with one mean per group and a pooled SD.
+    """Censored-normal ML fit with one location per group and a pooled SD.
 
     Parameters
     ----------
@@ -177,7 +195,10 @@ def tobit_fit(
     yk, ck, gk = y[keep_obs], cens[keep_obs], remap[g[keep_obs]]
     kk = idx.size
     if kk == 0 or not _sigma_estimable(yk, ck, gk, kk):
-        return TobitResult(nan_k, nan_k.copy(), np.zeros(k, bool), np.nan, np.nan, np.nan, False)
+        return TobitResult(
+            nan_k, nan_k.copy(), nan_k.copy(), np.nan, np.zeros(k, bool), np.nan, np.nan,
+            np.nan, False,
+        )
 
     # start: group means of the (censored-at-c) values and the pooled within SD
     counts = np.bincount(gk, minlength=kk)
@@ -192,7 +213,7 @@ def tobit_fit(
         ll, gr, he = _derivatives(t, yk, ck, gk, kk)
         return -ll, -gr, -he
 
-    cache: dict[str, tuple] = {}
+    cache: dict[bytes, tuple] = {}
 
     def get(t):
         key = t.tobytes()
@@ -213,16 +234,18 @@ def tobit_fit(
     ll, grad, hess = _derivatives(theta, yk, ck, gk, kk)
     converged = bool(np.max(np.abs(grad)) < 1e-6)
     try:
-        cov = np.linalg.inv(-hess)
-        se_all = np.sqrt(np.diag(cov))
+        se_all = np.sqrt(np.diag(np.linalg.inv(-hess)))
     except np.linalg.LinAlgError:
         se_all = np.full(kk + 1, np.nan)
+    n_obs = yk.size
     mu, se = nan_k.copy(), nan_k.copy()
     mu[idx] = theta[:kk]
     se[idx] = se_all[:kk]
     return TobitResult(
         mu=mu,
         se=se,
+        se_adj=se * np.sqrt(n_obs / (n_obs - kk)),
+        df=float(n_obs - kk),
         estimable=has_event.copy(),
         sigma=float(np.exp(theta[kk])),
         se_log_sigma=float(se_all[kk]),

@@ -67,13 +67,17 @@ def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
 def _tobit_columns(data: pd.DataFrame, proto: Protocol) -> pd.DataFrame:
     """Tobit estimate per animal within each paw x timepoint (pooled log-scale SD)."""
     used = data[data["used"]]
-    zq = stats.norm.ppf(0.5 + proto["ci_level"] / 2.0)
     rows = []
     for (paw, tp), sub in used.groupby(["paw", "timepoint"], sort=False):
         codes, animals = pd.factorize(sub["animal"])
-        fit = tobit_fit(np.log(sub["latency_s"].to_numpy()), sub["at_cutoff"].to_numpy(), codes)
+        fit = tobit_fit(
+            np.log(sub["latency_s"].to_numpy()),
+            sub["at_cutoff"].to_numpy(),
+            codes,
+        )
+        zq = stats.t.ppf(0.5 + proto["ci_level"] / 2.0, fit.df) if fit.df > 0 else np.nan
         for i, animal in enumerate(animals):
-            mu, se = fit.mu[i], fit.se[i]
+            mu, se = fit.mu[i], fit.se_adj[i]
             rows.append(
                 {
                     "animal": animal,
@@ -130,11 +134,13 @@ def summarise(
         the last ``average_last_n`` used trials); empty when the time point has fewer
         than ``min_valid_trials`` or the animal is excluded;
         ``tobit_latency_s``, ``tobit_ci_low_s``, ``tobit_ci_high_s``: censoring-aware
-        latency exp(mu_i) of the censored-normal model on log latency with one location
-        per animal and a residual SD pooled over the animals of that paw x timepoint
-        (``tobit_sigma_log``, log scale), Wald interval at ``ci_level``; empty when all
-        used trials reached the cut-off (estimate above the cut-off, not finite) or the
-        SD is not estimable;
+        latency exp(mu_i) of the censored-normal (Tobit) ML model on log latency with one
+        location per animal and a residual SD pooled over the animals of that paw x
+        timepoint (``tobit_sigma_log``, ML, log scale; = R ``survreg``), with the
+        small-sample interval exp(mu_i +/- t(N-k) se_i sqrt(N/(N-k))) at ``ci_level``
+        (:mod:`nplab.hargreaves.censored`); empty when all used trials reached the
+        cut-off (the estimate is above the cut-off, not finite) or the SD is not
+        estimable (e.g. one trial per animal);
         ``status``: ``ok`` or ``;``-joined flags ``too_few_valid``, ``excluded``,
         ``trial_count`` (n_trials differs from ``trials_per_paw``), ``short_interval``
         (trials closer than ``min_intertrial_interval_s``), ``baseline_out_of_window``,

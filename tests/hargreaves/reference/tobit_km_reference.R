@@ -27,7 +27,7 @@ for (paw in unique(d$paw)) for (tp in unique(d$timepoint)) {
     paw = paw, timepoint = tp, animal = levels(s$animal),
     mu = unname(coef(fit)), se_mu = unname(se[1:k]),
     sigma = fit$scale, se_log_sigma = unname(se[k + 1]),
-    loglik = fit$loglik[2])
+    loglik = fit$loglik[2], df = nrow(s) - nlevels(s$animal))
 }
 tob <- do.call(rbind, out)
 write.csv(format(tob, digits = 15), "tobit_reference.csv", row.names = FALSE, quote = FALSE)
