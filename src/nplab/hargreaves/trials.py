@@ -190,22 +190,33 @@ def read_trials(
             column="latency_s",
             expected="a latency in seconds (blank only for invalid or cut-off trials)",
         )
-    for mask, what, expected in (
-        (~blank & (latency <= 0), "is zero or negative", f"0 < latency_s <= {cutoff:g}"),
-        (~blank & (latency > cutoff), f"is above the cut-off of {cutoff:g} s", f"<= {cutoff:g}"),
+    for mask, column, what, expected in (
+        (
+            ~blank & (latency <= 0),
+            "latency_s",
+            "latency {v} s is zero or negative",
+            f"0 < latency_s <= {cutoff:g}",
+        ),
+        (
+            ~blank & (latency > cutoff),
+            "latency_s",
+            f"latency {{v}} s is above the cut-off of {cutoff:g} s",
+            f"latency_s <= cutoff_s = {cutoff:g}",
+        ),
         (
             ~blank & reached & (latency < cutoff - tol),
-            "is below the cut-off but cutoff_reached is true",
-            f"{cutoff:g} s when the cut-off was reached",
+            "cutoff_reached",
+            "cutoff_reached is true but latency {v} s is below the cut-off",
+            f"latency_s = {cutoff:g} when the cut-off was reached",
         ),
     ):
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
             raise InputError(
-                f"latency {df['latency_s'].iloc[i]!r} {what}",
+                what.format(v=f"{latency[i]:g}"),
                 file=src,
                 row=row_number(i),
-                column="latency_s",
+                column=column,
                 expected=expected,
             )
     at_cutoff = reached | (~blank & (latency >= cutoff - tol))
