@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, protocol_option, write_result
+from nplab.cli._common import manifest_option, output_option, protocol_option
 from nplab.errors import InputError
 
 __all__ = ["command"]
@@ -60,8 +61,13 @@ def command(
     """
     from nplab.hargreaves import km_medians, paw_differences, plot_timecourse, summarise
     from nplab.hargreaves.trials import read_trials
+    from nplab.provenance import build_manifest, write_manifest
     from nplab.tables import write_table
 
+    if figure is not None and figure.suffix.lower() not in {".png", ".svg"}:
+        raise InputError(
+            "unsupported figure format", file=figure, expected="a .png or .svg file name"
+        )
     data = read_trials(trials, protocol, animals)
     proto = data.attrs["protocol"]
     summary = summarise(data, proto, animals)
@@ -69,27 +75,22 @@ def command(
         raise InputError(
             "--figure needs groups", column="group", expected="--animals with a group column"
         )
-    # compute everything before writing anything
+    # compute every table before writing anything: bad input leaves no output behind
     diffs = paw_differences(summary) if differences is not None else None
     km = km_medians(data, proto, animals) if km_out is not None else None
-    inputs = [trials] + ([animals] if animals is not None else [])
+    outputs = [write_table(summary, output)]
     if diffs is not None:
-        write_table(diffs, differences)
+        outputs.append(write_table(diffs, differences))
     if km is not None:
-        write_table(km, km_out)
+        outputs.append(write_table(km, km_out))
     if figure is not None:
-        plot_timecourse(summary, animals, figure)
-    write_result(
-        summary,
-        output,
-        inputs=inputs,
-        protocols=[proto],
-        parameters={
-            "animals": None if animals is None else str(animals),
-            "figure": None if figure is None else str(figure),
-            "differences": None if differences is None else str(differences),
-            "km": None if km_out is None else str(km_out),
-        },
-        manifest=manifest,
-    )
+        outputs.append(plot_timecourse(summary, animals, figure))
+    if manifest:
+        record = build_manifest(
+            inputs=[trials] + ([animals] if animals is not None else []),
+            outputs=outputs,
+            protocols=[proto],
+            command=["nplab", *sys.argv[1:]],
+        )
+        write_manifest(record, output.with_name(output.name + ".manifest.json"))
     click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}")
