@@ -38,6 +38,7 @@ def test_cli_writes_all_outputs_and_manifest(files, tmp_path, capsys):
     args += ["--figure", tmp_path / "out" / "tc.png", "--differences", tmp_path / "out" / "d.csv"]
     args += ["--km", tmp_path / "out" / "km.csv"]
     code, stdout, err = run(args, capsys)
+    assert "8 animal" in stdout
     assert code == 0, err
     s = pd.read_csv(out)
     assert len(s) == 8 and "tobit_latency_s" in s.columns
