@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from nplab.errors import InputError
-from nplab.hargreaves import paw_differences, read_trials, summarise
+from nplab.hargreaves import km_medians, paw_differences, read_trials, summarise
 
 DATA = Path(__file__).parent / "data"
 TRIALS = (DATA / "trials_small.csv").read_text()
@@ -256,3 +256,27 @@ def test_time_going_backwards_is_an_error(tmp_path):
     )
     with pytest.raises(InputError, match="row 4, column 'time_s'"):
         read_trials(p)
+
+
+def test_group_column_must_agree_with_animals_table(files, tmp_path):
+    t, a = files
+    df = pd.read_csv(t)
+    df["group"] = np.where(df["animal"] == "R1", "vehicle", "drug")
+    s = summarise(df, animals=a)
+    assert set(s["group"]) == {"vehicle", "drug"}
+    km = km_medians(df, animals=a)
+    assert list(km.columns[:3]) == ["group", "paw", "timepoint"]
+    df.loc[5, "group"] = "drug"
+    with pytest.raises(InputError, match="row 7, column 'group'"):
+        summarise(df, animals=a)
+
+
+def test_numeric_timepoints_sort_numerically(tmp_path):
+    p = tmp_path / "t.csv"
+    lines = ["animal,paw,timepoint,trial,latency_s"]
+    for tp in (14, 0, 7):
+        lines += [f"A,ipsi,{tp},1,10", f"A,ipsi,{tp},2,11"]
+    p.write_text("\n".join(lines) + "\n")
+    s = summarise(p)
+    assert list(s["timepoint"]) == [0, 7, 14]
+    assert s["status"].str.contains("trial_count").all()

@@ -181,12 +181,23 @@ def summarise(
 
     animal_order = pd.unique(data["animal"])
     tp_order = pd.unique(data["timepoint"])
-    data = data.sort_values("trial", kind="stable")
+    codes = data.groupby(list(KEY_COLUMNS), sort=False, dropna=False).ngroup().to_numpy()
+    order = np.lexsort((data["trial"].to_numpy(), codes))
+    sorted_codes = codes[order]
+    cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
+    starts, ends = np.r_[0, cuts], np.r_[cuts, order.size]
+    lat_all = data["latency_s"].to_numpy(dtype=float)[order]
+    used_all = data["used"].to_numpy(dtype=bool)[order]
+    cut_all = data["at_cutoff"].to_numpy(dtype=bool)[order]
+    time_all = data["time_s"].to_numpy(dtype=float)[order]
+    key_rows = data.iloc[order[starts]]
     rows = []
-    for (animal, paw, tp), sub in data.groupby(list(KEY_COLUMNS), sort=False):
-        used = sub[sub["used"]]
-        lat = used["latency_s"].to_numpy()
-        n_valid, n_cut = int(lat.size), int(used["at_cutoff"].sum())
+    for animal, paw, tp, a, b in zip(
+        key_rows["animal"], key_rows["paw"], key_rows["timepoint"], starts, ends, strict=True
+    ):
+        u = used_all[a:b]
+        lat = lat_all[a:b][u]
+        n_valid, n_cut, n_trials = int(lat.size), int(cut_all[a:b][u].sum()), int(b - a)
         flags, msgs = [], []
         if n_valid < proto["min_valid_trials"]:
             flags.append("too_few_valid")
@@ -194,11 +205,11 @@ def summarise(
         if animal in excluded:
             flags.append("excluded")
             msgs.append("animal excluded" + (f": {excluded[animal]}" if excluded[animal] else ""))
-        if len(sub) != proto["trials_per_paw"]:
+        if n_trials != proto["trials_per_paw"]:
             flags.append("trial_count")
-            msgs.append(f"{len(sub)} trials recorded, protocol expects {proto['trials_per_paw']}")
+            msgs.append(f"{n_trials} trials recorded, protocol expects {proto['trials_per_paw']}")
         if min_iti is not None:
-            t = sub["time_s"].to_numpy()
+            t = time_all[a:b]
             gaps = np.diff(t[~np.isnan(t)])
             if gaps.size and gaps.min() < min_iti:
                 flags.append("short_interval")
@@ -225,7 +236,7 @@ def summarise(
                 "animal": animal,
                 "paw": paw,
                 "timepoint": tp,
-                "n_trials": len(sub),
+                "n_trials": n_trials,
                 "n_valid": n_valid,
                 "n_at_cutoff": n_cut,
                 "censored": n_cut > 0,
@@ -318,7 +329,9 @@ def km_medians(
     data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
     tp_order = pd.unique(data["timepoint"])
     if animals_df is not None:
-        data = data.merge(animals_df[["animal", "group", "excluded"]], on="animal", how="left")
+        data = data.drop(columns=[c for c in ("group",) if c in data.columns]).merge(
+            animals_df[["animal", "group", "excluded"]], on="animal", how="left"
+        )
         data = data[~data["excluded"].astype(bool)]
     elif "group" in data.columns:
         data = data.assign(group=data["animal"].map(_animal_groups(data)))

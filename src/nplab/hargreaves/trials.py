@@ -122,13 +122,31 @@ def read_trials(
         trials), ``at_cutoff`` (bool), ``valid`` (bool), ``used`` (bool: valid and not
         discarded as the first trial), ``time_s`` (float or NaN), ``note`` and
         ``source_row`` (spreadsheet row), plus ``group`` when the input has one.
-        ``attrs["source"]`` and ``attrs["protocol"]`` are set.
+        ``attrs["source"]``, ``attrs["protocol"]`` (the resolved protocol) and
+        ``attrs["animals"]`` (validated animals table or None) are set.
+    """
+    data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
+    data.attrs["protocol"] = proto
+    data.attrs["animals"] = animals_df
+    return data
+
+
+def load_inputs(
+    trials: str | os.PathLike[str] | pd.DataFrame,
+    protocol: str | os.PathLike[str] | Protocol,
+    animals: str | os.PathLike[str] | pd.DataFrame | None,
+    overrides: dict[str, Any],
+) -> tuple[pd.DataFrame, Protocol, pd.DataFrame | None]:
+    """Validated trials (only ``attrs["source"]`` set), the protocol and the animals table.
+
+    See :func:`read_trials` for the rules and the returned columns.
     """
     proto = load_protocol(protocol, kind="hargreaves", **overrides)
     if isinstance(trials, pd.DataFrame):
-        df = trials.reset_index(drop=True).copy()
-        df.columns = [str(c).strip() for c in df.columns]
         src = trials.attrs.get("source")
+        df = trials.reset_index(drop=True).copy()
+        df.attrs = {}
+        df.columns = [str(c).strip() for c in df.columns]
     else:
         df = read_table(trials)
         src = df.attrs["source"]
@@ -251,6 +269,19 @@ def read_trials(
     out["note"] = df["note"].to_numpy(dtype=object) if "note" in df.columns else None
     if "group" in df.columns:
         out["group"] = _key_text(df["group"]).to_numpy(dtype=object)
+        if animals_df is not None:
+            expected = animal.map(dict(zip(animals_df["animal"], animals_df["group"], strict=True)))
+            clash = (expected.astype(str) != out["group"].astype(str)).to_numpy()
+            if clash.any():
+                i = int(np.flatnonzero(clash)[0])
+                raise InputError(
+                    f"group {out['group'].iloc[i]!r} differs from the animals table's "
+                    f"{expected.iloc[i]!r} for animal {animal.iloc[i]!r}",
+                    file=src,
+                    row=row_number(i),
+                    column="group",
+                    expected="the group given in the animals table",
+                )
     out["source_row"] = np.arange(len(out)) + 2
 
     order = out.sort_values(["trial"], kind="stable")
@@ -273,18 +304,5 @@ def read_trials(
                 column="time_s" if "time_s" in df.columns else "time",
                 expected="times increasing with the trial number",
             )
-    out.attrs["source"] = src
-    out.attrs["protocol"] = proto
-    out.attrs["animals"] = animals_df
-    return out
-
-
-def load_inputs(
-    trials: str | os.PathLike[str] | pd.DataFrame,
-    protocol: str | os.PathLike[str] | Protocol,
-    animals: str | os.PathLike[str] | pd.DataFrame | None,
-    overrides: dict[str, Any],
-) -> tuple[pd.DataFrame, Protocol, pd.DataFrame | None]:
-    """Validated trials, the resolved protocol and the animals table (or None)."""
-    data = read_trials(trials, protocol, animals, **overrides)
-    return data, data.attrs["protocol"], data.attrs["animals"]
+    out.attrs = {"source": src}
+    return out, proto, animals_df
