@@ -109,7 +109,12 @@ def test_protocol_rules(files):
     assert row(s, "R2", "contra", "day14")["status"] == "trial_count;all_at_cutoff"
 
     s = summarise(t, animals=a, min_valid_trials=3, baseline_window_s=None)
-    assert row(s, "R2", "contra", "baseline")["status"] == "too_few_valid"
+    r = row(s, "R2", "contra", "baseline")
+    assert r["status"] == "too_few_valid" and np.isnan(r["tobit_latency_s"])
+    assert r["message"] == "2 valid trial(s) < min_valid_trials 3"
+    km = km_medians(t, animals=a, min_valid_trials=3)
+    k = km[(km["group"] == "drug") & (km["paw"] == "contra") & (km["timepoint"] == "baseline")]
+    assert k.empty
 
 
 def test_cutoff_override_and_tolerance(tmp_path):
@@ -151,6 +156,9 @@ def test_excluded_animal_and_groups_from_trials(tmp_path, files):
     s = summarise(t, animals=a, baseline_window_s=None)
     r2 = s[s["animal"] == "R2"]
     assert r2["status"].str.contains("excluded").all() and r2["latency_s"].isna().all()
+    assert r2["tobit_latency_s"].isna().all() and r2["mean_latency_s"].notna().all()
+    km = km_medians(t, animals=a)
+    assert set(km["group"]) == {"vehicle"} and (km["n_animals"] == 1).all()
     assert "autotomy" in r2["message"].iloc[0]
     # group carried from the trial table when no animals table is given
     df = pd.read_csv(io.StringIO(TRIALS))

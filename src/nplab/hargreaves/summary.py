@@ -64,9 +64,19 @@ def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
     return float(np.mean(lat))
 
 
-def _tobit_columns(data: pd.DataFrame, proto: Protocol) -> pd.DataFrame:
-    """Tobit estimate per animal within each paw x timepoint (pooled log-scale SD)."""
-    used = data[data["used"]]
+def _analysable(data: pd.DataFrame, proto: Protocol, excluded: set[str]) -> pd.DataFrame:
+    """Used trials of non-excluded animals at time points with >= min_valid_trials."""
+    used = data[data["used"].to_numpy(dtype=bool) & ~data["animal"].isin(excluded).to_numpy()]
+    n = used.groupby(list(KEY_COLUMNS), sort=False, dropna=False)["trial"].transform("size")
+    return used[(n >= proto["min_valid_trials"]).to_numpy()]
+
+
+def _tobit_columns(data: pd.DataFrame, proto: Protocol, excluded: set[str]) -> pd.DataFrame:
+    """Tobit estimate per animal within each paw x timepoint (pooled log-scale SD).
+
+    Only analysable animal x paw x timepoints enter (:func:`_analysable`).
+    """
+    used = _analysable(data, proto, excluded)
     rows = []
     for (paw, tp), sub in used.groupby(["paw", "timepoint"], sort=False):
         codes, animals = pd.factorize(sub["animal"])
@@ -136,7 +146,8 @@ def summarise(
         ``tobit_latency_s``, ``tobit_ci_low_s``, ``tobit_ci_high_s``: censoring-aware
         latency exp(mu_i) of the censored-normal (Tobit) ML model on log latency with one
         location per animal and a residual SD pooled over the animals of that paw x
-        timepoint (``tobit_sigma_log``, ML, log scale; = R ``survreg``), with the
+        timepoint (excluded animals and time points with too few valid trials left out;
+        ``tobit_sigma_log``, ML, log scale; = R ``survreg``), with the
         small-sample interval exp(mu_i +/- t(N-k) se_i sqrt(N/(N-k))) at ``ci_level``
         (:mod:`nplab.hargreaves.censored`); empty when all used trials reached the
         cut-off (the estimate is above the cut-off, not finite) or the SD is not
@@ -249,10 +260,12 @@ def summarise(
             }
         )
     out = pd.DataFrame(rows)
-    tob = _tobit_columns(data, proto)
+    tob = _tobit_columns(data, proto, set(excluded))
     out = out.merge(tob, on=["animal", "paw", "timepoint"], how="left", sort=False)
     tobit_ok = out["_tobit_ok"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    for i in np.flatnonzero(~tobit_ok & (out["n_valid"] > out["n_at_cutoff"]).to_numpy()):
+    dropped = np.array([bool({"too_few_valid", "excluded"} & set(f)) for f in out["_flags"]])
+    no_fit = ~tobit_ok & ~dropped & (out["n_valid"] > out["n_at_cutoff"]).to_numpy()
+    for i in np.flatnonzero(no_fit):
         out.at[i, "_msgs"] = [*out.at[i, "_msgs"], "Tobit estimate not available (no estimable SD)"]
     out["status"] = [";".join(f) if f else "ok" for f in out["_flags"]]
     out["message"] = ["; ".join(m) for m in out["_msgs"]]
@@ -310,8 +323,8 @@ def km_medians(
 ) -> pd.DataFrame:
     """Kaplan-Meier median latency per group x paw x timepoint (sensitivity view).
 
-    The used trials (valid, not discarded) of the non-excluded animals are pooled per
-    group x paw x timepoint (per paw x timepoint without groups) as survival times,
+    The used trials (valid, not discarded) of the non-excluded animals, at animal x paw x
+    timepoints with at least ``min_valid_trials``, are pooled per group x paw x timepoint (per paw x timepoint without groups) as survival times,
     event = withdrawal, right-censored at the cut-off; the median and its interval are
     those of R ``quantile(survfit(Surv(latency_s, withdrawal) ~ 1))`` (Kaplan & Meier
     1958; Greenwood variance, ``conf.type = "log"``).  Trials of one animal are not
@@ -328,15 +341,16 @@ def km_medians(
     """
     data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
     tp_order = pd.unique(data["timepoint"])
+    excluded: set[str] = set()
     if animals_df is not None:
         data = data.drop(columns=[c for c in ("group",) if c in data.columns]).merge(
-            animals_df[["animal", "group", "excluded"]], on="animal", how="left"
+            animals_df[["animal", "group"]], on="animal", how="left"
         )
-        data = data[~data["excluded"].astype(bool)]
+        excluded = set(animals_df.loc[animals_df["excluded"].astype(bool), "animal"])
     elif "group" in data.columns:
         data = data.assign(group=data["animal"].map(_animal_groups(data)))
     keys = ["group", "paw", "timepoint"] if "group" in data.columns else ["paw", "timepoint"]
-    used = data[data["used"]]
+    used = _analysable(data, proto, excluded)
     rows = []
     for key, sub in used.groupby(keys, sort=False, dropna=False):
         res = km_median(
