@@ -266,7 +266,8 @@ def summarise(
     dropped = np.array([bool({"too_few_valid", "excluded"} & set(f)) for f in out["_flags"]])
     no_fit = ~tobit_ok & ~dropped & (out["n_valid"] > out["n_at_cutoff"]).to_numpy()
     for i in np.flatnonzero(no_fit):
-        out.at[i, "_msgs"] = [*out.at[i, "_msgs"], "Tobit estimate not available (SD not estimable or fit did not converge)"]
+        note = "Tobit estimate not available (SD not estimable or fit did not converge)"
+        out.at[i, "_msgs"] = [*out.at[i, "_msgs"], note]
     out["status"] = [";".join(f) if f else "ok" for f in out["_flags"]]
     out["message"] = ["; ".join(m) for m in out["_msgs"]]
     for col in ("tobit_latency_s", "tobit_ci_low_s", "tobit_ci_high_s", "tobit_sigma_log"):
