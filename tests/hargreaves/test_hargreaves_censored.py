@@ -53,20 +53,21 @@ def test_tobit_fit_matches_survreg(trials, tobit_ref):
 
 
 def test_summarise_tobit_columns_match_survreg(trials, tobit_ref):
-    """Summary columns = survreg estimates; interval exp(mu +/- t(N-k) se sqrt(N/(N-k)))
-    from R's mu, se and N - k (t quantiles from R's qt(0.975, df) recorded below)."""
+    """Summary columns = survreg estimates and Wald interval (R exp(confint(fit)));
+    adjusted interval exp(mu +/- t(N-k) se sqrt(N/(N-k))) from R's mu, se and N - k."""
     s = summarise(trials, "hargreaves-rat", baseline_window_s=None)
     m = s.merge(tobit_ref, on=["paw", "timepoint", "animal"], validate="one_to_one")
     assert len(m) == len(s) == 72
     np.testing.assert_allclose(m["tobit_latency_s"], np.exp(m["mu"]), rtol=1e-6)
+    np.testing.assert_allclose(m["tobit_se_log"], m["se_mu"], rtol=1e-5)
+    np.testing.assert_allclose(m["tobit_ci_low_s"], m["confint_low"], rtol=1e-5)
+    np.testing.assert_allclose(m["tobit_ci_high_s"], m["confint_high"], rtol=1e-5)
     # R: qt(0.975, 24); 24 = 36 trials - 12 animals (every animal has a withdrawal)
     assert (m["df"] == 24).all()
     q = 2.063898561628025
-    n = 36
-    se = m["se_mu"] * np.sqrt(n / m["df"])
-    np.testing.assert_allclose(m["tobit_ci_low_s"], np.exp(m["mu"] - q * se), rtol=1e-5)
-    np.testing.assert_allclose(m["tobit_ci_high_s"], np.exp(m["mu"] + q * se), rtol=1e-5)
-    np.testing.assert_allclose(m["tobit_sigma_log"], m["sigma"], rtol=1e-6)
+    se = m["se_mu"] * np.sqrt(36 / 24)
+    np.testing.assert_allclose(m["tobit_ci_low_adj_s"], np.exp(m["mu"] - q * se), rtol=1e-5)
+    np.testing.assert_allclose(m["tobit_ci_high_adj_s"], np.exp(m["mu"] + q * se), rtol=1e-5)
     # where censored, the Tobit estimate lies above the plain geometric mean
     cens = m[m["censored"]]
     assert len(cens) == 10

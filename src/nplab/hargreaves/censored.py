@@ -30,8 +30,9 @@ information and its intervals are Wald (normal) intervals.
 With 2-5 trials per animal the ML :math:`\hat\sigma` suffers from the incidental-parameter
 problem (Neyman & Scott 1948): it is biased low by about :math:`\sqrt{(N-k)/N}` (N used
 trials, k animals), so Wald intervals are too narrow (simulated coverage 0.88-0.94 for a
-nominal 0.95 with 3 trials).  nplab keeps the ML point estimates (those of ``survreg``)
-and widens the interval as the classical small-sample theory does without censoring:
+nominal 0.95 with 3 trials).  Beside the Wald interval (reported for comparison with
+``survreg``), nplab keeps the ML point estimates and gives a widened interval as the
+classical small-sample theory does without censoring:
 
 .. math:: \mathrm{se}^{adj}_i = \mathrm{se}_i \sqrt{N/(N-k)}, \qquad
           e^{\hat\mu_i \pm t_{N-k,\,1-\alpha/2}\,\mathrm{se}^{adj}_i},

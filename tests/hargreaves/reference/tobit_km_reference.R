@@ -23,11 +23,13 @@ for (paw in unique(d$paw)) for (tp in unique(d$timepoint)) {
   stopifnot(max(abs(coef(fit) - coef(fit2))) < 1e-8)
   se <- sqrt(diag(vcov(fit)))
   k <- length(coef(fit))
+  ci <- exp(confint(fit, level = 0.95))
   out[[length(out) + 1]] <- data.frame(
     paw = paw, timepoint = tp, animal = levels(s$animal),
     mu = unname(coef(fit)), se_mu = unname(se[1:k]),
     sigma = fit$scale, se_log_sigma = unname(se[k + 1]),
-    loglik = fit$loglik[2], df = nrow(s) - nlevels(s$animal))
+    loglik = fit$loglik[2], df = nrow(s) - nlevels(s$animal),
+    confint_low = unname(ci[, 1]), confint_high = unname(ci[, 2]))
 }
 tob <- do.call(rbind, out)
 write.csv(format(tob, digits = 15), "tobit_reference.csv", row.names = FALSE, quote = FALSE)
