@@ -63,7 +63,9 @@ def test_hand_computed_summary(files):
     r = row(s, "R2", "contra", "baseline")  # R2 injured right: left = contra; trial 2 invalid
     assert (r["n_trials"], r["n_valid"]) == (3, 2)
     assert r["mean_latency_s"] == pytest.approx(9.3, abs=1e-12)
-    assert r["status"] == "ok"  # 3 trials recorded, as the protocol expects
+    # 2 valid trials recorded where the protocol expects 3 (the invalid one not repeated)
+    assert r["status"] == "trial_count"
+    assert r["message"] == "2 valid trials recorded, protocol expects 3"
 
     r = row(s, "R2", "ipsi", "day14")  # 14.0, 15.5, 20.0 (= cut-off without a flag)
     assert (r["n_at_cutoff"], r["censored"]) == (1, True)
@@ -91,7 +93,7 @@ def test_protocol_rules(files):
     assert (r["n_trials"], r["n_valid"]) == (3, 2)
     assert r["mean_latency_s"] == pytest.approx(10.4, abs=1e-12)
     r = row(s, "R2", "contra", "baseline")  # first discarded, second invalid: one left
-    assert r["n_valid"] == 1 and r["status"] == "too_few_valid"
+    assert r["n_valid"] == 1 and r["status"] == "too_few_valid;trial_count"
     assert np.isnan(r["latency_s"]) and r["mean_latency_s"] == 9.6
     assert np.isnan(r["sd_latency_s"])
 
@@ -110,8 +112,8 @@ def test_protocol_rules(files):
 
     s = summarise(t, animals=a, min_valid_trials=3, baseline_window_s=None)
     r = row(s, "R2", "contra", "baseline")
-    assert r["status"] == "too_few_valid" and np.isnan(r["tobit_latency_s"])
-    assert r["message"] == "2 valid trial(s) < min_valid_trials 3"
+    assert r["status"] == "too_few_valid;trial_count" and np.isnan(r["tobit_latency_s"])
+    assert r["message"].startswith("2 valid trial(s) < min_valid_trials 3; ")
     km = km_medians(t, animals=a, min_valid_trials=3)
     k = km[(km["group"] == "drug") & (km["paw"] == "contra") & (km["timepoint"] == "baseline")]
     assert k.empty
@@ -288,3 +290,16 @@ def test_numeric_timepoints_sort_numerically(tmp_path):
     s = summarise(p)
     assert list(s["timepoint"]) == [0, 7, 14]
     assert s["status"].str.contains("trial_count").all()
+
+
+def test_repeated_invalid_trial_is_not_a_count_problem(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,valid,note\n"
+        "R1,ipsi,bl,1,10,,\nR1,ipsi,bl,2,,no,stepped\nR1,ipsi,bl,3,11,,\nR1,ipsi,bl,4,12,,\n"
+    )
+    r = summarise(p).iloc[0]
+    assert (r["n_trials"], r["n_valid"], r["status"]) == (4, 3, "ok")
+    assert r["mean_latency_s"] == pytest.approx(11.0)
+    r = summarise(p, average="mean_last_n", average_last_n=2).iloc[0]
+    assert r["latency_s"] == pytest.approx(11.5)

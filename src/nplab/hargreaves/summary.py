@@ -176,7 +176,8 @@ def summarise(
         all empty when every used trial reached the cut-off (the estimate is above the
         cut-off, not finite) or the SD is not estimable (e.g. one trial per animal);
         ``status``: ``ok`` or ``;``-joined flags ``too_few_valid``, ``excluded``,
-        ``trial_count`` (n_trials differs from ``trials_per_paw``), ``short_interval``
+        ``trial_count`` (the number of valid trials recorded, before any discarded first
+        trial, differs from ``trials_per_paw``; repeated invalid trials do not count), ``short_interval``
         (trials closer than ``min_intertrial_interval_s``), ``baseline_out_of_window``,
         ``all_at_cutoff``; ``message`` explains them; ``protocol`` is ``name@version``.
 
@@ -222,6 +223,7 @@ def summarise(
     starts, ends = np.r_[0, cuts], np.r_[cuts, order.size]
     lat_all = data["latency_s"].to_numpy(dtype=float)[order]
     used_all = data["used"].to_numpy(dtype=bool)[order]
+    valid_all = data["valid"].to_numpy(dtype=bool)[order]
     cut_all = data["at_cutoff"].to_numpy(dtype=bool)[order]
     time_all = data["time_s"].to_numpy(dtype=float)[order]
     key_rows = data.iloc[order[starts]]
@@ -239,9 +241,13 @@ def summarise(
         if animal in excluded:
             flags.append("excluded")
             msgs.append("animal excluded" + (f": {excluded[animal]}" if excluded[animal] else ""))
-        if n_trials != proto["trials_per_paw"]:
+        n_recorded_valid = int(valid_all[a:b].sum())
+        if n_recorded_valid != proto["trials_per_paw"]:
             flags.append("trial_count")
-            msgs.append(f"{n_trials} trials recorded, protocol expects {proto['trials_per_paw']}")
+            msgs.append(
+                f"{n_recorded_valid} valid trials recorded, protocol expects "
+                f"{proto['trials_per_paw']}"
+            )
         if min_iti is not None:
             t = time_all[a:b]
             gaps = np.diff(t[~np.isnan(t)])
