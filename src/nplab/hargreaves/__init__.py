@@ -59,7 +59,7 @@ _SCHEMA = {
         default=3,
         min=1,
         max=20,
-        doc="expected trials per paw per time point (other counts are flagged)",
+        doc="expected valid trials per paw per time point (other counts are flagged)",
     ),
     "min_intertrial_interval_s": Param(
         "float",
