@@ -303,3 +303,14 @@ def test_repeated_invalid_trial_is_not_a_count_problem(tmp_path):
     assert r["mean_latency_s"] == pytest.approx(11.0)
     r = summarise(p, average="mean_last_n", average_last_n=2).iloc[0]
     assert r["latency_s"] == pytest.approx(11.5)
+
+
+def test_nothing_analysable_gives_flagged_rows_and_empty_tables(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("animal,paw,timepoint,trial,latency_s\nA,ipsi,0,1,10\nA,ipsi,7,1,11\n")
+    s = summarise(p)
+    assert list(s["status"]) == ["too_few_valid;trial_count"] * 2
+    assert s["latency_s"].isna().all() and s["tobit_latency_s"].isna().all()
+    km = km_medians(p)
+    assert km.empty and "km_median_s" in km.columns
+    assert paw_differences(s).empty

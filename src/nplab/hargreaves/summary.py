@@ -404,7 +404,20 @@ def km_medians(
                 "protocol": proto.label,
             }
         )
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            *keys,
+            "n_animals",
+            "n_trials",
+            "n_at_cutoff",
+            "km_median_s",
+            "km_ci_low_s",
+            "km_ci_high_s",
+            "status",
+            "protocol",
+        ],
+    )
     if out.empty:
         return out
     sort = pd.DataFrame(
