@@ -314,3 +314,23 @@ def test_nothing_analysable_gives_flagged_rows_and_empty_tables(tmp_path):
     km = km_medians(p)
     assert km.empty and "km_median_s" in km.columns
     assert paw_differences(s).empty
+
+
+def test_clock_times_in_several_formats(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,10:00\nR1,ipsi,bl,2,11,10:04:59\nR1,ipsi,bl,3,12,2026-01-05T10:20:00\n"
+    )
+    with pytest.raises(InputError, match=r"row 4, column 'time'.*a date-time but earlier"):
+        read_trials(p)  # mixed formats would give meaningless intervals
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,10:00\nR1,ipsi,bl,2,11,10:04:59\nR1,ipsi,bl,3,12,10:20\n"
+    )
+    t = read_trials(p)
+    assert list(t["time_s"]) == [36000.0, 36299.0, 37200.0]
+    assert summarise(p, baseline_window_s=None)["status"].iloc[0] == "short_interval"
+    p.write_text("animal,paw,timepoint,trial,latency_s,time\nR1,ipsi,bl,1,10,ten\n")
+    with pytest.raises(InputError, match="'ten' is not a time"):
+        read_trials(p)

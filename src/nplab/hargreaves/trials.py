@@ -72,22 +72,34 @@ def _times(df: pd.DataFrame, file: Any) -> np.ndarray | None:
     raw = df["time"]
     text = raw.astype("string").str.strip()
     out = np.full(len(df), np.nan)
+    first_kind = None
     for i, value in enumerate(text):
         if pd.isna(value) or value == "":
             continue
+        kind = "date-time" if ("T" in value or "-" in value) else "clock time"
         try:
-            if "T" in value or "-" in value:
+            if kind == "date-time":
                 out[i] = pd.Timestamp(value).value / 1e9
             else:
-                out[i] = pd.to_timedelta(value).total_seconds()
+                hms = value if value.count(":") != 1 else value + ":00"
+                out[i] = pd.to_timedelta(hms).total_seconds()
         except (ValueError, TypeError):
             raise InputError(
                 f"{raw.iloc[i]!r} is not a time",
                 file=file,
                 row=row_number(i),
                 column="time",
-                expected="a clock time HH:MM:SS or an ISO date-time",
+                expected="a clock time HH:MM[:SS] or an ISO date-time",
             ) from None
+        first_kind = first_kind or kind
+        if kind != first_kind:
+            raise InputError(
+                f"{raw.iloc[i]!r} is a {kind} but earlier rows hold a {first_kind}",
+                file=file,
+                row=row_number(i),
+                column="time",
+                expected=f"every time as a {first_kind}",
+            )
     return out
 
 
