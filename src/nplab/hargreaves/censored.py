@@ -55,7 +55,28 @@ the product-limit estimate (Kaplan & Meier 1958) with Greenwood's variance and t
 log-transformed confidence band of R ``survfit`` (``conf.type = "log"``); the median and
 its limits follow ``quantile.survfit`` (the first time the curve, or its band, is at or
 below 0.5; the midpoint of a flat stretch exactly at 0.5).  When half or more of the
-trials reached the cut-off the median is "not reached" (NaN, flagged).
+trials reached the cut-off the median is "not reached" (NaN, flagged).  Trials of one
+animal are correlated, so this interval (which treats them as independent) is a
+descriptive sensitivity view, not a test.
+
+Simulation (tests): with animal medians near 18 s, 3 trials and a 20 s cut-off (~38 % of
+trials censored) the plain mean of log latency is biased by about -8 %, the Tobit
+estimate by about -2 %.
+
+References
+----------
+Tobin J (1958) Estimation of relationships for limited dependent variables.
+Econometrica 26:24-36.
+Neyman J, Scott EL (1948) Consistent estimates based on partially consistent
+observations. Econometrica 16:1-32.
+Kaplan EL, Meier P (1958) Nonparametric estimation from incomplete observations.
+J Am Stat Assoc 53:457-481.
+Greenwood M (1926) The natural duration of cancer. Reports on Public Health and Medical
+Subjects 33:1-26.
+Brookmeyer R, Crowley J (1982) A confidence interval for the median survival time.
+Biometrics 38:29-41.
+Therneau T (2024) A package for survival analysis in R (survival 3.5): ``survreg``,
+``survfit``, ``quantile.survfit``.
 """
 
 from __future__ import annotations
