@@ -147,18 +147,25 @@ def km_ref() -> pd.DataFrame:
     return pd.read_csv(REF / "km_reference.csv", skipinitialspace=True, keep_default_na=True)
 
 
-def test_km_medians_match_survfit(trials, km_ref):
-    """Median and 95 % log-CI limits vs quantile(survfit(...)); tolerance 1e-9."""
-    got = km_medians(trials, "hargreaves-rat")
+@pytest.mark.parametrize(
+    ("variance", "low", "high"),
+    [("cluster", "lower_cluster", "upper_cluster"), ("greenwood", "lower", "upper")],
+)
+def test_km_medians_match_survfit(trials, km_ref, variance, low, high):
+    """Median and 95 % log-CI limits vs quantile(survfit(...)) with cluster = animal
+    (robust) or without (Greenwood); tolerance 1e-9."""
+    got = km_medians(trials, "hargreaves-rat", km_variance=variance)
     ref = km_ref[km_ref["group"].isin(["vehicle", "drug"])]
     m = got.merge(ref, on=["group", "paw", "timepoint"], validate="one_to_one")
     assert len(m) == 12
     np.testing.assert_array_equal(m["n_trials"], m["n"])
     np.testing.assert_array_equal(m["n_at_cutoff"], m["n_censored"])
-    for a, b in (("km_median_s", "median"), ("km_ci_low_s", "lower"), ("km_ci_high_s", "upper")):
+    for a, b in (("km_median_s", "median"), ("km_ci_low_s", low), ("km_ci_high_s", high)):
         np.testing.assert_allclose(m[a], m[b], rtol=1e-9, equal_nan=True)
     nr = m[m["median"].isna()]
     assert (nr["status"] == "median_not_reached").all() and len(nr) == 1
+    # the robust and Greenwood limits really differ on this data
+    assert (ref["lower_cluster"] != ref["lower"]).sum() >= 3
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,13 @@ _SCHEMA = {
     "average_last_n": Param(
         "int", default=3, min=1, max=20, doc="n of the mean_last_n rule (last n valid trials)"
     ),
+    "km_variance": Param(
+        "str",
+        default="cluster",
+        choices=("cluster", "greenwood"),
+        doc="variance of the Kaplan-Meier curve: robust with trials clustered within "
+        "animals (R survfit cluster = animal) or Greenwood (trials independent)",
+    ),
     "ci_level": Param(
         "float",
         default=0.95,

@@ -56,8 +56,9 @@ log-transformed confidence band of R ``survfit`` (``conf.type = "log"``); the me
 its limits follow ``quantile.survfit`` (the first time the curve, or its band, is at or
 below 0.5; the midpoint of a flat stretch exactly at 0.5).  When half or more of the
 trials reached the cut-off the median is "not reached" (NaN, flagged).  Trials of one
-animal are correlated, so this interval (which treats them as independent) is a
-descriptive sensitivity view, not a test.
+animal are correlated, so by default (``clusters`` given) the pointwise variance is the
+robust infinitesimal-jackknife one of R ``survfit(..., cluster = animal)`` instead of
+Greenwood's (which treats trials as independent and is too narrow).
 
 Simulation (tests): with animal medians near 18 s, 3 trials and a 20 s cut-off (~38 % of
 trials censored) the plain mean of log latency is biased by about -8 %, the Tobit
@@ -330,9 +331,13 @@ def _findq(times: np.ndarray, curve: np.ndarray, p: float = 0.5) -> float:
 
 
 def km_median(
-    times: np.ndarray, censored: np.ndarray, *, ci_level: float = 0.95
+    times: np.ndarray,
+    censored: np.ndarray,
+    *,
+    clusters: np.ndarray | None = None,
+    ci_level: float = 0.95,
 ) -> KMResult:
-    """Kaplan-Meier median survival time with a log-transformed Greenwood interval.
+    r"""Kaplan-Meier median survival time with a log-transformed confidence interval.
 
     Parameters
     ----------
@@ -340,14 +345,23 @@ def km_median(
         Observed latencies (censored ones at the cut-off).
     censored
         True where the trial reached the cut-off (right-censored).
+    clusters
+        Optional cluster label (animal) of each observation.  Without it the pointwise
+        variance is Greenwood's, :math:`\widehat{\mathrm{var}}\{\log S(t)\} =
+        \sum_{t_k \le t} d_k / \{n_k (n_k - d_k)\}`.  With it, the robust (infinitesimal
+        jackknife) variance of R ``survfit(..., cluster = animal)``:
+        :math:`\widehat{\mathrm{var}}\{S(t)\} = \sum_c \{\sum_{i \in c} U_i(t)\}^2`,
+        :math:`U_i(t) = -S(t) \sum_{t_k \le t} \{dN_i(t_k) - Y_i(t_k)\, d_k/n_k\} /
+        (n_k - d_k)`, which allows for the correlation of trials within an animal.
     ci_level
         Confidence level of the pointwise band used for the median's limits.
 
     Returns
     -------
     KMResult
-        Median and limits as R ``quantile(survfit(Surv(time, event) ~ 1))`` gives them
-        (Kaplan & Meier 1958; Greenwood 1926; Brookmeyer & Crowley 1982).
+        Median and limits as R ``quantile(survfit(Surv(time, event) ~ 1,
+        conf.type = "log"))`` gives them (Kaplan & Meier 1958; Greenwood 1926; Brookmeyer
+        & Crowley 1982; Therneau's survival package for the robust variance).
     """
     t = np.asarray(times, dtype=float)
     c = np.asarray(censored, dtype=bool)
@@ -355,12 +369,26 @@ def km_median(
     if n == 0:
         return KMResult(np.nan, np.nan, np.nan, 0, 0)
     ut = np.unique(t)
-    d = np.array([np.sum((t == u) & ~c) for u in ut], dtype=float)
-    at_risk = np.array([np.sum(t >= u) for u in ut], dtype=float)
+    event = (t[:, None] == ut[None, :]) & ~c[:, None]
+    risk = t[:, None] >= ut[None, :]
+    d = event.sum(axis=0).astype(float)
+    at_risk = risk.sum(axis=0).astype(float)
     surv = np.cumprod(1.0 - d / at_risk)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        green = np.cumsum(np.where(at_risk > d, d / (at_risk * (at_risk - d)), np.inf))
-    se_log = np.sqrt(green)  # SE of log S(t)
+    alive = at_risk > d
+    if clusters is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            green = np.cumsum(np.where(alive, d / (at_risk * (at_risk - d)), np.inf))
+        se_log = np.sqrt(green)  # SE of log S(t)
+    else:
+        denom = np.where(alive, at_risk - d, 1.0)
+        inc = -(event - risk * (d / at_risk)[None, :]) / denom[None, :]
+        inc[:, ~alive] = 0.0
+        codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
+        per_cluster = np.zeros((codes.max() + 1, ut.size))
+        np.add.at(per_cluster, codes, np.cumsum(inc, axis=1))
+        se_s = surv * np.sqrt(np.sum(per_cluster**2, axis=0))  # robust SE of S(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_log = se_s / surv
     zq = stats.norm.ppf(0.5 + ci_level / 2.0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         upper = np.minimum(surv * np.exp(zq * se_log), 1.0)

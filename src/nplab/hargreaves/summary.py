@@ -356,9 +356,10 @@ def km_medians(
     The used trials (valid, not discarded) of the non-excluded animals, at animal x paw x
     timepoints with at least ``min_valid_trials``, are pooled per group x paw x timepoint (per paw x timepoint without groups) as survival times,
     event = withdrawal, right-censored at the cut-off; the median and its interval are
-    those of R ``quantile(survfit(Surv(latency_s, withdrawal) ~ 1))`` (Kaplan & Meier
-    1958; Greenwood variance, ``conf.type = "log"``).  Trials of one animal are not
-    independent, so the interval is a descriptive, approximate one.
+    those of R ``quantile(survfit(Surv(latency_s, withdrawal) ~ 1, conf.type = "log",
+    cluster = animal))`` (Kaplan & Meier 1958; robust variance allowing for the
+    correlation of an animal's trials), or with Greenwood's variance (trials treated as
+    independent) when the protocol's ``km_variance`` is ``"greenwood"``.
 
     Returns
     -------
@@ -384,7 +385,10 @@ def km_medians(
     rows = []
     for key, sub in used.groupby(keys, sort=False, dropna=False):
         res = km_median(
-            sub["latency_s"].to_numpy(), sub["at_cutoff"].to_numpy(), ci_level=proto["ci_level"]
+            sub["latency_s"].to_numpy(),
+            sub["at_cutoff"].to_numpy(),
+            clusters=sub["animal"].to_numpy() if proto["km_variance"] == "cluster" else None,
+            ci_level=proto["ci_level"],
         )
         status = "ok"
         if np.isnan(res.median):
