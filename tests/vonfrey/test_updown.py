@@ -327,3 +327,18 @@ def test_dixon_k_is_a_python_float():
 def test_protocol_start_not_in_kit():
     with pytest.raises(ProtocolError, match="start_filament 3 is not a filament"):
         thresholds(sheet("OXOXOX"), start_filament=3.0)
+
+
+def test_long_style_in_handles_needs_no_protocol_start():
+    # review: a long sheet records the start filament itself; switching the rat preset
+    # to handle numbers must not fail on the preset's start_filament (2.0, in grams)
+    handle = dict(zip([0.4, 0.6, 1.0, 2.0, 4.0, 6.0, 8.0, 15.0],
+                      [3.61, 3.84, 4.08, 4.31, 4.56, 4.74, 4.93, 5.18], strict=True))
+    rows = long_sheet("OOOXOXOX", 2.0)
+    for r in rows:
+        r["filament"] = handle[r["filament"]]
+    out = thresholds(pd.DataFrame(rows), filament_unit="handle")
+    assert out.loc[0, "status"] == "ok" and out.loc[0, "xf"] == 4.93
+    assert out.loc[0, "threshold_g"] == pytest.approx(10 ** (4.93 - 0.453 * 0.224) / 1e4, rel=3e-4)
+    with pytest.raises(ProtocolError, match="start_filament 2 is not a filament"):
+        thresholds(sheet("OXOXOX"), filament_unit="handle")  # a lab sheet does need it

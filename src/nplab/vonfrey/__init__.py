@@ -194,7 +194,10 @@ def thresholds(
         raise InputError("the sheet has no data rows", file=file, expected="one test per row")
     params = proto.params
     kit = kit_from_params(params, file=proto.path)
-    start = _start_index(kit, params, proto.path)
+    # long-style sheets record every filament applied (the first one is the start), so
+    # the protocol's default start is only needed, and only checked, for lab sheets
+    long_style = "responses" not in df.columns
+    start = -1 if long_style else _start_index(kit, params, proto.path)
     tests = sheet_tests(df, kit, filament_unit=params["filament_unit"], default_start=start)
     sudo = proto.kind == "vonfrey-sudo"
     if sudo:
