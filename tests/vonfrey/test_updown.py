@@ -342,3 +342,13 @@ def test_long_style_in_handles_needs_no_protocol_start():
     assert out.loc[0, "threshold_g"] == pytest.approx(10 ** (4.93 - 0.453 * 0.224) / 1e4, rel=3e-4)
     with pytest.raises(ProtocolError, match="start_filament 2 is not a filament"):
         thresholds(sheet("OXOXOX"), filament_unit="handle")  # a lab sheet does need it
+
+
+def test_path_leaving_the_kit_error_says_what_was_expected():
+    # review: the error named the wrong expectation ("only X and O") for a valid X/O
+    # series whose path leaves the kit
+    with pytest.raises(InputError) as err:
+        thresholds(sheet("OXOXOX", "XXXXX"))
+    msg = str(err.value)
+    assert "row 3, column 'responses'" in msg and "leaves the kit at stimulus 5" in msg
+    assert "only X" not in msg and "up-down path within kit 'chaplan-rat'" in msg

@@ -151,7 +151,9 @@ def _sheet_style(
     ok = good[codes]
     invalid = np.where(ok, "", why[codes]).astype(object)
     column = np.full(n, "responses", dtype=object)
-    expected = np.full(n, "only X (withdrawal) and O (no withdrawal)", dtype=object)
+    # what was expected is only known here for bad characters; other problems found
+    # later (a path leaving the kit) get their own text from the caller
+    expected = np.where(ok, "", "only X (withdrawal) and O (no withdrawal)").astype(object)
     start = np.full(n, default_start, dtype=np.int64)
     if "start_filament" in df.columns:
         values = to_numeric_column(
