@@ -352,3 +352,18 @@ def test_path_leaving_the_kit_error_says_what_was_expected():
     msg = str(err.value)
     assert "row 3, column 'responses'" in msg and "leaves the kit at stimulus 5" in msg
     assert "only X" not in msg and "up-down path within kit 'chaplan-rat'" in msg
+
+
+def test_long_style_without_stimulus_column_uses_file_order():
+    # review: "one row per stimulus: applied filament, response" -- an order column is
+    # not always kept; the rows of each test are then taken in file order
+    rows = long_sheet("OOOXOXOX", 2.0, "r1") + long_sheet("xoxoxx", 2.0, "r2")
+    long = pd.DataFrame(rows).drop(columns="stimulus")
+    out = thresholds(long)
+    assert out["pattern"].tolist() == ["OOOXOXOX", "XOXOXX"]
+    with_order = thresholds(pd.DataFrame(rows))
+    assert out["threshold_g"].tolist() == with_order["threshold_g"].tolist()
+    # an order column is still honoured, and a rule violation still found, without it
+    rows[5]["filament"] = 4.0
+    with pytest.raises(InputError, match=r"row 7, column 'filament'.*up-down rule"):
+        thresholds(pd.DataFrame(rows).drop(columns="stimulus"))

@@ -159,8 +159,8 @@ def thresholds(
     ----------
     data
         A DataFrame or a CSV/XLSX path, lab-sheet style (``responses`` column,
-        optional ``start_filament``) or long style (``stimulus``, ``filament``,
-        ``response``); see :mod:`nplab.vonfrey.sheets`.  Other columns are id columns.
+        optional ``start_filament``) or long style (``filament``, ``response``,
+        optional ``stimulus`` order, else file order); see :mod:`nplab.vonfrey.sheets`.  Other columns are id columns.
     protocol
         A ``vonfrey-updown`` or ``vonfrey-sudo`` protocol name or path.
     **overrides
