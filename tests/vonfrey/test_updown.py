@@ -367,3 +367,16 @@ def test_long_style_without_stimulus_column_uses_file_order():
     rows[5]["filament"] = 4.0
     with pytest.raises(InputError, match=r"row 7, column 'filament'.*up-down rule"):
         thresholds(pd.DataFrame(rows).drop(columns="stimulus"))
+
+
+def test_custom_kit_without_handles_error_names_the_protocol_file(tmp_path):
+    # review: the error for xf_source = 'handle' on a kit without handles named no file
+    toml = tmp_path / "calibrated.toml"
+    toml.write_text(
+        '[protocol]\nname = "cal"\nversion = "1"\nkind = "vonfrey-updown"\n\n'
+        "[parameters]\nkit = \"custom\"\nfilaments_g = [0.38, 0.57, 1.23, 1.83, 3.66]\n"
+        "start_filament = 1.23\n"
+    )
+    with pytest.raises(ProtocolError) as err:
+        thresholds(sheet("OXOXOX"), toml)
+    assert str(err.value).startswith(f"{toml}, column 'xf_source': kit 'custom' has no handle")

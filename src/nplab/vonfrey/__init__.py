@@ -205,7 +205,7 @@ def thresholds(
         columns = ["threshold_filament", *RESULT_COLUMNS]
         evaluate = evaluate_sudo
     else:
-        resolved = resolve_kit_params(kit, params)
+        resolved = resolve_kit_params(kit, params, file=proto.path)
         columns, evaluate = RESULT_COLUMNS, evaluate_series
     res = updown_results(
         tests.patterns, tests.start, tests.invalid, kit, resolved, evaluate, columns
