@@ -167,3 +167,11 @@ def test_output_is_deterministic_and_input_untouched(data):
     b = endpoints(data.sample(frac=1.0, random_state=3), **KW)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_duplicate_message_shows_plain_numeric_animal_ids():
+    # review: numeric animal ids were shown as np.int64(7) in the message
+    d = pd.DataFrame({"rat": [7, 7, 7, 7], "time": ["BL", "pre", "1", "1"],
+                      "lat": [10.0, 5.0, 6.0, 7.0]})
+    with pytest.raises(InputError, match=r"row 5, column 'time': animal 7 has a second value"):
+        endpoints(d, dv="lat", subject="rat", time="time", baseline="BL", predose="pre")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.errors import InputError, row_number
-from nplab.stats._longdata import check_long, level_order
+from nplab.stats._longdata import check_long, level_order, show
 
 __all__ = [
     "ENDPOINTS",
@@ -307,7 +307,7 @@ def endpoints(
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise InputError(
-            f"animal {df[subject].iloc[i]!r} has a second value at time {df['_tlabel'].iloc[i]}",
+            f"animal {show(df[subject].iloc[i])} has a second value at time {df['_tlabel'].iloc[i]}",
             file=source, row=row_number(i), column=time,
             expected="one value per animal, paw and time",
         )
@@ -317,7 +317,7 @@ def endpoints(
         if (per > 1).any():
             s = per.index[per.to_numpy() > 1][0]
             i = int(np.flatnonzero((df[subject] == s).to_numpy())[0])
-            raise InputError(f"animal {s!r} is in more than one group", file=source,
+            raise InputError(f"animal {show(s)} is in more than one group", file=source,
                              row=row_number(i), column=group, expected="one group per animal")
         group_of = df.drop_duplicates(subject).set_index(subject)[group].to_dict()
 
