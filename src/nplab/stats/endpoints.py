@@ -77,7 +77,7 @@ def _ratio(num: np.ndarray, den: np.ndarray, reason: str) -> tuple[np.ndarray, n
     missing = np.isnan(num) | np.isnan(den)
     zero = ~missing & (den == 0)
     ok = ~missing & ~zero
-    out[ok] = num[ok] / den[ok] * 100.0
+    out[ok] = num[ok] / den[ok] * 100.0 + 0.0  # + 0.0: no -0 (0 / negative)
     flags[missing] = FLAG_MISSING
     flags[zero] = reason
     return out, flags
@@ -383,7 +383,9 @@ def endpoints(
                            else "missing value in the time course")
         if name == "auc_mpe" and undefined.any():
             for i in np.flatnonzero(undefined):
-                flag[i] = _join(flag[i], *[f for f in mflags[i] if f and f != FLAG_MISSING])
+                reasons = [f for f in mflags[i] if f and f != FLAG_MISSING]
+                missing = (mflags[i] == FLAG_MISSING).any() or np.isnan(yy[i, 1])
+                flag[i] = _join(flag[i] if missing else "", *reasons)
         blocks.append((name, np.array([np.nan]), area[:, None], flag[:, None]))
 
     labels_all = np.array([base_label, pre_label, *[post_labels[t] for t in post_times]],
