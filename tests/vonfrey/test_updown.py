@@ -181,7 +181,9 @@ def test_start_filament_override_and_unit():
     s = sheet("OXOXOX", "OXOXOX", start_filament=[np.nan, 4.0])
     out = thresholds(s)
     assert out["xf"].tolist() == [4.56, 4.74]
-    assert "start_filament" not in out.columns
+    # the input column is not an id column; the start used is a recorded convention
+    assert list(out.columns).count("start_filament") == 1
+    assert out["start_filament"].tolist() == [2.0, 4.0]
     with pytest.raises(InputError, match=r"row 2, column 'start_filament'.*not in kit"):
         thresholds(sheet("OXOXOX", start_filament=[3.0]))
     by_handle = thresholds(
@@ -380,3 +382,17 @@ def test_custom_kit_without_handles_error_names_the_protocol_file(tmp_path):
     with pytest.raises(ProtocolError) as err:
         thresholds(sheet("OXOXOX"), toml)
     assert str(err.value).startswith(f"{toml}, column 'xf_source': kit 'custom' has no handle")
+
+
+def test_start_filament_recorded_in_every_row():
+    # review: issue 3 lists the start filament among the conventions recorded in every
+    # output row (protocol default, sheet override, or the first filament of a long test)
+    out = thresholds(sheet("OXOXOX", "XOXOXX", start_filament=[np.nan, 1.0]))
+    assert out["start_filament"].tolist() == [2.0, 1.0]
+    by_handle = thresholds(sheet("OXOXOX"), filament_unit="handle", start_filament=4.31)
+    assert by_handle["start_filament"].tolist() == [4.31]
+    long = thresholds(pd.DataFrame(long_sheet("OOOXOXOX", 1.0)))
+    assert long["start_filament"].tolist() == [1.0]
+    sudo = thresholds(sheet("OXOXO"), "vonfrey-sudo")
+    assert sudo["start_filament"].tolist() == [0.16]
+    assert list(sudo.columns[-2:]) == ["start_filament", "fit"]

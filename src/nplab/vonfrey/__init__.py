@@ -8,7 +8,7 @@ Public API
     ``ci_low_g``, ``ci_high_g``, ``k``, ``delta``, ``xf``, ``n_stimuli``, ``pattern``,
     ``method``, ``status``, ``message`` and the convention columns ``protocol``
     (name@version), ``kit``, ``filament_unit``, ``xf_source``, ``delta_mode``,
-    ``boundary``, ``stopping_rule``, ``ci_method`` (SUDO protocols add
+    ``boundary``, ``stopping_rule``, ``ci_method``, ``start_filament`` (SUDO protocols add
     ``threshold_filament`` before ``threshold_g`` and ``fit``).
 :func:`dixon_k`
     Dixon's k of any X/O series by maximum likelihood (Dixon 1965, 1980).
@@ -229,6 +229,13 @@ def thresholds(
             np.full(len(status), f"{n} stimuli after the first change of response"),
         )
     conv = conventions(proto, kit)
+    # the start filament of each test (protocol default, sheet override, or the first
+    # filament of a long-style test), in filament_unit; NaN where it is not in the kit
+    ref = kit.grams if params["filament_unit"] == "grams" else kit.handles
+    labels = np.full(len(kit), np.nan) if ref is None else np.asarray(ref, dtype=float)
+    conv["start_filament"] = np.where(
+        tests.start >= 0, labels[np.clip(tests.start, 0, len(kit) - 1)], np.nan
+    )
     if sudo:
         slope, intercept = resolved["_fit"]
         conv.update(

@@ -64,6 +64,7 @@ CONVENTION_COLUMNS = [
     "boundary",
     "stopping_rule",
     "ci_method",
+    "start_filament",
 ]
 
 _NAN = float("nan")
