@@ -23,6 +23,8 @@ from nplab.errors import NplabError
 SUBCOMMANDS = [
     "nplab.cli.protocols",
     "nplab.cli.vonfrey",
+    "nplab.cli.ephys",
+    "nplab.cli.hargreaves",
 ]
 
 
