@@ -181,7 +181,9 @@ def test_start_filament_override_and_unit():
     s = sheet("OXOXOX", "OXOXOX", start_filament=[np.nan, 4.0])
     out = thresholds(s)
     assert out["xf"].tolist() == [4.56, 4.74]
-    assert "start_filament" not in out.columns
+    # the input column is not an id column; the start used is a recorded convention
+    assert list(out.columns).count("start_filament") == 1
+    assert out["start_filament"].tolist() == [2.0, 4.0]
     with pytest.raises(InputError, match=r"row 2, column 'start_filament'.*not in kit"):
         thresholds(sheet("OXOXOX", start_filament=[3.0]))
     by_handle = thresholds(
@@ -327,3 +329,70 @@ def test_dixon_k_is_a_python_float():
 def test_protocol_start_not_in_kit():
     with pytest.raises(ProtocolError, match="start_filament 3 is not a filament"):
         thresholds(sheet("OXOXOX"), start_filament=3.0)
+
+
+def test_long_style_in_handles_needs_no_protocol_start():
+    # review: a long sheet records the start filament itself; switching the rat preset
+    # to handle numbers must not fail on the preset's start_filament (2.0, in grams)
+    handle = dict(zip([0.4, 0.6, 1.0, 2.0, 4.0, 6.0, 8.0, 15.0],
+                      [3.61, 3.84, 4.08, 4.31, 4.56, 4.74, 4.93, 5.18], strict=True))
+    rows = long_sheet("OOOXOXOX", 2.0)
+    for r in rows:
+        r["filament"] = handle[r["filament"]]
+    out = thresholds(pd.DataFrame(rows), filament_unit="handle")
+    assert out.loc[0, "status"] == "ok" and out.loc[0, "xf"] == 4.93
+    assert out.loc[0, "threshold_g"] == pytest.approx(10 ** (4.93 - 0.453 * 0.224) / 1e4, rel=3e-4)
+    with pytest.raises(ProtocolError, match="start_filament 2 is not a filament"):
+        thresholds(sheet("OXOXOX"), filament_unit="handle")  # a lab sheet does need it
+
+
+def test_path_leaving_the_kit_error_says_what_was_expected():
+    # review: the error named the wrong expectation ("only X and O") for a valid X/O
+    # series whose path leaves the kit
+    with pytest.raises(InputError) as err:
+        thresholds(sheet("OXOXOX", "XXXXX"))
+    msg = str(err.value)
+    assert "row 3, column 'responses'" in msg and "leaves the kit at stimulus 5" in msg
+    assert "only X" not in msg and "up-down path within kit 'chaplan-rat'" in msg
+
+
+def test_long_style_without_stimulus_column_uses_file_order():
+    # review: "one row per stimulus: applied filament, response" -- an order column is
+    # not always kept; the rows of each test are then taken in file order
+    rows = long_sheet("OOOXOXOX", 2.0, "r1") + long_sheet("xoxoxx", 2.0, "r2")
+    long = pd.DataFrame(rows).drop(columns="stimulus")
+    out = thresholds(long)
+    assert out["pattern"].tolist() == ["OOOXOXOX", "XOXOXX"]
+    with_order = thresholds(pd.DataFrame(rows))
+    assert out["threshold_g"].tolist() == with_order["threshold_g"].tolist()
+    # an order column is still honoured, and a rule violation still found, without it
+    rows[5]["filament"] = 4.0
+    with pytest.raises(InputError, match=r"row 7, column 'filament'.*up-down rule"):
+        thresholds(pd.DataFrame(rows).drop(columns="stimulus"))
+
+
+def test_custom_kit_without_handles_error_names_the_protocol_file(tmp_path):
+    # review: the error for xf_source = 'handle' on a kit without handles named no file
+    toml = tmp_path / "calibrated.toml"
+    toml.write_text(
+        '[protocol]\nname = "cal"\nversion = "1"\nkind = "vonfrey-updown"\n\n'
+        "[parameters]\nkit = \"custom\"\nfilaments_g = [0.38, 0.57, 1.23, 1.83, 3.66]\n"
+        "start_filament = 1.23\n"
+    )
+    with pytest.raises(ProtocolError) as err:
+        thresholds(sheet("OXOXOX"), toml)
+    assert str(err.value).startswith(f"{toml}, column 'xf_source': kit 'custom' has no handle")
+
+
+def test_start_filament_recorded_in_every_row():
+    # review: issue 3 lists the start filament among the conventions recorded in every
+    # output row (protocol default, sheet override, or the first filament of a long test)
+    out = thresholds(sheet("OXOXOX", "XOXOXX", start_filament=[np.nan, 1.0]))
+    assert out["start_filament"].tolist() == [2.0, 1.0]
+    by_handle = thresholds(sheet("OXOXOX"), filament_unit="handle", start_filament=4.31)
+    assert by_handle["start_filament"].tolist() == [4.31]
+    long = thresholds(pd.DataFrame(long_sheet("OOOXOXOX", 1.0)))
+    assert long["start_filament"].tolist() == [1.0]
+    sudo = thresholds(sheet("OXOXO"), "vonfrey-sudo")
+    assert sudo["start_filament"].tolist() == [0.16]
+    assert list(sudo.columns[-2:]) == ["start_filament", "fit"]

@@ -64,6 +64,7 @@ CONVENTION_COLUMNS = [
     "boundary",
     "stopping_rule",
     "ci_method",
+    "start_filament",
 ]
 
 _NAN = float("nan")
@@ -179,9 +180,12 @@ def evaluate_series(pattern: str, start: int, kit: Kit, params: dict) -> dict:
     }
 
 
-def resolve_kit_params(kit: Kit, params: dict) -> dict:
-    """Protocol parameters plus the kit's log scale (``_logs``) and mean step."""
-    logs = kit.log_values(params["xf_source"])
+def resolve_kit_params(kit: Kit, params: dict, *, file: str | None = None) -> dict:
+    """Protocol parameters plus the kit's log scale (``_logs``) and mean step.
+
+    ``file``: the protocol's path, named in errors.
+    """
+    logs = kit.log_values(params["xf_source"], file=file)
     return {**params, "_logs": logs, "_kit_mean": float(np.mean(np.diff(logs)))}
 
 
