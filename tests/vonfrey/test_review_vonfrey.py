@@ -61,7 +61,8 @@ def _walk(series: str, start: int) -> list[int]:
 def test_chaplan_thresholds_by_hand(series):
     s = series.upper()
     xf = RAT_HANDLES[_walk(s, 3)[-1]]  # start 2.0 g = handle 4.31 (index 3)
-    out = thresholds(pd.DataFrame({"animal": ["r"], "responses": [series]})).iloc[0]
+    sheet = pd.DataFrame({"animal": ["r"], "responses": [series]})
+    out = thresholds(sheet, k_source="ml").iloc[0]
     assert out["xf"] == xf and out["pattern"] == s and out["delta"] == 0.224
     expected = 10 ** (xf + _k_by_minimisation(s) * 0.224) / 1e4
     # the bounded minimiser locates mu to ~1e-8 steps: rel 1e-6 on grams

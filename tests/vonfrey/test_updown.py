@@ -61,13 +61,18 @@ def test_output_columns_exactly():
     ],
 )
 def test_hand_computed_chaplan_cases(series, xf, k_printed, grams):
+    # the rat preset follows Chaplan exactly: Dixon's printed 3-decimal k
     row = thresholds(sheet(series)).iloc[0]
-    assert row["status"] == "ok" and row["method"] == "dixon-ml-k"
+    assert row["status"] == "ok" and row["method"] == "dixon-table-k"
     assert row["xf"] == xf and row["delta"] == 0.224 and row["n_stimuli"] == len(series)
     assert row["pattern"] == series.upper()
-    assert round(row["k"], 3) == k_printed
-    assert row["threshold_g"] == pytest.approx(grams, rel=3e-4)
-    assert row["threshold_g"] == pytest.approx(10 ** (xf + dixon_k(series) * 0.224) / 1e4, 1e-12)
+    assert row["k"] == k_printed
+    assert row["threshold_g"] == pytest.approx(grams, rel=1e-9)
+    # k_source = "ml": the unrounded maximum-likelihood k (within the table's rounding)
+    ml = thresholds(sheet(series), k_source="ml").iloc[0]
+    assert ml["method"] == "dixon-ml-k" and round(ml["k"], 3) == k_printed
+    assert ml["threshold_g"] == pytest.approx(grams, rel=3e-4)
+    assert ml["threshold_g"] == pytest.approx(10 ** (xf + dixon_k(series) * 0.224) / 1e4, 1e-12)
     assert row["log10_threshold"] == pytest.approx(np.log10(row["threshold_g"]), abs=1e-12)
     assert row["ci_low_g"] < row["threshold_g"] < row["ci_high_g"]
 
@@ -116,13 +121,15 @@ def test_delta_modes():
     assert flexible["delta"] == pytest.approx((4.93 - 4.31) / 3, abs=1e-12)
     grams = thresholds(s, xf_source="grams").iloc[0]
     assert grams["xf"] == pytest.approx(np.log10(8.0 * 1e4))
-    assert grams["threshold_g"] == pytest.approx(10 ** (np.log10(8.0) + dixon_k("OOOXOXOX") * 0.224))
+    k_table = round(dixon_k("OOOXOXOX"), 3)
+    assert grams["threshold_g"] == pytest.approx(10 ** (np.log10(8.0) + k_table * 0.224))
     assert grams["xf_source"] == "grams"
 
 
 @pytest.mark.parametrize(
     ("boundary", "below", "above"),
-    [("chaplan", 0.25, 15.0), ("end_filament", 10**3.61 / 1e4, 10**5.18 / 1e4)],
+    # end_filament: the force of the last filament tested, in the kit's grams
+    [("chaplan", 0.25, 15.0), ("end_filament", 0.4, 15.0)],
 )
 def test_boundary_policies(boundary, below, above):
     out = thresholds(sheet("XXXX", "OOOOO"), boundary=boundary)
@@ -316,6 +323,7 @@ def test_up_down_ld50_help_example_flexible_delta():
         start_filament=0.16,
         xf_source="grams",
         delta_mode="flexible",
+        k_source="ml",
     ).iloc[0]
     assert row["delta"] == pytest.approx(d, abs=1e-12)
     # R optimize() locates mu to ~1e-8 steps, hence rel 1e-7

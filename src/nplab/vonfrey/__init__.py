@@ -107,6 +107,12 @@ _UPDOWN_SCHEMA = {
         "the filaments used, or exact ML on actual log filament values (Christensen 2020)",
     ),
     "delta": Param("float", default=0.224, min=0, unit="log10", doc="fixed delta"),
+    "k_source": Param(
+        "str", default="table", choices=("table", "ml"),
+        doc="table: Dixon's printed 3-decimal k for the 248 series it covers (nominal N 2-6, "
+        "initial run <= 4; reproduced by maximum likelihood and rounded as printed), the "
+        "unrounded ML k otherwise; ml: always the unrounded ML k",
+    ),
     "stopping_rule": Param(
         "str", default="chaplan", choices=("chaplan", "none"),
         doc="chaplan: stop stimuli_after_crossover stimuli after the first change",
