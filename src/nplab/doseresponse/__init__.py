@@ -10,6 +10,7 @@ R. PLoS ONE 10(12): e0146021.
 """
 
 from nplab.doseresponse.fitting import DoseResponseFit, fit
+from nplab.doseresponse.inference import compare, curve_flags, effective_doses, relative_potency
 from nplab.doseresponse.models import MODELS, PARAMETERS, Model, ed_value, evaluate, get_model
 from nplab.doseresponse.start import guess, guess_many
 
@@ -18,10 +19,14 @@ __all__ = [
     "PARAMETERS",
     "DoseResponseFit",
     "Model",
+    "compare",
+    "curve_flags",
     "ed_value",
+    "effective_doses",
     "evaluate",
     "fit",
     "get_model",
     "guess",
     "guess_many",
+    "relative_potency",
 ]

@@ -215,7 +215,25 @@ class DoseResponseFit:
             f"rss={self.rss:.6g}, df_resid={self.df_resid}, success={self.success})"
         )
 
-    # inference methods are attached in nplab.doseresponse.inference
+    # ---------------------------------------------------------------- inference
+    def ic(
+        self, levels: float | Iterable[float] = 50, interval: str = "delta", **kwargs: Any
+    ) -> pd.DataFrame:
+        """ED_p / IC_p per curve with CIs; see :func:`nplab.doseresponse.inference.effective_doses`."""
+        from nplab.doseresponse.inference import effective_doses
+
+        return effective_doses(self, levels, interval, **kwargs)  # type: ignore[arg-type]
+
+    ed = ic
+
+    def relative_potency(
+        self, curve1: Any, curve2: Any, levels: float | Iterable[float] = 50,
+        interval: str = "delta", **kwargs: Any,
+    ) -> pd.DataFrame:
+        """ED_p(curve1) / ED_p(curve2); see :func:`nplab.doseresponse.inference.relative_potency`."""
+        from nplab.doseresponse.inference import relative_potency
+
+        return relative_potency(self, curve1, curve2, levels, interval, **kwargs)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- input checks
