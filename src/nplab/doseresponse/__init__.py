@@ -9,7 +9,7 @@ Reference: Ritz C, Baty F, Streibig JC, Gerhard D (2015) Dose-response analysis 
 R. PLoS ONE 10(12): e0146021.
 """
 
-from nplab.doseresponse.fitting import DoseResponseFit, fit
+from nplab.doseresponse.fitting import DoseResponseFit, fit, fit_many
 from nplab.doseresponse.inference import compare, curve_flags, effective_doses, relative_potency
 from nplab.doseresponse.models import MODELS, PARAMETERS, Model, ed_value, evaluate, get_model
 from nplab.doseresponse.start import guess, guess_many
@@ -25,6 +25,7 @@ __all__ = [
     "effective_doses",
     "evaluate",
     "fit",
+    "fit_many",
     "get_model",
     "guess",
     "guess_many",

@@ -78,6 +78,14 @@ class Layout:
         out[mask] = np.asarray(theta, dtype=float)[self.index[mask]]
         return out
 
+    def full_curve(self, theta: np.ndarray, k: int) -> np.ndarray:
+        """(5,) parameters of curve ``k``."""
+        out = self.fixed_values[k].copy()
+        row = self.index[k]
+        mask = row >= 0
+        out[mask] = np.asarray(theta, dtype=float)[row[mask]]
+        return out
+
     def pack(self, full: np.ndarray) -> np.ndarray:
         """``theta`` from (K, 5) curve parameters (shared entries: mean over curves)."""
         theta = np.zeros(self.n_free)

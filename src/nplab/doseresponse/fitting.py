@@ -28,13 +28,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from nplab.doseresponse.batch import hessian_many, lm_many
 from nplab.doseresponse.design import Layout
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate, get_model
 from nplab.doseresponse.start import guess_many
 from nplab.errors import InputError, row_number
 from nplab.tables import require_columns, to_numeric_column
 
-__all__ = ["DoseResponseFit", "fit"]
+__all__ = ["DoseResponseFit", "fit", "fit_many"]
 
 ALL_CURVES = "all"
 ROBUST_LOSSES = ("huber", "soft_l1", "cauchy", "arctan")
@@ -74,7 +75,7 @@ class DoseResponseFit:
     curves: list[Any]
     layout: Layout
     theta: np.ndarray
-    vcov: np.ndarray
+    vcov_dense: np.ndarray | None
     rss: float
     n_obs: int
     success: bool
@@ -89,6 +90,8 @@ class DoseResponseFit:
     se_method: str = "hessian"
     robust: str | None = None
     curve_stats: pd.DataFrame | None = None
+    vcov_blocks: np.ndarray | None = field(default=None, repr=False)
+    variance: str = "pooled"
     _params: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
@@ -100,6 +103,50 @@ class DoseResponseFit:
     @property
     def df_resid(self) -> int:
         return int(self.n_obs - self.n_params)
+
+    @property
+    def vcov(self) -> np.ndarray:
+        """Covariance matrix of the estimated parameters (order of ``layout.names``)."""
+        if self.vcov_dense is None:
+            self.vcov_dense = self._vsub(np.arange(self.n_params))
+        return self.vcov_dense
+
+    def _vsub(self, idx: np.ndarray) -> np.ndarray:
+        """Rows/columns ``idx`` of the covariance (works for block-diagonal storage)."""
+        idx = np.asarray(idx, dtype=int)
+        if self.vcov_blocks is None:
+            return self.vcov_dense[np.ix_(idx, idx)]
+        p = self.vcov_blocks.shape[1]
+        cur, pos = idx // p, idx % p
+        out = self.vcov_blocks[cur[:, None], pos[:, None], pos[None, :]]
+        return np.where(cur[:, None] == cur[None, :], out, 0.0)
+
+    def _var_diag(self) -> np.ndarray:
+        if self.vcov_blocks is None:
+            return np.diag(self.vcov_dense).copy()
+        return np.einsum("kpp->kp", self.vcov_blocks).reshape(-1).copy()
+
+    def _df_curve(self, k: int) -> int:
+        """Residual df for intervals of curve k (its own df with per-curve variance)."""
+        if self.variance == "per_curve" and self.curve_stats is not None:
+            return int(self.curve_stats["df_resid"].iloc[k])
+        return self.df_resid
+
+    def _curve_theta_idx(self, k: int) -> np.ndarray:
+        row = self.layout.index[k]
+        return np.unique(row[row >= 0])
+
+    def _curve_jac(self, k: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Values, Jacobian wrt the curve's own entries of theta, and those entries."""
+        full = self.layout.full_curve(self.theta, k)
+        y, jfull = evaluate(self.model.family, x, full, jacobian=True)
+        idx = self._curve_theta_idx(k)
+        jac = np.zeros((x.size, idx.size))
+        for j in range(5):
+            t = self.layout.index[k, j]
+            if t >= 0:
+                jac[:, int(np.searchsorted(idx, t))] += jfull[:, j]
+        return y, jac, idx
 
     @property
     def residual_se(self) -> float:
@@ -130,12 +177,12 @@ class DoseResponseFit:
         return self._params
 
     def _param_table(self) -> pd.DataFrame:
-        se = np.sqrt(np.clip(np.diag(self.vcov), 0, None)) if self.vcov.size else np.array([])
-        se = np.where(np.isfinite(np.diag(self.vcov)), se, np.nan) if se.size else se
-        df = self.df_resid
-        q = stats.t.ppf(0.5 + self.level / 2, df) if df > 0 else np.nan
+        var = self._var_diag()
+        se = np.where(np.isfinite(var), np.sqrt(np.clip(var, 0, None)), np.nan)
         rows = []
         for k, label in enumerate(self.curves):
+            df = self._df_curve(k)
+            q = stats.t.ppf(0.5 + self.level / 2, df) if df > 0 else np.nan
             for j, pname in enumerate(PARAMETERS):
                 i = self.layout.index[k, j]
                 if i < 0:
@@ -163,7 +210,7 @@ class DoseResponseFit:
     def coef(self, curve: Any = None) -> dict[str, float]:
         """The five parameters of one curve as a dict (fixed ones included)."""
         k = self._curve_pos(curve)
-        return dict(zip(PARAMETERS, self.layout.full(self.theta)[k].tolist(), strict=True))
+        return dict(zip(PARAMETERS, self.layout.full_curve(self.theta, k).tolist(), strict=True))
 
     def _curve_pos(self, curve: Any) -> int:
         if curve is None:
@@ -185,7 +232,7 @@ class DoseResponseFit:
         """Fitted response at doses ``x`` for one curve (``curve`` needed if several)."""
         k = self._curve_pos(curve)
         xa = np.asarray(x, dtype=float)
-        return evaluate(self.model.family, xa, self.layout.full(self.theta)[k])
+        return evaluate(self.model.family, xa, self.layout.full_curve(self.theta, k))
 
     def predict_interval(self, x: Any, curve: Any = None, level: float | None = None) -> pd.DataFrame:
         """Fitted values with delta-method standard errors and confidence limits.
@@ -196,10 +243,10 @@ class DoseResponseFit:
         level = self.level if level is None else level
         k = self._curve_pos(curve)
         xa = np.atleast_1d(np.asarray(x, dtype=float))
-        idx = np.full(xa.size, k)
-        yfit, jac = self.layout.jacobian(self.theta, xa, idx)
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.vcov, jac), 0, None))
-        q = stats.t.ppf(0.5 + level / 2, self.df_resid) if self.df_resid > 0 else np.nan
+        yfit, jac, idx = self._curve_jac(k, xa)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self._vsub(idx), jac), 0, None))
+        df = self._df_curve(k)
+        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
         return pd.DataFrame(
             {"x": xa, "fit": yfit, "se": se, "ci_low": yfit - q * se, "ci_high": yfit + q * se}
         )
@@ -525,6 +572,11 @@ def fit(
             file=data.attrs.get("source"), column=y,
             expected=f"at least {layout.n_free} observations",
         )
+    if not shared_t and robust is None and len(d.curves) > 1:
+        return _fit_independent(
+            d, mdl, layout, fixed_user, fixed_all, se=se, variance="pooled", start=start,
+            level=level, x=x, y=y, curve=curve, degenerate={},
+        )
     starts = _starts(mdl, layout, d, fixed_all)
     if start:
         s0 = layout.full(starts[0])
@@ -562,7 +614,7 @@ def fit(
     if ok:
         msg = "converged"
     return DoseResponseFit(
-        model=mdl, curves=d.curves, layout=layout, theta=np.asarray(theta, float), vcov=vcov,
+        model=mdl, curves=d.curves, layout=layout, theta=np.asarray(theta, float), vcov_dense=vcov,
         rss=rss, n_obs=int(d.x.size), success=ok, message=msg, fixed=fixed_user,
         shared=shared_t, level=level, x_col=x, y_col=y, curve_col=curve, data=d,
         se_method=se, robust=robust,
@@ -593,3 +645,210 @@ def _covariance(
     except np.linalg.LinAlgError:
         return nan, False, "singular Hessian: parameters not identifiable from these data"
     return s2 * inv, True, "converged"
+
+
+def _padded(d: _Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(K, nmax) doses, responses, mask, and the per-curve counts."""
+    k = len(d.curves)
+    order = np.argsort(d.curve_idx, kind="stable")
+    cidx = d.curve_idx[order]
+    counts = np.bincount(cidx, minlength=k)
+    nmax = int(counts.max()) if counts.size else 0
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    col = np.arange(order.size) - starts[cidx]
+    xs = np.full((k, nmax), np.nan)
+    ys = np.full((k, nmax), np.nan)
+    xs[cidx, col] = d.x[order]
+    ys[cidx, col] = d.y[order]
+    return xs, ys, ~np.isnan(xs), counts
+
+
+def _fit_independent(
+    d: _Data,
+    mdl: Model,
+    layout: Layout,
+    fixed_user: dict[str, float],
+    fixed_all: dict[str, float],
+    *,
+    se: str,
+    variance: str,
+    start: dict[str, float] | None,
+    level: float,
+    x: str,
+    y: str,
+    curve: str | None,
+    degenerate: dict[int, str],
+) -> DoseResponseFit:
+    """Independent curves (no shared parameters) with the batched LM of :mod:`.batch`."""
+    family = mdl.family
+    free = np.flatnonzero(layout.index[0] >= 0)
+    p = free.size
+    xs, ys, mask, counts = _padded(d)
+    ncurve = len(d.curves)
+    skip = np.zeros(ncurve, dtype=bool)
+    skip[list(degenerate)] = True
+    skip |= counts <= p  # fewer points than parameters: no residual df
+    theta0 = guess_many(family, xs, ys, fixed_all)
+    if start:
+        for key, val in start.items():
+            if key not in PARAMETERS:
+                raise InputError(f"unknown parameter {key!r} in start", column="start")
+            theta0[:, PARAMETERS.index(key)] = float(val)
+    theta0[skip] = np.nan
+    run = ~skip & np.all(np.isfinite(theta0), axis=1)
+    theta = np.full((ncurve, 5), np.nan)
+    rss = np.full(ncurve, np.nan)
+    conv = np.zeros(ncurve, dtype=bool)
+    if run.any():
+        t, c, ok, _ = lm_many(family, xs[run], ys[run], mask[run], theta0[run], free)
+        theta[run], rss[run], conv[run] = t, c, ok
+    # alternative starts: every curve of a small fit, else the ones that did not converge
+    retry = run & (~conv if ncurve > 50 else np.ones(ncurve, dtype=bool))
+    if retry.any():
+        rows = np.flatnonzero(retry)
+        lx = np.sort(np.log(np.where(mask[rows] & (xs[rows] > 0), xs[rows], np.nan)), axis=1)
+        npos = np.sum(np.isfinite(lx), axis=1)
+        alts = []
+        if 3 in free:
+            for q in (0.25, 0.5, 0.75):
+                alt = theta0[rows].copy()
+                pick = np.clip(np.round(q * (npos - 1)).astype(int), 0, None)
+                alt[:, 3] = np.where(npos > 0, np.exp(lx[np.arange(rows.size), pick]), np.nan)
+                alts.append(alt)
+        if 0 in free:
+            alt = theta0[rows].copy()
+            alt[:, 0] = -alt[:, 0]
+            alts.append(alt)
+        for alt in alts:
+            ok_alt = np.all(np.isfinite(alt), axis=1)
+            sel = rows[ok_alt]
+            if sel.size == 0:
+                continue
+            t, c, ok, _ = lm_many(family, xs[sel], ys[sel], mask[sel], alt[ok_alt], free, max_iter=100)
+            better = np.isfinite(c) & (
+                (c < rss[sel] * (1 - 1e-12)) | ~np.isfinite(rss[sel]) | (ok & ~conv[sel] & (c <= rss[sel]))
+            )
+            idx = sel[better]
+            theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
+    # covariance blocks
+    df_curve = np.maximum(counts - p, 0)
+    fitted = np.isfinite(rss)
+    if variance == "per_curve":
+        s2 = np.where(df_curve > 0, rss / np.maximum(df_curve, 1), np.nan)
+    else:
+        tot_df = int(counts.sum() - p * ncurve)
+        s2 = np.full(ncurve, np.nansum(rss) / tot_df if tot_df > 0 else np.nan)
+    blocks = np.full((ncurve, p, p), np.nan)
+    messages = np.array(["converged"] * ncurve, dtype=object)
+    success = conv.copy()
+    messages[run & ~conv] = "did not converge (iteration limit); estimates unreliable"
+    for k, why in degenerate.items():
+        messages[k] = why
+    messages[~run & ~np.isin(np.arange(ncurve), list(degenerate))] = (
+        f"too few points for {p} parameters"
+    )
+    if fitted.any():
+        if se == "jtj":
+            _, jac = evaluate(family, np.where(mask, xs, 1.0)[fitted], theta[fitted][:, None, :], jacobian=True)
+            jf = jac[..., free] * mask[fitted][..., None]
+            mat = np.einsum("ikp,ikq->ipq", jf, jf)
+        else:
+            mat = hessian_many(family, xs[fitted], ys[fitted], mask[fitted], theta[fitted], free) / 2.0
+        with np.errstate(all="ignore"):
+            finite = np.all(np.isfinite(mat), axis=(1, 2))
+            safe = np.where(finite[:, None, None], mat, np.eye(p))
+            w = np.linalg.eigvalsh(safe)
+            wmax = np.max(np.abs(w), axis=1)
+            regular = finite & (w.min(axis=1) > np.maximum(wmax, 1e-300) * 1e-13)
+            inv = np.linalg.inv(np.where(regular[:, None, None], safe, np.eye(p)))
+            blk = s2[fitted, None, None] * inv
+            blk[~regular] = np.nan
+        blocks[fitted] = blk
+        fidx = np.flatnonzero(fitted)
+        bad = fidx[~regular]
+        success[bad] = False
+        messages[bad] = "singular Hessian: parameters not identifiable from these data"
+    success &= fitted & (df_curve > 0)
+    theta_vec = theta[:, free].reshape(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rse = np.sqrt(rss / np.where(df_curve > 0, df_curve, np.nan))
+    stats_table = pd.DataFrame({
+        "curve": d.curves, "n_obs": counts, "df_resid": df_curve, "rss": rss,
+        "residual_se": rse, "success": success, "message": messages.astype(str),
+    })
+    n_fail = int((~success).sum())
+    msg = "converged" if n_fail == 0 else f"{n_fail} of {ncurve} curves failed (see curve_stats)"
+    return DoseResponseFit(
+        model=mdl, curves=d.curves, layout=layout, theta=theta_vec, vcov_dense=None,
+        rss=float(np.nansum(rss)), n_obs=int(counts.sum()), success=n_fail == 0, message=msg,
+        fixed=fixed_user, shared=(), level=level, x_col=x, y_col=y, curve_col=curve, data=d,
+        se_method=se, robust=None, curve_stats=stats_table, vcov_blocks=blocks, variance=variance,
+    )
+
+
+def fit_many(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    curve: str,
+    model: str | Model = "LL.4",
+    fixed: dict[str, float] | None = None,
+    *,
+    nan_policy: Literal["raise", "omit"] = "raise",
+    se: Literal["hessian", "jtj"] = "hessian",
+    variance: Literal["per_curve", "pooled"] = "per_curve",
+    start: dict[str, float] | None = None,
+    level: float = 0.95,
+) -> DoseResponseFit:
+    """Fit thousands of independent curves at once (one per cell or well).
+
+    Same model and fixed parameters for every curve, no shared parameters. All curves
+    are fitted together by the batched Levenberg–Marquardt of
+    :mod:`nplab.doseresponse.batch` (curves that do not converge are retried from
+    alternative starting values). Unlike :func:`fit`, a curve that cannot be fitted
+    (one concentration, flat, too few points, singular Hessian, no convergence) does
+    not raise: its row in ``fit.curve_stats`` has ``success=False`` and a
+    ``message``, and its standard errors are NaN.
+
+    Parameters
+    ----------
+    data, x, y, curve, model, fixed, nan_policy, se, start, level
+        As in :func:`fit` (``curve`` is required).
+    variance
+        ``"per_curve"`` (default): each curve's own residual variance and df, as a
+        per-curve ``curve_fit`` loop; ``"pooled"``: one residual variance over all
+        curves, as drc's ``drm`` with ``curveid``.
+
+    Returns
+    -------
+    DoseResponseFit
+        With ``curve_stats``: ``curve``, ``n_obs``, ``df_resid``, ``rss``,
+        ``residual_se``, ``success``, ``message`` (one row per curve).
+    """
+    mdl = get_model(model)
+    fixed_user, _ = _check_spec(mdl, fixed, ())
+    if se not in ("hessian", "jtj"):
+        raise InputError(f"unknown se method {se!r}", column="se", expected="'hessian' or 'jtj'")
+    if variance not in ("per_curve", "pooled"):
+        raise InputError(f"unknown variance {variance!r}", column="variance",
+                         expected="'per_curve' or 'pooled'")
+    d = _prepare(data, x, y, curve, nan_policy)
+    free = _free_names(mdl, fixed_user)
+    fixed_all = _all_fixed(mdl, fixed_user)
+    layout = Layout.build(mdl.family, len(d.curves), free, fixed_user, ())
+    for j, pname in enumerate(PARAMETERS):
+        if pname in fixed_all:
+            layout.fixed_values[:, j] = fixed_all[pname]
+    xs, ys, _, _ = _padded(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xsort = np.sort(xs, axis=1)
+        n_conc = np.sum(np.diff(xsort, axis=1) > 0, axis=1) + 1
+        flat = np.nanmax(ys, axis=1) == np.nanmin(ys, axis=1)
+    degenerate = {}
+    for k in np.flatnonzero((n_conc < 2) | flat):
+        degenerate[int(k)] = _degenerate(d, mdl, len(free), int(k)) or "degenerate curve"
+    return _fit_independent(
+        d, mdl, layout, fixed_user, fixed_all, se=se, variance=variance, start=start,
+        level=level, x=x, y=y, curve=curve, degenerate=degenerate,
+    )

@@ -45,23 +45,29 @@ COMPLETE_FRACTION = 0.2
 
 
 def _ed_theta(fit: DoseResponseFit, theta: np.ndarray, k: int, p: float, reference: str, type: str) -> float:
-    full = fit.layout.full(theta)[k]
+    full = fit.layout.full_curve(theta, k)
     return float(ed_value(fit.model.family, full, p, reference=reference, type=type))
 
 
-def _ed_grad(fit: DoseResponseFit, k: int, p: float, reference: str, type: str) -> tuple[float, np.ndarray]:
-    """ED value and its gradient with respect to theta (central differences)."""
+def _ed_grad(
+    fit: DoseResponseFit, k: int, p: float, reference: str, type: str, idx: np.ndarray | None = None
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """ED value, its gradient over the entries ``idx`` of theta (default: the curve's
+    own), by central differences, and ``idx``."""
     theta = fit.theta
     val = _ed_theta(fit, theta, k, p, reference, type)
-    g = np.zeros(theta.size)
-    used = np.unique(fit.layout.index[k][fit.layout.index[k] >= 0])
-    for i in used:
+    idx = fit._curve_theta_idx(k) if idx is None else idx
+    own = set(fit._curve_theta_idx(k).tolist())
+    g = np.zeros(idx.size)
+    for a, i in enumerate(idx):
+        if i not in own:
+            continue
         h = 1e-6 * max(abs(theta[i]), 1e-4)
         tp, tm = theta.copy(), theta.copy()
         tp[i] += h
         tm[i] -= h
-        g[i] = (_ed_theta(fit, tp, k, p, reference, type) - _ed_theta(fit, tm, k, p, reference, type)) / (2 * h)
-    return val, g
+        g[a] = (_ed_theta(fit, tp, k, p, reference, type) - _ed_theta(fit, tm, k, p, reference, type)) / (2 * h)
+    return val, g, idx
 
 
 def curve_flags(fit: DoseResponseFit, k: int, ed: float | None = None) -> str:
@@ -86,7 +92,7 @@ def curve_flags(fit: DoseResponseFit, k: int, ed: float | None = None) -> str:
             flags.append("ic_below_range")
         elif ed > pos.max():
             flags.append("ic_above_range")
-    full = fit.layout.full(fit.theta)[k]
+    full = fit.layout.full_curve(fit.theta, k)
     c, dd = full[1], full[2]
     span = dd - c
     if pos.size and span != 0:
@@ -110,13 +116,27 @@ def _profile_ci(
     j_e = lay.index[k, 3]
     if j_e < 0 or lay.names[j_e][0] < 0 or type != "relative":
         return np.nan, np.nan, "profile interval needs a curve-specific, estimated ic50 (relative ED)"
-    s2 = fit.rss / fit.df_resid
     d = fit.data
-    keep = [i for i in range(lay.n_free) if i != j_e]
+    own = fit._curve_theta_idx(k)
+    shared_any = any(lay.names[i][0] < 0 for i in range(lay.n_free))
+    if shared_any:  # joint profile over every curve and parameter
+        sel = np.ones(d.x.size, dtype=bool)
+        keep = [i for i in range(lay.n_free) if i != j_e]
+        rss_min = fit.rss
+    else:  # independent curves: only curve k's data and parameters move
+        sel = d.curve_idx == k
+        keep = [int(i) for i in own if i != j_e]
+        r0 = d.y[sel] - lay.predict(fit.theta, d.x[sel], d.curve_idx[sel])
+        rss_min = float(r0 @ r0)
+    xs, ys, cs = d.x[sel], d.y[sel], d.curve_idx[sel]
+    if fit.variance == "per_curve":
+        s2 = rss_min / fit._df_curve(k)
+    else:
+        s2 = fit.rss / fit.df_resid
 
     def ratio(theta: np.ndarray) -> float:
         # ED / ic50 depends on hill (and asym) only
-        full = lay.full(theta)[k].copy()
+        full = lay.full_curve(theta, k)
         full[3] = 1.0
         return float(ed_value(lay.family, full, p, reference=reference, type=type))
 
@@ -127,7 +147,7 @@ def _profile_ci(
             t = warm["theta"].copy()
             t[keep] = u
             t[j_e] = ed / ratio(t)
-            return lay.predict(t, d.x, d.curve_idx) - d.y
+            return lay.predict(t, xs, cs) - ys
 
         u0 = warm["theta"][keep]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -143,7 +163,7 @@ def _profile_ci(
         return val
 
     def tau(log_ed: float) -> float:
-        return np.sqrt(max(rss_at(float(np.exp(log_ed))) - fit.rss, 0.0) / s2)
+        return np.sqrt(max(rss_at(float(np.exp(log_ed))) - rss_min, 0.0) / s2)
 
     out = []
     for sign in (-1.0, 1.0):
@@ -216,13 +236,15 @@ def effective_doses(
         raise InputError("relative response levels must lie strictly between 0 and 100",
                          column="levels", expected="0 < p < 100")
     level = fit.level if level is None else level
-    q = stats.t.ppf(0.5 + level / 2, fit.df_resid) if fit.df_resid > 0 else np.nan
     ks = range(len(fit.curves)) if curve is None else [fit._curve_pos(curve)]
     rows = []
     for k in ks:
+        df = fit._df_curve(k)
+        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
         for p in lv:
-            est, g = _ed_grad(fit, k, float(p), reference, type)
-            se = float(np.sqrt(max(g @ fit.vcov @ g, 0.0))) if np.all(np.isfinite(fit.vcov)) else np.nan
+            est, g, idx = _ed_grad(fit, k, float(p), reference, type)
+            v = fit._vsub(idx)
+            se = float(np.sqrt(max(g @ v @ g, 0.0))) if np.all(np.isfinite(v)) else np.nan
             lo = hi = np.nan
             status = curve_flags(fit, k, est)
             if interval == "delta":
@@ -265,7 +287,9 @@ def relative_potency(
 ) -> pd.DataFrame:
     """Ratio ED_p(curve1) / ED_p(curve2) with its CI (drc ``EDcomp``/``SI``).
 
-    Both curves must come from the same (joint) fit so that their covariance is known.
+    Both curves must come from the same fit so that their covariance is known
+    (independent curves: zero covariance). With per-curve variances
+    (``fit_many``) the t quantile uses the sum of the two curves' residual df.
 
     Returns
     -------
@@ -284,12 +308,16 @@ def relative_potency(
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     lv = [levels] if np.isscalar(levels) else list(levels)
     rows = []
+    idx = np.union1d(fit._curve_theta_idx(k1), fit._curve_theta_idx(k2))
+    if fit.variance == "per_curve":
+        df = fit._df_curve(k1) + fit._df_curve(k2)
+        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+    V = fit._vsub(idx)
     for p in lv:
-        e1, g1 = _ed_grad(fit, k1, float(p), reference, "relative")
-        e2, g2 = _ed_grad(fit, k2, float(p), reference, "relative")
+        e1, g1, _ = _ed_grad(fit, k1, float(p), reference, "relative", idx)
+        e2, g2, _ = _ed_grad(fit, k2, float(p), reference, "relative", idx)
         r = e1 / e2
         g = (g1 - r * g2) / e2
-        V = fit.vcov
         se = float(np.sqrt(max(g @ V @ g, 0.0)))
         tval = (r - 1) / se if se > 0 else np.nan
         pval = 2 * stats.t.sf(abs(tval), df) if np.isfinite(tval) else np.nan
