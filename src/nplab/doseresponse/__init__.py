@@ -12,6 +12,7 @@ R. PLoS ONE 10(12): e0146021.
 from nplab.doseresponse.fitting import DoseResponseFit, fit, fit_many
 from nplab.doseresponse.inference import compare, curve_flags, effective_doses, relative_potency
 from nplab.doseresponse.models import MODELS, PARAMETERS, Model, ed_value, evaluate, get_model
+from nplab.doseresponse.plot import plot_fit
 from nplab.doseresponse.start import guess, guess_many
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "get_model",
     "guess",
     "guess_many",
+    "plot_fit",
     "relative_potency",
 ]
