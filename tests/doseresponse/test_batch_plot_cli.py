@@ -152,3 +152,14 @@ def test_cli_bad_input_exit_2(tmp_path, capsys):
                          "--y", "rootl", "--fixed", "bottom=0", "--model", "LL.3",
                          "-o", str(tmp_path / "o.csv")], capsys)
     assert code == 2 and "not estimated by LL.3" in err
+
+
+def test_vectorised_ed_table_equals_per_curve_path():
+    data = _plate(6)
+    data.loc[data.well == 5, "resp"] = data.loc[data.well == 5, "resp"] * 0.2 + 80  # shallow curve
+    many = dr.fit_many(data, x="conc", y="resp", curve="well")
+    fast = many.ic([10, 50, 90], interval="log")
+    for w in range(6):
+        slow = many.ic([10, 50, 90], interval="log", curve=w)
+        got = fast[fast.curve == w].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, slow, check_exact=False, rtol=1e-9)

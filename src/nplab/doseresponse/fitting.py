@@ -178,34 +178,32 @@ class DoseResponseFit:
 
     def _param_table(self) -> pd.DataFrame:
         var = self._var_diag()
-        se = np.where(np.isfinite(var), np.sqrt(np.clip(var, 0, None)), np.nan)
-        rows = []
-        for k, label in enumerate(self.curves):
-            df = self._df_curve(k)
-            q = stats.t.ppf(0.5 + self.level / 2, df) if df > 0 else np.nan
-            for j, pname in enumerate(PARAMETERS):
-                i = self.layout.index[k, j]
-                if i < 0:
-                    continue
-                est = float(self.theta[i])
-                s = float(se[i])
-                tval = est / s if s > 0 else np.nan
-                pval = 2 * stats.t.sf(abs(tval), df) if np.isfinite(tval) and df > 0 else np.nan
-                rows.append(
-                    {
-                        "curve": label,
-                        "parameter": pname,
-                        "estimate": est,
-                        "se": s,
-                        "t": tval,
-                        "p": pval,
-                        "ci_low": est - q * s,
-                        "ci_high": est + q * s,
-                        "shared": self.layout.names[i][0] < 0,
-                    }
-                )
-        cols = ["curve", "parameter", "estimate", "se", "t", "p", "ci_low", "ci_high", "shared"]
-        return pd.DataFrame(rows, columns=cols)
+        se_all = np.where(np.isfinite(var), np.sqrt(np.clip(var, 0, None)), np.nan)
+        ks, js = np.nonzero(self.layout.index >= 0)  # curve-major, drc parameter order
+        idx = self.layout.index[ks, js]
+        est = self.theta[idx]
+        se = se_all[idx]
+        if self.variance == "per_curve" and self.curve_stats is not None:
+            df = self.curve_stats["df_resid"].to_numpy()[ks].astype(float)
+        else:
+            df = np.full(ks.size, float(self.df_resid))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dfv = np.where(df > 0, df, np.nan)
+            q = stats.t.ppf(0.5 + self.level / 2, dfv)
+            tval = np.where(se > 0, est / se, np.nan)
+            pval = 2 * stats.t.sf(np.abs(tval), dfv)
+        shared_flag = np.array([self.layout.names[i][0] < 0 for i in idx], dtype=bool)
+        return pd.DataFrame({
+            "curve": pd.Series(self.curves).take(ks).to_numpy(),
+            "parameter": np.array(PARAMETERS, dtype=object)[js],
+            "estimate": est,
+            "se": se,
+            "t": tval,
+            "p": pval,
+            "ci_low": est - q * se,
+            "ci_high": est + q * se,
+            "shared": shared_flag,
+        })
 
     def coef(self, curve: Any = None) -> dict[str, float]:
         """The five parameters of one curve as a dict (fixed ones included)."""

@@ -237,6 +237,8 @@ def effective_doses(
                          column="levels", expected="0 < p < 100")
     level = fit.level if level is None else level
     ks = range(len(fit.curves)) if curve is None else [fit._curve_pos(curve)]
+    if fit.vcov_blocks is not None and interval != "profile" and curve is None:
+        return _effective_doses_many(fit, lv, interval, reference, type, level)
     rows = []
     for k in ks:
         df = fit._df_curve(k)
@@ -261,6 +263,112 @@ def effective_doses(
             })
     cols = ["curve", "level", "estimate", "se", "ci_low", "ci_high", "interval", "status"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _flags_many(fit: DoseResponseFit, ed: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`curve_flags` for independent curves (same rules)."""
+    d = fit.data
+    ncurve = len(fit.curves)
+    full = np.stack([fit.layout.full_curve(fit.theta, k) for k in range(ncurve)]) if ncurve < 50 else None
+    if full is None:
+        full = fit.layout.fixed_values.copy()
+        mask = fit.layout.index >= 0
+        full[mask] = fit.theta[fit.layout.index[mask]]
+    big = np.inf
+    pos = d.x > 0
+    pmin = np.full(ncurve, big)
+    pmax = np.full(ncurve, -big)
+    np.minimum.at(pmin, d.curve_idx[pos], d.x[pos])
+    np.maximum.at(pmax, d.curve_idx[pos], d.x[pos])
+    has_zero = np.zeros(ncurve, dtype=bool)
+    has_zero[d.curve_idx[~pos]] = True
+    has_pos = np.isfinite(pmin)
+    fam = fit.model.family
+    with np.errstate(all="ignore"):
+        y0 = evaluate(fam, np.zeros(ncurve), full)
+        yinf = full[:, 1] + full[:, 2] - y0
+        ylo = evaluate(fam, np.where(has_zero, 0.0, np.where(has_pos, pmin, 1.0)), full)
+        yhi = evaluate(fam, np.where(has_pos, pmax, 1.0), full)
+        span = np.abs(full[:, 2] - full[:, 1])
+        falling = y0 >= yinf
+        low_end = np.abs(ylo - y0) > COMPLETE_FRACTION * span
+        high_end = np.abs(yhi - yinf) > COMPLETE_FRACTION * span
+    ok_curve = fit.curve_stats["success"].to_numpy() if fit.curve_stats is not None else np.full(ncurve, fit.success)
+    out = np.empty(ed.shape, dtype=object)
+    for k in range(ncurve):
+        base = []
+        if not ok_curve[k]:
+            base.append("not_converged")
+        tail = []
+        if has_pos[k] and span[k] > 0:
+            if low_end[k]:
+                tail.append("incomplete_top" if falling[k] else "incomplete_bottom")
+            if high_end[k]:
+                tail.append("incomplete_bottom" if falling[k] else "incomplete_top")
+        for i in range(ed.shape[1]):
+            mid = []
+            e = ed[k, i]
+            if np.isfinite(e) and has_pos[k]:
+                if e < pmin[k]:
+                    mid.append("ic_below_range")
+                elif e > pmax[k]:
+                    mid.append("ic_above_range")
+            flags = base + mid + tail
+            out[k, i] = ";".join(flags) if flags else "ok"
+    return out
+
+
+def _effective_doses_many(
+    fit: DoseResponseFit, lv: np.ndarray, interval: str, reference: str, type: str, level: float
+) -> pd.DataFrame:
+    """Vectorised ED table for independent curves (block-diagonal covariance)."""
+    lay = fit.layout
+    ncurve = len(fit.curves)
+    free = np.flatnonzero(lay.index[0] >= 0)
+    full = lay.fixed_values.copy()
+    mask = lay.index >= 0
+    full[mask] = fit.theta[lay.index[mask]]
+    if fit.variance == "per_curve" and fit.curve_stats is not None:
+        df = fit.curve_stats["df_resid"].to_numpy().astype(float)
+    else:
+        df = np.full(ncurve, float(fit.df_resid))
+    with np.errstate(all="ignore"):
+        q = stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
+    est = np.empty((ncurve, lv.size))
+    se = np.empty((ncurve, lv.size))
+    for i, p in enumerate(lv):
+        with np.errstate(all="ignore"):
+            e0 = ed_value(lay.family, full, p, reference=reference, type=type)
+            g = np.zeros((ncurve, free.size))
+            for a, j in enumerate(free):
+                h = 1e-6 * np.maximum(np.abs(full[:, j]), 1e-4)
+                fp, fm = full.copy(), full.copy()
+                fp[:, j] += h
+                fm[:, j] -= h
+                g[:, a] = (ed_value(lay.family, fp, p, reference=reference, type=type)
+                           - ed_value(lay.family, fm, p, reference=reference, type=type)) / (2 * h)
+            var = np.einsum("kp,kpq,kq->k", g, fit.vcov_blocks, g)
+        est[:, i] = e0
+        se[:, i] = np.sqrt(np.clip(var, 0, None))
+    qq = q[:, None]
+    with np.errstate(all="ignore"):
+        if interval == "delta":
+            lo, hi = est - qq * se, est + qq * se
+        elif interval == "log":
+            lo, hi = est * np.exp(-qq * se / est), est * np.exp(qq * se / est)
+        else:
+            lo = hi = np.full(est.shape, np.nan)
+    status = _flags_many(fit, est)
+    return pd.DataFrame({
+        "curve": pd.Series(fit.curves).take(np.repeat(np.arange(ncurve), lv.size)).to_numpy(),
+        "level": np.tile(lv, ncurve),
+        "estimate": est.ravel(),
+        "se": se.ravel(),
+        "ci_low": lo.ravel(),
+        "ci_high": hi.ravel(),
+        "interval": interval,
+        "status": status.ravel(),
+    })
 
 
 def _fieller(mu1: float, mu2: float, v11: float, v22: float, v12: float, q: float) -> tuple[float, float]:
