@@ -111,3 +111,30 @@ def test_bad_specs(ryegrass):
         dr.fit(ryegrass, x="conc", y="rootl", model="LL.3", fixed={"bottom": 1})
     with pytest.raises(InputError, match="column"):
         dr.fit(ryegrass, x="dose", y="rootl")
+
+
+@pytest.mark.parametrize("model", ["LL.3", "LL.4", "LL.5", "W1.4", "W2.4"])
+@pytest.mark.parametrize("direction", [1.0, -1.0])
+def test_ed_definition_consistent_with_model(model, direction):
+    # ED_p is the dose at which the fitted curve has moved p % of the way from its
+    # control level (dose 0) to the other asymptote; check by evaluating the model
+    x = np.repeat([0, 0.05, 0.2, 0.5, 1, 2, 5, 20, 80], 2)
+    base = 1 / (1 + (x / 1.5) ** 1.4)
+    y = 10 + 80 * (base if direction > 0 else 1 - base)
+    y = y + np.tile([-0.4, 0.4], 9)
+    f = dr.fit(pd.DataFrame({"x": x, "y": y}), x="x", y="y", model=model)
+    y0 = f.predict([0.0])[0]
+    yinf = f.predict([1e12])[0]
+    for p in (10, 50, 90):
+        ed = f.ic(p, interval="none")["estimate"].iloc[0]
+        assert f.predict([ed])[0] == pytest.approx(y0 + p / 100 * (yinf - y0), rel=1e-6)
+
+
+def test_weibull_keeps_drc_orientation(ryegrass):
+    # W1.4 and W2.4 are mirror images under hill -> -hill, bottom <-> top; the fit keeps
+    # drc's orientation (bottom < top), so the two models give different curves as in
+    # drc's ?weibull1 example (W1.4: hill > 0, W2.4: hill < 0 for a falling curve).
+    w1 = dr.fit(ryegrass, x="conc", y="rootl", model="W1.4").coef()
+    w2 = dr.fit(ryegrass, x="conc", y="rootl", model="W2.4").coef()
+    assert w1["hill"] > 0 > w2["hill"]
+    assert w1["bottom"] < w1["top"] and w2["bottom"] < w2["top"]

@@ -63,7 +63,7 @@ def _resid_jac_ll4(
         amp = d - c
         r = (c + amp * s - y) * w
         dz = -amp * s * (1.0 - s) * w
-    out = np.empty(x.shape + (free.size,))
+    out = np.empty((*x.shape, free.size))
     for a, j in enumerate(free):
         if j == 0:
             out[..., a] = dz * logr
@@ -83,7 +83,8 @@ def _to_full(u: np.ndarray, base: np.ndarray, free: np.ndarray) -> np.ndarray:
     full[:, free] = u
     if 3 in free:
         col = int(np.flatnonzero(free == 3)[0])
-        full[:, 3] = np.exp(u[:, col])
+        with np.errstate(over="ignore"):
+            full[:, 3] = np.exp(u[:, col])
     return full
 
 

@@ -584,12 +584,22 @@ def fit(
             s0[:, PARAMETERS.index(key)] = float(val)
         starts.insert(0, layout.pack(s0))
     best = None
+    best_key: tuple[int, float] = (2, np.inf)
     for s in starts:
         if not np.all(np.isfinite(s)) or np.any(s[_is_ic50(layout)] <= 0):
             continue
         res = _least_squares(layout, d, s, None, None)
-        if np.all(np.isfinite(res.theta)) and (best is None or res.cost < best.cost - 1e-15 * max(best.cost, 1)):
-            best = res
+        if not np.all(np.isfinite(res.theta)):
+            continue
+        # Weibull type 1 and 2 are mirror images of each other when hill changes sign
+        # and bottom/top swap; keep drc's orientation (bottom <= top) when it exists.
+        full = layout.full(res.theta)
+        mirrored = mdl.family in ("W1", "W2") and bool(np.any(full[:, 1] > full[:, 2]))
+        key = (int(mirrored), float(res.cost))
+        if best is None or key[0] < best_key[0] or (
+            key[0] == best_key[0] and key[1] < best_key[1] - 1e-15 * max(best_key[1], 1)
+        ):
+            best, best_key = res, key
     if best is None:
         theta = starts[0]
         ok, msg = False, "no starting value gave a finite fit"
