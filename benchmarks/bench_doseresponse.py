@@ -62,37 +62,38 @@ def main() -> None:
     def candidate():
         return fit_many(data, x="conc_um", y="response", curve="well")
 
-    def baseline():
+    def baseline(**kw):
         est = np.full((args.n, 4), np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for i in range(args.n):
                 try:
-                    est[i] = curve_fit(ll4, xs[i], ys[i], p0=p0[i])[0]
+                    est[i] = curve_fit(ll4, xs[i], ys[i], p0=p0[i], **kw)[0]
                 except RuntimeError:
                     pass
         return est
 
     ours = candidate()
-    theirs = baseline()
     cp = ours.curve_parameters()[["hill", "bottom", "top", "ic50"]].to_numpy()
     rss_ours = ours.curve_stats["rss"].to_numpy()
-    rss_cf = np.array([np.sum((ll4(xs[i], *theirs[i]) - ys[i]) ** 2) for i in range(args.n)])
-    span = np.abs(cp[:, 2] - cp[:, 1])
-    denom = np.abs(theirs).copy()
-    denom[:, 1:3] = np.maximum(denom[:, 1:3], 0.01 * span[:, None])
-    rel = np.max(np.abs(cp - theirs) / denom, axis=1)
-    both = np.isfinite(rel)
-    worse = int(np.sum(rss_ours > rss_cf * (1 + 1e-9)))
-    better = int(np.sum(rss_ours < rss_cf * (1 - 1e-9)))
-    extra = {
-        "n_curves": args.n,
-        "agree_1e-6_fraction": float(np.mean(rel[both] < 1e-6)),
-        "curve_fit_failures": int((~both).sum()),
-        "nplab_rss_worse": worse,
-        "nplab_rss_better": better,
-        "nplab_success_fraction": float(ours.curve_stats["success"].mean()),
+    conv = ours.curve_stats["success"].to_numpy()
+    extra: dict[str, float | int] = {
+        "n_curves": args.n, "nplab_success_fraction": float(conv.mean()),
     }
+    tight = {"ftol": 1e-14, "xtol": 1e-14, "gtol": 1e-14, "maxfev": 10_000}
+    for tag, kw in (("default", {}), ("tight", tight)):
+        theirs = baseline(**kw)
+        rss_cf = np.array([np.sum((ll4(xs[i], *theirs[i]) - ys[i]) ** 2) for i in range(args.n)])
+        span = np.abs(cp[:, 2] - cp[:, 1])
+        denom = np.abs(theirs).copy()
+        denom[:, 1:3] = np.maximum(denom[:, 1:3], 0.01 * span[:, None])
+        rel = np.max(np.abs(cp - theirs) / denom, axis=1)
+        both = np.isfinite(rel)
+        extra[f"cf_{tag}_failures"] = int((~both).sum())
+        extra[f"cf_{tag}_agree_1e-6_fraction"] = float(np.mean(rel[both] < 1e-6))
+        extra[f"cf_{tag}_agree_1e-6_fraction_converged"] = float(np.mean(rel[both & conv] < 1e-6))
+        extra[f"cf_{tag}_nplab_rss_worse_1e-9"] = int(np.sum(rss_ours > rss_cf * (1 + 1e-9)))
+        extra[f"cf_{tag}_nplab_rss_better_1e-9"] = int(np.sum(rss_ours < rss_cf * (1 - 1e-9)))
     print({k: v for k, v in extra.items()})
     compare(
         f"fit_many LL.4, {args.n} curves x 8 points", candidate, baseline,

@@ -738,6 +738,14 @@ def _fit_independent(
             )
             idx = sel[better]
             theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
+    # curves still not converged (typically hill -> infinity between two doses, or an
+    # asymptote running away): continue from the best point found so far
+    cont = run & ~conv & np.all(np.isfinite(theta), axis=1)
+    if cont.any():
+        t, c, ok, _ = lm_many(family, xs[cont], ys[cont], mask[cont], theta[cont], free, max_iter=400)
+        better = np.isfinite(c) & (c <= rss[cont])
+        idx = np.flatnonzero(cont)[better]
+        theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
     # covariance blocks
     df_curve = np.maximum(counts - p, 0)
     fitted = np.isfinite(rss)
