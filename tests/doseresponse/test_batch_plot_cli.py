@@ -163,3 +163,28 @@ def test_vectorised_ed_table_equals_per_curve_path():
         slow = many.ic([10, 50, 90], interval="log", curve=w)
         got = fast[fast.curve == w].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, slow, check_exact=False, rtol=1e-9)
+
+
+def test_fit_rejects_curve_with_too_few_points():
+    data = _plate(2)
+    short = pd.DataFrame({"well": 7, "conc": [0.1, 1.0, 10.0], "resp": [90.0, 50.0, 10.0]})
+    with pytest.raises(InputError, match="too few points"):
+        dr.fit(pd.concat([data, short]), x="conc", y="resp", curve="well")
+    many = dr.fit_many(pd.concat([data, short]), x="conc", y="resp", curve="well")
+    st = many.curve_stats.set_index("curve")
+    assert not st.loc[7, "success"] and "too few points" in st.loc[7, "message"]
+    assert np.isnan(many.params.set_index(["curve", "parameter"]).loc[(7, "ic50"), "se"])
+
+
+def test_cli_shared_comma_separated_matches_api(tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    code, _, err = _run([
+        "doseresponse", "fit", str(REF / "twodrugs.csv"), "--x", "conc_um", "--y", "response",
+        "--curve", "drug", "--shared", "bottom,top", "-o", str(out), "--no-manifest",
+    ], capsys)
+    assert code == 0, err
+    api = dr.fit(pd.read_csv(REF / "twodrugs.csv"), x="conc_um", y="response", curve="drug",
+                 shared=("bottom", "top"))
+    got = pd.read_csv(out)
+    np.testing.assert_allclose(got["estimate"], api.params["estimate"], rtol=1e-12)
+    assert got["shared"].sum() == 4

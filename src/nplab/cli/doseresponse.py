@@ -41,9 +41,10 @@ def command() -> None:
 @click.option("--model", default="LL.4", show_default=True,
               help="LL.2, LL.3, LL.4, LL.5, W1.4 or W2.4.")
 @click.option("--fixed", multiple=True, metavar="NAME=VALUE",
-              help="Fix a parameter (hill, bottom, top, ic50, asym); repeatable.")
+              help="Fix a parameter (hill, bottom, top, ic50, asym); repeatable or "
+                   "comma-separated (bottom=0,top=100).")
 @click.option("--shared", multiple=True, metavar="NAME",
-              help="Parameter common to all curves; repeatable.")
+              help="Parameter common to all curves; repeatable or comma-separated.")
 @click.option("--nan-policy", type=click.Choice(["raise", "omit"]), default="raise",
               show_default=True, help="Missing values: error, or drop the rows.")
 @click.option("--se", "se", type=click.Choice(["hessian", "jtj"]), default="hessian",
@@ -76,7 +77,8 @@ def fit_cmd(
     from nplab import doseresponse as dr
 
     table = read_table(data, required=[c for c in (x, y, curve) if c])
-    fixed_d = _parse_fixed(fixed)
+    fixed_d = _parse_fixed(tuple(v for item in fixed for v in item.split(",") if v.strip()))
+    shared = tuple(v.strip() for item in shared for v in item.split(",") if v.strip())
     if many:
         if curve is None:
             raise InputError("--many needs --curve", column="--curve")

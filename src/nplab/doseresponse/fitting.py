@@ -534,6 +534,16 @@ def fit(
         ci_high, shared``), ``residual_se``, ``df_resid``, ``rss``, ``success``,
         ``message``, ``predict``, ``ic``, ``relative_potency``.
 
+    Notes
+    -----
+    Several curves without shared parameters are fitted by the batched
+    Levenberg–Marquardt of :mod:`nplab.doseresponse.batch` (same minimum as a joint
+    fit, whose Hessian is block-diagonal); the residual variance is pooled over curves
+    as in drc (``fit_many`` offers per-curve variances). Otherwise MINPACK's LM
+    (``scipy.optimize.least_squares``) is run from the self-starter and from
+    alternative ic50/hill starts, keeping the lowest RSS. ic50 is iterated on the log
+    scale so it stays positive.
+
     Raises
     ------
     InputError
@@ -559,11 +569,18 @@ def fit(
         if pname in fixed_all:
             layout.fixed_values[:, j] = fixed_all[pname]
     n_spec = len(free) - len(shared_t)
+    counts = np.bincount(d.curve_idx, minlength=len(d.curves))
     for k in range(len(d.curves)):
         why = _degenerate(d, mdl, n_spec, k)
         if why:
             raise InputError(why, file=data.attrs.get("source"), column=y,
                              expected="responses that change over several concentrations")
+        if counts[k] < n_spec:
+            raise InputError(
+                f"curve {d.curves[k]!r}: too few points ({counts[k]}) for {n_spec} "
+                "curve-specific parameters", file=data.attrs.get("source"), column=y,
+                expected=f"at least {n_spec} observations per curve",
+            )
     if d.x.size < layout.n_free:
         raise InputError(
             f"too few points: {d.x.size} observations for {layout.n_free} parameters",
@@ -695,7 +712,8 @@ def _fit_independent(
     ncurve = len(d.curves)
     skip = np.zeros(ncurve, dtype=bool)
     skip[list(degenerate)] = True
-    skip |= counts <= p  # fewer points than parameters: no residual df
+    # too few points: per-curve variance needs df > 0; pooled variance only needs n >= p
+    skip |= (counts <= p) if variance == "per_curve" else (counts < p)
     theta0 = guess_many(family, xs, ys, fixed_all)
     if start:
         for key, val in start.items():
