@@ -23,8 +23,9 @@ from nplab.errors import NplabError
 SUBCOMMANDS = [
     "nplab.cli.protocols",
     "nplab.cli.vonfrey",
-    "nplab.cli.ephys",
     "nplab.cli.hargreaves",
+    "nplab.cli.doseresponse",
+    "nplab.cli.ephys",
 ]
 
 
