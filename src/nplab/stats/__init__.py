@@ -3,3 +3,9 @@
 Flat functions in the pingouin style: a long-format DataFrame in, a tidy DataFrame out,
 with the keywords ``data, dv, between, within, subject`` (and ``group``, ``control``).
 """
+
+from nplab.stats.anova import mixed_anova
+
+__all__ = ["mixed_anova"]
+
+# --- stats-more exports ---
