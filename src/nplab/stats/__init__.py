@@ -5,7 +5,8 @@ with the keywords ``data, dv, between, within, subject`` (and ``group``, ``contr
 """
 
 from nplab.stats.anova import mixed_anova
+from nplab.stats.mixedlm import MixedModelResult, mixed_model
 
-__all__ = ["mixed_anova"]
+__all__ = ["MixedModelResult", "mixed_anova", "mixed_model"]
 
 # --- stats-more exports ---
