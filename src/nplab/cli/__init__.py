@@ -22,6 +22,7 @@ from nplab.errors import NplabError
 #: Modules that contribute a subcommand (``module.command``), in help order.
 SUBCOMMANDS = [
     "nplab.cli.protocols",
+    "nplab.cli.stats",
 ]
 
 
