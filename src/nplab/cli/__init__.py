@@ -26,6 +26,7 @@ SUBCOMMANDS = [
     "nplab.cli.hargreaves",
     "nplab.cli.doseresponse",
     "nplab.cli.ephys",
+    "nplab.cli.stats",
 ]
 
 
