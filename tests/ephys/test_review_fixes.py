@@ -55,3 +55,57 @@ def test_peak_points_at_window_start_averages_all_points():
     # window shorter than peak_points: mean of the whole window
     v, _ = measure_trace(x, (3, 5), measure="peak_inward", sample_rate=1000, peak_points=5)
     assert v == pytest.approx(-6.0, abs=1e-12)
+
+
+def _rc_step(ra, rm, cm, dv, ih, rate, n_pre, n_step):
+    """Ra in series with Rm || Cm, voltage step dv (textbook solution; pA, MΩ, pF, mV)."""
+    tau = ra * rm / (ra + rm) * cm * 1e-6
+    t = np.arange(n_step) / rate
+    step = dv / (ra + rm) * 1e3 + (dv / ra - dv / (ra + rm)) * 1e3 * np.exp(-t / tau)
+    return np.concatenate([np.full(n_pre, ih), ih + step]), t
+
+
+def test_membrane_test_ignores_slow_currents_late_in_a_long_step():
+    """A slow 5-pA current in the middle of a 200-ms step must not bias Ra/Cm.
+
+    Reference: the RC-circuit solution (Gillis 1995) with Ra 10 MΩ, Rm 500 MΩ, Cm 100 pF;
+    before the fix the whole step was integrated as transient charge (Ra off by ~20%).
+    """
+    from nplab.ephys import membrane_test
+
+    rate = 100_000
+    trace, t = _rc_step(10.0, 500.0, 100.0, -10.0, -80.0, rate, 500, 20_000)
+    trace[500:] += 5.0 * np.exp(-(((t - 0.08) / 0.01) ** 2) / 2)  # slow current, 40-120 ms
+    res = membrane_test(trace, step_index=500, dv_mv=-10.0, sample_rate=rate)
+    assert res["ra_mohm"] == pytest.approx(10.0, rel=2e-3)
+    assert res["cm_pf"] == pytest.approx(100.0, rel=3e-3)
+    assert res["ra_mohm"] + res["rm_mohm"] == pytest.approx(510.0, rel=1e-6)
+
+
+def test_membrane_test_stable_on_real_long_step(abf_dir):
+    """171116sh_0011 (memtest protocol, -10 mV for 200 ms): Ra is stable across sweeps.
+
+    pyabf's Memtest (fit extrapolation) gives Ra 16.6-17.2 MΩ on every sweep; before the
+    fix nplab gave 38 → 24 MΩ, failing a good cell on the Ra-change criterion.
+    """
+    import pyabf
+    import pyabf.tools.memtest
+
+    from nplab.ephys import qc_cells
+
+    path = abf_dir / "171116sh_0011.abf"
+    proto = load_protocol(
+        "patchclamp-nav-resting",
+        baseline={"epoch": "pre"},
+        window={"epoch": "A"},
+        measure="mean",
+        leak_subtraction="none",
+        membrane_test="A",
+        blanking_ms=0.0,
+    )
+    t = measure(path, proto)
+    ref = pyabf.tools.memtest.Memtest(pyabf.ABF(str(path))).Ra.values
+    # charge method vs pyabf's extrapolation: agree within 15% on every sweep
+    np.testing.assert_allclose(t["ra_mohm"], ref, rtol=0.15)
+    q = qc_cells(t, proto)
+    assert abs(q.loc[0, "ra_change_pct"]) < 10 and "Ra change" not in q.loc[0, "reason"]
