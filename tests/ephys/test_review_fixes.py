@@ -109,3 +109,14 @@ def test_membrane_test_stable_on_real_long_step(abf_dir):
     np.testing.assert_allclose(t["ra_mohm"], ref, rtol=0.15)
     q = qc_cells(t, proto)
     assert abs(q.loc[0, "ra_change_pct"]) < 10 and "Ra change" not in q.loc[0, "reason"]
+
+
+def test_resolve_window_accepts_integer_epoch_index(short_file):
+    """Issue 6 item 2: windows by epoch *index or letter*; 1 = epoch B (0 = A)."""
+    from nplab.ephys import read_abf, resolve_window
+
+    rec = read_abf(short_file)
+    spec = {"epoch": 1, "anchor": "start", "start_ms": 0.0, "end_ms": 10.0}
+    assert resolve_window(rec, 0, spec) == (220, 420, 0.0)
+    assert resolve_window(rec, 0, dict(spec, epoch="B")) == (220, 420, 0.0)
+    assert resolve_window(rec, 0, dict(spec, epoch="1")) == (220, 420, 0.0)

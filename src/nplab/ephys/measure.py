@@ -167,7 +167,7 @@ def resolve_window(
         hi = n if end_ms is None else round(float(end_ms) * rate / 1000.0)
         level = float("nan")
     else:
-        key: str | int = epoch_key.strip()
+        key: str | int = epoch_key if isinstance(epoch_key, int) else str(epoch_key).strip()
         if isinstance(key, str) and key.lstrip("-").isdigit():
             key = int(key)
         ep = rec.epoch(sweep, key, channel=command_channel)
