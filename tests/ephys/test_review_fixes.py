@@ -120,3 +120,24 @@ def test_resolve_window_accepts_integer_epoch_index(short_file):
     assert resolve_window(rec, 0, spec) == (220, 420, 0.0)
     assert resolve_window(rec, 0, dict(spec, epoch="B")) == (220, 420, 0.0)
     assert resolve_window(rec, 0, dict(spec, epoch="1")) == (220, 420, 0.0)
+
+
+def test_cli_measure_reports_failed_files_on_stderr(short_file, tmp_path, capsys):
+    """A bad file is a failed row (exit 0) and its reason is also shown on stderr."""
+    import pandas as pd
+
+    from nplab.cli import main
+
+    junk = tmp_path / "junk.abf"
+    junk.write_text("not an ABF file", encoding="utf-8")
+    out = tmp_path / "t.csv"
+    args = ["ephys", "measure", str(short_file), str(junk), str(tmp_path / "gone.abf")]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "-o", str(out), "--no-manifest", "-p", "patchclamp-nav-resting"])
+    assert exc.value.code == 0
+    err = capsys.readouterr().err
+    assert "junk.abf: not a readable ABF file" in err
+    assert "gone.abf: file not found" in err
+    assert "Traceback" not in err
+    t = pd.read_csv(out)
+    assert t["status"].tolist() == ["failed"] * 3  # short.abf has no epoch D
