@@ -141,3 +141,22 @@ def test_cli_measure_reports_failed_files_on_stderr(short_file, tmp_path, capsys
     assert "Traceback" not in err
     t = pd.read_csv(out)
     assert t["status"].tolist() == ["failed"] * 3  # short.abf has no epoch D
+
+
+def test_single_sweep_without_start_to_start_interval_uses_sweep_length(tmp_path):
+    """fEpisodeStartToStart = 0 means 'not set' (pyabf falls back to the sweep length)."""
+    import struct
+
+    import pyabf
+
+    from nplab.ephys import read_abf
+
+    path = write_abf1(
+        tmp_path / "one.abf", np.zeros((1, NPTS)), RATE, epochs=EPOCHS, holding=-120.0
+    )
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<f", raw, 178, 0.0)  # ABF1 fEpisodeStartToStart
+    path.write_bytes(bytes(raw))
+    rec = read_abf(path)
+    assert rec.sweep_interval_s == NPTS / RATE
+    assert rec.sweep_interval_s == pyabf.ABF(str(path), loadData=False).sweepIntervalSec

@@ -387,7 +387,7 @@ def _timing(abf: Any, path: Path, sweep_count: int, sweep_len_s: float, variable
     if abf.nOperationMode == 3 or sweep_count == 1:
         # gap-free: fEpisodeStartToStart can be stale (pyabf issue #139)
         interval = sweep_len_s if abf.nOperationMode == 3 else _nominal(abf, path, sweep_len_s)
-        return interval, np.zeros(1)
+        return (interval if interval > 0 else sweep_len_s), np.zeros(1)
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
         synch = synch - synch[0]
