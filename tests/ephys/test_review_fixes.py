@@ -160,3 +160,21 @@ def test_single_sweep_without_start_to_start_interval_uses_sweep_length(tmp_path
     rec = read_abf(path)
     assert rec.sweep_interval_s == NPTS / RATE
     assert rec.sweep_interval_s == pyabf.ABF(str(path), loadData=False).sweepIntervalSec
+
+
+def test_variable_length_sweep_times_share_the_tag_clock(abf_dir):
+    """2020_06_16_0000 (event-driven, mode 1): sweep starts are the synch-array starts
+    from the start of the recording (the clock of tag times), not shifted to 0."""
+    import pyabf
+
+    from nplab.ephys import read_abf
+
+    path = abf_dir / "2020_06_16_0000.abf"
+    abf = pyabf.ABF(str(path), loadData=False)
+    # ABF spec: lStart in fSynchTimeUnit µs, or in samples (all channels) when it is 0
+    tick_us = abf._protocolSection.fSynchTimeUnit
+    unit_s = tick_us / 1e6 if tick_us > 0 else 1.0 / (abf.dataRate * abf.channelCount)
+    expected = np.asarray(abf._synchArraySection.lStart, dtype=float) * unit_s
+    rec = read_abf(path)
+    np.testing.assert_allclose(rec.sweep_times_s, expected, rtol=0, atol=1e-9)
+    assert rec.sweep_times_s[0] > 1.0  # first trigger 1.45 s after acquisition start

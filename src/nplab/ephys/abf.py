@@ -99,7 +99,8 @@ class Epoch:
 class Tag:
     """A comment/external tag with its time and the sweep it falls in.
 
-    ``sweep = floor(time_s / sweep_interval_s)`` (not pyabf's ``tagSweeps``).
+    ``sweep = floor(time_s / sweep_interval_s)`` (not pyabf's ``tagSweeps``); for
+    variable-length sweeps, the last sweep that started at or before the tag.
     """
 
     time_s: float
@@ -390,7 +391,7 @@ def _timing(abf: Any, path: Path, sweep_count: int, sweep_len_s: float, variable
         return (interval if interval > 0 else sweep_len_s), np.zeros(1)
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
-        synch = synch - synch[0]
+        # start times from the start of the recording, the clock tag times use too
         interval = round(float(np.median(np.diff(synch))), 9)
         return interval, synch
     interval = _nominal(abf, path, sweep_len_s)
@@ -593,7 +594,9 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
     tags = []
     for t, c in zip(abf.tagTimesSec, abf.tagComments, strict=False):
         t = float(t)
-        sweep = math.floor(t / interval + 1e-9) if interval > 0 else 0
+        # last sweep started at or before the tag: floor(t / interval) for regular
+        # sweeps, and right for the irregular starts of variable-length sweeps
+        sweep = int(np.searchsorted(times, t + 1e-9, side="right")) - 1
         tags.append(Tag(time_s=t, sweep=max(0, min(sweep, sweep_count - 1)), comment=_clean(c)))
     tags.sort(key=lambda tg: tg.time_s)
 
