@@ -178,3 +178,19 @@ def test_variable_length_sweep_times_share_the_tag_clock(abf_dir):
     rec = read_abf(path)
     np.testing.assert_allclose(rec.sweep_times_s, expected, rtol=0, atol=1e-9)
     assert rec.sweep_times_s[0] > 1.0  # first trigger 1.45 s after acquisition start
+
+
+def test_abf1_has_no_epoch_table_for_dac_2_and_3(abf_dir):
+    """pclamp11_4ch_abf1: ABF1 holds epochs for DAC 0-1 only; its ABF2 twin shows DAC 2
+    and 3 step to +30/+40 mV, which pyabf's ABF1 table wrongly reports as +10 (DAC 0)."""
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    abf1 = read_abf(abf_dir / "pclamp11_4ch_abf1.abf")
+    abf2 = read_abf(abf_dir / "pclamp11_4ch.abf")
+    for ch in (0, 1):
+        assert abf1.epochs(0, ch) == abf2.epochs(0, ch)
+    for ch in (2, 3):
+        with pytest.raises(InputError, match="DAC channels 0 and 1 only"):
+            abf1.epochs(0, ch)
+    assert abf2.epoch(0, "A", channel=2).level == 30.0

@@ -318,6 +318,10 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
+    if abf.abfVersion["major"] == 1 and channel >= 2:
+        # the ABF1 header holds epoch tables for DAC 0 and 1 only; pyabf would
+        # silently return DAC 0's epochs
+        return f"ABF1 files store epoch tables for DAC channels 0 and 1 only, not {channel}"
     try:
         import pyabf.waveform
 
