@@ -194,3 +194,16 @@ def test_abf1_has_no_epoch_table_for_dac_2_and_3(abf_dir):
         with pytest.raises(InputError, match="DAC channels 0 and 1 only"):
             abf1.epochs(0, ch)
     assert abf2.epoch(0, "A", channel=2).level == 30.0
+
+
+def test_malformed_scheduler_address_is_an_input_error(short_file, tmp_path, capsys):
+    """'--scheduler notanaddress' made distributed raise ValueError -> internal error."""
+    from nplab.cli import main
+
+    out = tmp_path / "t.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["ephys", "measure", str(short_file), "-o", str(out), "--scheduler", "notanaddress"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot connect to the Dask scheduler 'notanaddress'" in err
+    assert "internal error" not in err
