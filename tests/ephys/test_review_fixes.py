@@ -207,3 +207,48 @@ def test_malformed_scheduler_address_is_an_input_error(short_file, tmp_path, cap
     err = capsys.readouterr().err
     assert "cannot connect to the Dask scheduler 'notanaddress'" in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize("name", ["2020_03_02_0000.abf", "user-list-durations.abf"])
+def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
+    """Epoch tables ignore Clampex user lists: refuse them rather than mis-place windows.
+
+    Independent evidence from the recorded command channels: in 2020_03_02_0000 the
+    I_Com channel (1) steps to about +49 pA in sweep 6 where pyabf's epoch B says +100;
+    in user-list-durations the AO #0 channel (1) changes level at different samples in
+    sweeps 0 and 1, while pyabf's epoch boundaries are identical in every sweep.
+    """
+    import pyabf
+
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    abf = pyabf.ABF(str(abf_dir / name))
+    if name.startswith("2020"):
+        abf.setSweep(6, channel=0)
+        p1, p2, level = abf.sweepEpochs.p1s[2], abf.sweepEpochs.p2s[2], abf.sweepEpochs.levels[2]
+        abf.setSweep(6, channel=1)
+        recorded = float(np.mean(abf.sweepY[p1 + 100 : p2 - 100]))
+        assert level == 100.0 and abs(recorded - 50.0) < 3.0
+    else:
+        edges = []
+        for s in (0, 1):
+            abf.setSweep(s, channel=1)
+            edges.append(np.nonzero(np.abs(np.diff(abf.sweepY)) > 20)[0][:3].tolist())
+        assert edges[0] != edges[1]
+    rec = read_abf(abf_dir / name)
+    with pytest.raises(InputError, match="user list"):
+        rec.epochs(0)
+    # windows by time still work
+    t = measure(
+        abf_dir / name,
+        load_protocol(
+            "patchclamp-nav-resting",
+            membrane_test=None,
+            leak_subtraction="none",
+            measure="mean",
+            baseline={"start_ms": 0.0, "end_ms": 5.0},
+            window={"start_ms": 5.0, "end_ms": 50.0},
+        ),
+    )
+    assert (t["status"] == "ok").all() and len(t) == rec.sweep_count

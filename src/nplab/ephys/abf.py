@@ -318,6 +318,13 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
+    varied = _user_list_epoch_params(abf)
+    if varied:
+        return (
+            f"a Clampex user list sets epoch parameters per sweep (parameter code(s) "
+            f"{', '.join(map(str, varied))}) and the epoch table does not include them; "
+            "define the windows by time instead"
+        )
     if abf.abfVersion["major"] == 1 and channel >= 2:
         # the ABF1 header holds epoch tables for DAC 0 and 1 only; pyabf would
         # silently return DAC 0's epochs
@@ -345,6 +352,30 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
                 letter = chr(ord("A") + idx) if idx < 26 else f"E{idx}"
             eps.append(Epoch(idx, letter, str(typ), float(lev), int(p1), int(p2)))
         out.append(eps)
+    return out
+
+
+def _user_list_epoch_params(abf: Any) -> list[int]:
+    """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
+
+    ``nULParamToVary`` codes from 21 up address epoch parameters (ABFFIO
+    ``ABFHEADR.H``: ``ABF_EPOCHINITLEVEL`` and following).  pyabf builds its epoch
+    table without user lists (e.g. ``2020_03_02_0000.abf``: the recorded command
+    steps to +50 pA in sweep 6 while the table says +100 pA).
+    """
+    enable = getattr(abf, "userListEnable", None)
+    params = getattr(abf, "userListParamToVary", None)
+    if enable is None or params is None:
+        return []
+    if not isinstance(enable, list | tuple):
+        enable, params = [enable], [params]
+    out = []
+    for on, code in zip(enable, params, strict=False):
+        try:
+            if int(on) == 1 and int(code) >= 21:
+                out.append(int(code))
+        except (TypeError, ValueError):
+            continue
     return out
 
 
