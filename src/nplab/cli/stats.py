@@ -5,7 +5,8 @@ Every subcommand reads one long-format table (CSV/TSV/Excel), writes one tidy ta
 
 Other modules attach more subcommands to this group: add the module's name to
 :data:`EXTENSIONS` (one line); the module exposes ``command`` — a click command (added as
-is) or a click group (its subcommands are added to ``nplab stats``).
+is) or a click group (its subcommands are added to ``nplab stats``), or a list
+``COMMANDS`` of click commands.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from nplab.tables import atomic_write, read_table
 
 #: Modules whose ``command`` is attached to ``nplab stats`` (the lead appends e.g.
 #: ``"nplab.cli.stats_more"``).
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["nplab.cli.stats_more"]
 
 _INPUT = click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
@@ -218,7 +219,12 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
 
 def _attach(group: click.Group, module_names: list[str]) -> None:
     for name in module_names:
-        extra = importlib.import_module(name).command
+        module = importlib.import_module(name)
+        if hasattr(module, "COMMANDS"):  # a list of click commands
+            for sub in module.COMMANDS:
+                group.add_command(sub)
+            continue
+        extra = module.command
         if isinstance(extra, click.Group):
             for sub in extra.commands.values():
                 group.add_command(sub)

@@ -34,3 +34,48 @@ __all__ = [
 ]
 
 # --- stats-more exports ---
+from nplab.stats.effsize import eta_squared, hedges_g, hedges_g_from_stats  # noqa: E402
+from nplab.stats.endpoints import (  # noqa: E402
+    auc_trapezoid,
+    change_from_predose,
+    endpoints,
+    ipsi_minus_contra,
+    percent_mpe,
+    percent_reversal,
+)
+from nplab.stats.nonparametric import (  # noqa: E402
+    adjust_pvalues,
+    dunn,
+    friedman,
+    kruskal,
+    mann_whitney,
+)
+from nplab.stats.power import (  # noqa: E402
+    cohens_f,
+    pilot_effects,
+    power_anova,
+    power_rm_anova,
+    power_ttest,
+)
+
+__all__ += [
+    "adjust_pvalues",
+    "auc_trapezoid",
+    "change_from_predose",
+    "cohens_f",
+    "dunn",
+    "endpoints",
+    "eta_squared",
+    "friedman",
+    "hedges_g",
+    "hedges_g_from_stats",
+    "ipsi_minus_contra",
+    "kruskal",
+    "mann_whitney",
+    "percent_mpe",
+    "percent_reversal",
+    "pilot_effects",
+    "power_anova",
+    "power_rm_anova",
+    "power_ttest",
+]
