@@ -686,13 +686,14 @@ def run_study(
     outdir
         Output folder (created; files of the same name are replaced, others left).
     executor
-        Patch-clamp batch executor: ``"processes"`` (default when ``jobs`` > 1),
-        ``"serial"`` or ``"dask"`` (needs ``scheduler``).
+        Patch-clamp batch executor as :func:`nplab.batch.map_chunks` takes it
+        (``"serial"``, an int, a ``concurrent.futures.Executor``); default: local
+        processes for batches of 100+ files, serial below (results identical).
     scheduler
         Dask distributed scheduler address (``tcp://host:8786``) or a
         ``distributed.Client``; implies ``executor="dask"``.
     jobs
-        Local worker processes for the patch-clamp batch (default: serial).
+        Local worker processes for the patch-clamp batch (1 = serial).
     progress
         Show a progress bar (default: only when stderr is a terminal).
     cohort
@@ -862,7 +863,9 @@ def _batch_executor(batch: dict[str, Any]) -> Any:
     if batch.get("executor") is not None:
         return batch["executor"]
     jobs = batch.get("jobs")
-    return "serial" if jobs in (None, 1) else int(jobs)
+    if jobs is None:
+        return None  # nplab.batch default: local processes for large batches, else serial
+    return "serial" if jobs == 1 else int(jobs)
 
 
 def _patchclamp(ctx: _Context) -> Section:

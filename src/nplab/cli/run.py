@@ -22,7 +22,8 @@ from nplab.study import load_study
     help="Output folder (one subfolder per study when several are given).",
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for patch-clamp batches (default: 1).")
+              help="Worker processes for patch-clamp batches (default: all cores for 100+ "
+                   "files; 1 = serial).")
 @click.option("--scheduler", default=None, metavar="ADDR",
               help="Dask scheduler address (tcp://host:8786) for patch-clamp batches "
                    "(needs the nplab[dask] extra).")
@@ -32,7 +33,7 @@ from nplab.study import load_study
               help="Progress bars (default: only when stderr is a terminal).")
 def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler: str | None,
             by_cohort: bool, progress: bool | None) -> None:
-    """Run every analysis STUDY (a .toml study file) declares; write OUTDIR/report.html,
+    """Run every analysis STUDY (a .toml or .yaml study file) declares; write OUTDIR/report.html,
     tables/*.csv, figures/*.png|svg and manifest.json.
 
     With several study files (e.g. one per cohort), each gets OUTDIR/<study id>/;
