@@ -81,15 +81,19 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
 
 
 def _posthoc_options(fn):
-    fn = click.option("--dv", required=True, help="Response column.")(fn)
-    fn = click.option("--group", required=True, help="Group (between) column.")(fn)
-    fn = click.option("--within", default=None,
-                      help="Compare groups at each level of this factor (mixed design).")(fn)  # fmt: skip
-    fn = click.option("--subject", default=None, help="Animal id column (with --within).")(fn)
-    fn = click.option("--model", type=click.Choice(["multivariate", "univariate"]),
-                      default="multivariate", show_default=True,
-                      help="Error term at each level of --within.")(fn)  # fmt: skip
-    fn = click.option("--conf-level", type=float, default=0.95, show_default=True)(fn)
+    options = [
+        click.option("--dv", required=True, help="Response column."),
+        click.option("--group", required=True, help="Group (between) column."),
+        click.option("--within", default=None,
+                     help="Compare groups at each level of this factor (mixed design)."),
+        click.option("--subject", default=None, help="Animal id column (with --within)."),
+        click.option("--model", type=click.Choice(["multivariate", "univariate"]),
+                     default="multivariate", show_default=True,
+                     help="Error term at each level of --within."),
+        click.option("--conf-level", type=float, default=0.95, show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):  # click applies decorators bottom-up
+        fn = option(fn)
     return fn
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nplab.errors import InputError, NplabError
+from nplab.errors import InputError, NplabError, row_number
 from nplab.stats._design import check_frame, levels_of, numeric_dv
 
 __all__ = ["FIXED_COLUMNS", "MixedModelResult", "mixed_model"]
@@ -220,7 +220,8 @@ def mixed_model(
     used = used.reset_index(drop=True)
     if used[subject].isna().any():
         i = int(np.flatnonzero(data[subject].isna().to_numpy())[0])
-        raise InputError("blank subject", row=i + 2, column=subject, expected="an animal id")
+        raise InputError("blank subject", file=data.attrs.get("source"), row=row_number(i),
+                         column=subject, expected="an animal id")  # fmt: skip
     factors: dict[str, list] = {}
     covariates: list[str] = []
     for v in variables:

@@ -584,7 +584,9 @@ def posthoc_by_time(
         comparison at time t uses only time t's data, the pooled within-group variance at
         t and df = N − G — robust to non-sphericity.  ``"univariate"``: the split-plot
         pooled error combining the subject and residual strata with Satterthwaite df
-        (assumes sphericity; Prism's and older afex's choice).
+        (assumes sphericity; Prism's and older afex's choice).  Both reproduce emmeans
+        ``contrast(emmeans(aov_ez(...), ~ group | time, model = ...), "trt.vs.ctrl")`` SEs
+        and df exactly, also for unbalanced groups (tests/stats/reference).
 
     Returns
     -------
