@@ -136,3 +136,14 @@ def test_dunnett_by_time_from_mixed_model(cci_fit):
     assert np.all(np.isinf(got["df"]))
     with pytest.raises(InputError, match="control"):
         cci_fit.dunnett("group", control="saline", by="time")
+
+
+def test_dunnett_refuses_non_product_correlation():
+    # additive model: group contrasts share the time effects, so the family is not of
+    # Dunnett's product-correlation form — refused rather than silently mis-adjusted
+    from nplab.errors import NplabError
+
+    data = pd.read_csv(REF / "lmm_data_cci_missing.csv")
+    fit = mixed_model(data, formula="log_threshold ~ C(group) + C(time)", subject="animal")
+    with pytest.raises(NplabError, match="product correlation"):
+        fit.dunnett("group", control="vehicle", by="time")

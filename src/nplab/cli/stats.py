@@ -63,9 +63,15 @@ def anova_cmd(table, output, dv, between, within, subject, manifest):
               help="Also write marginal means for these comma-separated variables.")  # fmt: skip
 @click.option("--emmeans-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File for the marginal means (default: OUTPUT with .emmeans before suffix).")  # fmt: skip
+@click.option("--dunnett-group", default=None,
+              help="Also write Dunnett comparisons of this factor's marginal means "
+                   "(OUTPUT.dunnett.csv).")
+@click.option("--control", default=None, help="Control level for --dunnett-group.")
+@click.option("--by", default=None, help="Compare at each level of this factor (e.g. time).")
 @manifest_option()
-def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output, manifest):
-    """Linear mixed model (REML): fixed-effects table, optional marginal means."""
+def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output,
+              dunnett_group, control, by, manifest):
+    """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
     from nplab.stats.mixedlm import mixed_model
 
     data = _read(table, subject)
@@ -78,6 +84,13 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
         target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
         write_result(fit.emmeans(specs), target, inputs=[table],
                      parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+    if dunnett_group:
+        if control is None:
+            raise InputError("--dunnett-group needs --control", column="control")
+        write_result(fit.dunnett(dunnett_group, control, by=by),
+                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
+                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
+                                 "by": by}, manifest=manifest)  # fmt: skip
 
 
 def _posthoc_options(fn):
