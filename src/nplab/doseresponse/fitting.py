@@ -106,8 +106,18 @@ class DoseResponseFit:
 
     @property
     def vcov(self) -> np.ndarray:
-        """Covariance matrix of the estimated parameters (order of ``layout.names``)."""
+        """Covariance matrix of the estimated parameters (order of ``layout.names``).
+
+        For fits of many independent curves the matrix is block-diagonal and kept as
+        ``vcov_blocks`` (curves, p, p); the dense matrix is only built up to 5000
+        parameters.
+        """
         if self.vcov_dense is None:
+            if self.n_params > 5000:
+                raise InputError(
+                    f"the covariance of {self.n_params} parameters is block-diagonal; "
+                    "use fit.vcov_blocks (one p x p block per curve)", column="vcov",
+                )
             self.vcov_dense = self._vsub(np.arange(self.n_params))
         return self.vcov_dense
 
