@@ -22,7 +22,11 @@ from nplab.errors import NplabError
 #: Modules that contribute a subcommand (``module.command``), in help order.
 SUBCOMMANDS = [
     "nplab.cli.protocols",
+    "nplab.cli.vonfrey",
+    "nplab.cli.hargreaves",
     "nplab.cli.doseresponse",
+    "nplab.cli.ephys",
+    "nplab.cli.stats",
 ]
 
 
