@@ -19,7 +19,9 @@ curves where nplab's RSS is worse / better than curve_fit's by more than 1e-9 re
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -94,6 +96,19 @@ def main() -> None:
         extra[f"cf_{tag}_agree_1e-6_fraction_converged"] = float(np.mean(rel[both & conv] < 1e-6))
         extra[f"cf_{tag}_nplab_rss_worse_1e-9"] = int(np.sum(rss_ours > rss_cf * (1 + 1e-9)))
         extra[f"cf_{tag}_nplab_rss_better_1e-9"] = int(np.sum(rss_ours < rss_cf * (1 - 1e-9)))
+    # CPU time (process_time) as well: the machine is shared, so wall-clock medians
+    # move with the load of other jobs; CPU seconds are steadier.
+    cpu_c = []
+    for _ in range(3):
+        t0 = time.process_time()
+        candidate()
+        cpu_c.append(time.process_time() - t0)
+    t0 = time.process_time()
+    baseline()
+    cpu_b = time.process_time() - t0
+    extra["cpu_s_nplab_median"] = statistics.median(cpu_c)
+    extra["cpu_s_curve_fit"] = cpu_b
+    extra["cpu_ratio"] = cpu_b / statistics.median(cpu_c)
     print({k: v for k, v in extra.items()})
     compare(
         f"fit_many LL.4, {args.n} curves x 8 points", candidate, baseline,
