@@ -1,0 +1,442 @@
+"""Concentrations of a patch-clamp experiment: which sweeps saw which drug concentration.
+
+Two layouts are supported (see ``shared/notes/patchclamp.md`` §2):
+
+A. **One long file per cell with the perfusion history in tags.**  Every sweep carries
+   ``tag`` (text of the latest tag at or before it) and ``tag_index`` (0 before the first
+   tag, then 1, 2, ...) in the per-sweep table.  Sweeps before the first tag are the
+   control (0 µM).  The concentration of each later segment comes from the experiment
+   table (a row with the tag text in the optional ``tag`` column) or, as a convenience,
+   from the tag text itself ("+amitriptyline 1 uM", "300nM ami", "0.1 mM";
+   :func:`parse_concentration`).  Tags that announce a washout ("wash", "washout") mark
+   washout segments, kept in the tables but not fitted.
+B. **One file per concentration**, each listed in the experiment table with its
+   ``conc_um``.
+
+The experiment table (:func:`read_experiment`) has one row per file (layout B) or per
+file × tag (layout A), with the columns ``cell, file, drug, conc_um, holding_mv,
+condition`` and optional ``tag`` (layout A mapping), ``start_s`` (start of the file in s
+from the start of the cell's recording, for run-down correction across files),
+``target`` (the reference key, e.g. ``Nav1.7``; see :mod:`nplab.ephys.references`),
+``h`` (fraction of channels available at the holding potential, for
+:mod:`nplab.ephys.state`).  Cells whose ``drug`` is ``vehicle`` are time-matched vehicle
+cells.
+
+The **steady state** of a segment is the mean of its last ``n`` sweeps (status ``ok``)
+before the next solution change.  **Run-down** can be corrected by linear extrapolation
+of the control period (Ip(t) = a + b·t fitted to the control sweeps; each later steady
+state is divided by the extrapolated control at its time) or with time-matched vehicle
+cells (fractional current = (I_drug/I_ctrl) / (I_veh(t)/I_veh,ctrl), the vehicle ratio
+interpolated linearly in time and averaged across vehicle cells of the same condition).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nplab.errors import InputError, row_number
+from nplab.tables import read_table, require_columns, to_numeric_column
+
+__all__ = [
+    "EXPERIMENT_COLUMNS",
+    "RUNDOWN_METHODS",
+    "apply_rundown",
+    "assign_concentrations",
+    "is_washout",
+    "linear_rundown",
+    "parse_concentration",
+    "read_experiment",
+    "steady_state",
+    "validate_experiment",
+]
+
+#: Required columns of the experiment table.
+EXPERIMENT_COLUMNS = ("cell", "file", "drug", "conc_um", "holding_mv", "condition")
+#: Run-down correction options.
+RUNDOWN_METHODS = ("none", "linear", "vehicle")
+
+_UNIT_TO_UM = {"p": 1e-6, "n": 1e-3, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1e3, "": 1e6}
+_NUMBER = r"(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+# n/u/µ/p prefixes accept either case of the "M"; the milli prefix only as "mM" (so that
+# "3min" or "1 mm" are not read as millimolar); a bare "M" (molar) must be upper case.
+_CONC_RE = re.compile(
+    _NUMBER
+    + r"\s*(?:(?P<prefix>[pPnNuUµμ])[Mm]|(?P<milli>m)M|(?P<molar>M))(?![A-Za-z])"
+)
+_WASH_RE = re.compile(r"\b(wash|washout|wash-out|wash out)\b", re.IGNORECASE)
+_VEHICLE = "vehicle"
+
+
+def parse_concentration(text: str) -> float | None:
+    """Concentration in µM written in free tag text, or ``None`` if there is none.
+
+    Accepts ``pM``, ``nM``, ``uM``/``µM``/``μM`` (either case of the ``M`` for these),
+    ``mM`` and ``M``, with or without a space: "+amitriptyline 1 uM" → 1.0,
+    "300nM ami" → 0.3, "0.1 mM" → 100.0.  Text with no concentration ("+drug at 3min",
+    "wash") or with two different concentrations gives ``None`` (ambiguous; map it
+    explicitly in the experiment table).
+    """
+    if not isinstance(text, str):
+        return None
+    found = set()
+    for m in _CONC_RE.finditer(text):
+        value = float(m.group("num"))
+        if m.group("prefix"):
+            key = m.group("prefix").lower()
+        elif m.group("milli"):
+            key = "m"
+        else:
+            key = ""
+        found.add(value * _UNIT_TO_UM[key])
+    if len(found) != 1:
+        return None
+    return found.pop()
+
+
+def is_washout(text: str) -> bool:
+    """Whether a tag's text announces a washout ("wash", "washout", "wash out")."""
+    return isinstance(text, str) and bool(_WASH_RE.search(text))
+
+
+def _norm_tag(text: object) -> str:
+    return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
+
+
+def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+    """Check an experiment table and return a clean copy.
+
+    Columns ``cell``, ``file``, ``drug``, ``condition`` are text (blank cells are an
+    error except ``condition``, which defaults to ""); ``conc_um`` is a number >= 0 or
+    blank (blank: take concentrations from the file's tags); ``holding_mv`` a number or
+    blank; optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
+    ``target`` text.  The same file may not get two rows with the same tag.
+
+    Raises
+    ------
+    InputError
+        Naming the file, spreadsheet row and column of the first bad value.
+    """
+    file = file if file is not None else df.attrs.get("source")
+    require_columns(df, EXPERIMENT_COLUMNS, file=file)
+    if len(df) == 0:
+        raise InputError("the experiment table has no rows", file=file, expected="one row per file")
+    out = pd.DataFrame(index=range(len(df)))
+    for col in ("cell", "file", "drug"):
+        raw = df[col].reset_index(drop=True)
+        blank = raw.isna() | (raw.astype(str).str.strip() == "")
+        if blank.any():
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise InputError("blank cell", file=file, row=row_number(i), column=col, expected="text")
+        out[col] = raw.astype(str).str.strip()
+    out["condition"] = df["condition"].reset_index(drop=True).fillna("").astype(str).str.strip()
+    conc = to_numeric_column(df, "conc_um", file=file, allow_missing=True, expected="a number >= 0 (µM) or blank")
+    bad = np.flatnonzero(conc < 0)
+    if bad.size:
+        raise InputError(
+            f"{conc[bad[0]]!r} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
+            expected="a concentration >= 0 in µM",
+        )
+    out["conc_um"] = conc
+    out["holding_mv"] = to_numeric_column(
+        df, "holding_mv", file=file, allow_missing=True, expected="a holding potential in mV"
+    )
+    out["tag"] = (
+        df["tag"].reset_index(drop=True).fillna("").astype(str).str.strip() if "tag" in df else ""
+    )
+    if "start_s" in df:
+        start = to_numeric_column(df, "start_s", file=file, allow_missing=True, expected="a time >= 0 in s")
+        bad = np.flatnonzero(start < 0)
+        if bad.size:
+            raise InputError("negative start time", file=file, row=row_number(int(bad[0])),
+                             column="start_s", expected="a time >= 0 in s")
+        out["start_s"] = start
+    if "h" in df:
+        h = to_numeric_column(df, "h", file=file, allow_missing=True, expected="a fraction in [0, 1]")
+        bad = np.flatnonzero((h < 0) | (h > 1))
+        if bad.size:
+            raise InputError(f"{h[bad[0]]!r} is out of range", file=file, row=row_number(int(bad[0])),
+                             column="h", expected="a fraction in [0, 1]")
+        out["h"] = h
+    if "target" in df:
+        out["target"] = df["target"].reset_index(drop=True).fillna("").astype(str).str.strip()
+    # one file belongs to one cell
+    owners = out.groupby("file")["cell"].nunique()
+    if (owners > 1).any():
+        f = owners[owners > 1].index[0]
+        i = int(np.flatnonzero((out["file"] == f).to_numpy())[1])
+        raise InputError(f"file '{f}' is listed for more than one cell", file=file,
+                         row=row_number(i), column="cell", expected="one cell per file")
+    key = out["file"] + "\x00" + out["tag"].map(_norm_tag)
+    dup = key.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("the same file (and tag) is listed twice", file=file, row=row_number(i),
+                         column="file", expected="one row per file, or per file and tag")
+    # a file either has one untagged row or tag rows (a blank-tag row then means control)
+    for f, rows in out.groupby("file", sort=False):
+        untagged = rows[rows["tag"] == ""]
+        if len(untagged) == 1 and len(rows) == 1 and math.isnan(untagged["conc_um"].iloc[0]):
+            continue  # layout A with tags parsed from the recording
+        missing = rows[np.isnan(rows["conc_um"].to_numpy())]
+        if len(missing) and (rows["tag"] != "").any():
+            i = int(missing.index[0])
+            raise InputError(f"no concentration for a row of file '{f}'", file=file,
+                             row=row_number(i), column="conc_um", expected="a number (µM)")
+    out.attrs["source"] = file
+    return out
+
+
+def read_experiment(path: str) -> pd.DataFrame:
+    """Read and validate an experiment table (CSV or Excel); see :func:`validate_experiment`."""
+    df = read_table(path, required=EXPERIMENT_COLUMNS)
+    return validate_experiment(df, file=str(path))
+
+
+@dataclass(frozen=True)
+class _Segment:
+    conc_um: float
+    role: str  # control | drug | washout | vehicle
+    label: str
+
+
+def _segment_for_tag(
+    rows: pd.DataFrame, tag_index: int, tag_text: str, *, file: str, source: str | None
+) -> _Segment:
+    """Concentration of the tag segment ``tag_index`` of one file."""
+    mapped = rows[rows["tag"] != ""]
+    if tag_index == 0:
+        blank = rows[(rows["tag"] == "") & rows["conc_um"].notna()]
+        conc = float(blank["conc_um"].iloc[0]) if len(blank) else 0.0
+        return _Segment(conc, "control", "control")
+    want = _norm_tag(tag_text)
+    hit = mapped[mapped["tag"].map(_norm_tag) == want]
+    if len(hit):
+        conc = float(hit["conc_um"].iloc[0])
+    elif is_washout(tag_text):
+        return _Segment(math.nan, "washout", tag_text)
+    else:
+        parsed = parse_concentration(tag_text)
+        if parsed is None:
+            raise InputError(
+                f"cannot tell the concentration of tag {tag_index} ({tag_text!r}) of {file}",
+                file=source,
+                column="tag",
+                expected=f"a row for file '{file}' with tag '{tag_text}' and its conc_um",
+            )
+        conc = parsed
+    return _Segment(conc, "drug", tag_text)
+
+
+def assign_concentrations(
+    per_sweep: pd.DataFrame,
+    experiment: pd.DataFrame,
+    *,
+    measure: str | None = None,
+    channel: int | None = None,
+) -> pd.DataFrame:
+    """Attach cell, drug, concentration and segment to every sweep of the experiment.
+
+    Parameters
+    ----------
+    per_sweep
+        Per-sweep table of :func:`nplab.ephys.measure` (columns ``file, sweep, time_s,
+        channel, measure, value, tag, tag_index, status, reason``, ...).
+    experiment
+        Validated experiment table (:func:`validate_experiment`).
+    measure, channel
+        Which measurement and channel to use when the table holds several (required
+        then; otherwise the only one present).
+
+    Returns
+    -------
+    DataFrame
+        The per-sweep rows of the experiment's files with added columns ``cell``,
+        ``drug``, ``condition``, ``holding_mv``, ``conc_um``, ``role`` (``control``,
+        ``drug``, ``washout``, ``vehicle``), ``segment`` (``file`` for one file per
+        concentration, ``file#tag_index`` for tagged files), ``segment_order`` (order
+        of the segment within the cell) and ``elapsed_s`` (``start_s`` + ``time_s``).
+        Sorted by cell, elapsed time, file and sweep.
+
+    Raises
+    ------
+    InputError
+        If a listed file has no rows in ``per_sweep``, a tag has no concentration, or
+        the measure/channel is ambiguous.
+    """
+    source = experiment.attrs.get("source")
+    require_columns(per_sweep, ("file", "sweep", "time_s", "value", "status"))
+    ps = per_sweep
+    for col, want in (("measure", measure), ("channel", channel)):
+        if col not in ps:
+            continue
+        present = sorted(pd.unique(ps[col].dropna()).tolist(), key=str)
+        if want is None:
+            if len(present) > 1:
+                raise InputError(
+                    f"the per-sweep table holds several values of '{col}': {present}",
+                    column=col, expected=f"choose one with {col}=...",
+                )
+        else:
+            ps = ps[ps[col] == want]
+            if len(ps) == 0:
+                raise InputError(f"no per-sweep rows with {col} = {want!r}", column=col,
+                                 expected=f"one of {present}")
+    ps = ps.copy()
+    ps["file"] = ps["file"].astype(str)
+    if "tag_index" not in ps:
+        ps["tag_index"] = 0
+    if "tag" not in ps:
+        ps["tag"] = ""
+    ps["tag"] = ps["tag"].fillna("").astype(str)
+    ps["tag_index"] = pd.to_numeric(ps["tag_index"], errors="coerce").fillna(0).astype(int)
+    by_file = {f: g for f, g in ps.groupby("file", sort=False)}
+    pieces = []
+    for f, rows in experiment.groupby("file", sort=False):
+        g = by_file.get(f)
+        if g is None:
+            i = int(rows.index[0])
+            raise InputError(f"file '{f}' has no rows in the per-sweep table", file=source,
+                             row=row_number(i), column="file", expected="a measured recording")
+        g = g.copy()
+        first = rows.iloc[0]
+        g["cell"] = first["cell"]
+        g["drug"] = first["drug"]
+        g["condition"] = first["condition"]
+        g["holding_mv"] = first["holding_mv"]
+        for opt in ("target", "h"):
+            if opt in rows:
+                g[opt] = first[opt]
+        start = float(first["start_s"]) if "start_s" in rows and pd.notna(first["start_s"]) else 0.0
+        g["start_s"] = start
+        g["elapsed_s"] = start + pd.to_numeric(g["time_s"], errors="coerce").astype(float)
+        single = len(rows) == 1 and rows["tag"].iloc[0] == "" and pd.notna(rows["conc_um"].iloc[0])
+        if single:
+            conc = float(rows["conc_um"].iloc[0])
+            g["conc_um"] = conc
+            g["role"] = "drug"
+            g["segment"] = f
+            g["segment_label"] = f"{conc:g} µM"
+        else:
+            concs, roles, labels = {}, {}, {}
+            for ti, sub in g.groupby("tag_index", sort=True):
+                seg = _segment_for_tag(rows, int(ti), str(sub["tag"].iloc[0]), file=f, source=source)
+                concs[ti], roles[ti], labels[ti] = seg.conc_um, seg.role, seg.label
+            g["conc_um"] = g["tag_index"].map(concs).astype(float)
+            g["role"] = g["tag_index"].map(roles)
+            g["segment_label"] = g["tag_index"].map(labels)
+            g["segment"] = f + "#" + g["tag_index"].astype(str)
+        pieces.append(g)
+    out = pd.concat(pieces, ignore_index=True)
+    out = out.sort_values(["cell", "elapsed_s", "file", "sweep"], kind="mergesort").reset_index(drop=True)
+    order = out.groupby("cell", sort=False)["segment"].transform(
+        lambda s: s.map({k: i for i, k in enumerate(pd.unique(s))})
+    )
+    out["segment_order"] = order.astype(int)
+    out["role"] = _roles(out)
+    out.loc[out["role"] == "control", "segment_label"] = "control"
+    return out
+
+
+def _roles(out: pd.DataFrame) -> pd.Series:
+    """Role of each sweep's segment within its cell.
+
+    The earliest segment of a cell is its ``control`` (it must be at 0 µM unless the cell
+    is a vehicle cell).  Later segments: ``washout`` (washout tag, or 0 µM after a drug
+    segment), ``vehicle`` (any later segment of a vehicle cell), ``drug`` otherwise; a
+    later 0 µM segment before any drug is also ``control`` (e.g. a second control file).
+    """
+    role = out["role"].copy()
+    for _, g in out.groupby("cell", sort=False):
+        vehicle = str(g["drug"].iloc[0]).casefold() == _VEHICLE
+        seen_drug = False
+        for seg, s in g.groupby("segment_order", sort=True):
+            idx = s.index
+            conc = s["conc_um"].iloc[0]
+            if s["role"].iloc[0] == "washout":
+                continue
+            if vehicle:
+                role[idx] = "control" if seg == 0 else "vehicle"
+            elif conc == 0:
+                role[idx] = "washout" if seen_drug else "control"
+            else:
+                role[idx] = "drug"
+                seen_drug = True
+    return role
+
+
+def steady_state(values: np.ndarray, n: int) -> tuple[float, int]:
+    """Mean of the last ``n`` finite values (all of them when fewer); and how many were used.
+
+    The steady state of a solution period is the mean of its last ``n`` sweeps before
+    the next change (``shared/notes/patchclamp.md`` §2A, step 4).
+    """
+    if n < 1:
+        raise InputError(f"steady-state sweeps must be >= 1, got {n}", column="steady_state_sweeps")
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, 0
+    tail = v[-n:]
+    return float(tail.mean()), int(tail.size)
+
+
+def linear_rundown(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """Least-squares line ``a + b·t`` through the control-period sweeps; returns ``(a, b)``.
+
+    Needs at least two distinct times; otherwise ``(nan, nan)``.
+    """
+    t = np.asarray(time_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(t) & np.isfinite(v)
+    t, v = t[ok], v[ok]
+    if t.size < 2 or np.ptp(t) == 0:
+        return math.nan, math.nan
+    tm, vm = t.mean(), v.mean()
+    b = float(np.sum((t - tm) * (v - vm)) / np.sum((t - tm) ** 2))
+    return float(vm - b * tm), b
+
+
+def apply_rundown(
+    fraction: float, time_s: float, control_time_s: float, line: tuple[float, float]
+) -> tuple[float, float]:
+    """Correct a fractional current for linear run-down of the control.
+
+    With the control line ``a + b·t`` the expected control at ``time_s`` relative to the
+    control steady state (at ``control_time_s``) is ``r = (a + b·t)/(a + b·t_ctrl)``;
+    the corrected fraction is ``fraction / r``.  Returns ``(corrected, r)``.
+    """
+    a, b = line
+    r = (a + b * time_s) / (a + b * control_time_s)
+    return fraction / r, float(r)
+
+
+def vehicle_ratio(vehicle_sweeps: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    """Mean time-matched vehicle ratio ``I_veh(t)/I_veh,ctrl`` at ``times``.
+
+    ``vehicle_sweeps`` holds ok sweeps of vehicle cells with columns ``cell``,
+    ``elapsed_s``, ``value`` and ``ratio`` (value divided by that cell's control steady
+    state).  Each cell's ratio is interpolated linearly in time; times outside a cell's
+    recorded range give NaN for that cell; the result is the mean over cells with a
+    value (NaN when none covers the time).
+    """
+    t = np.asarray(times, dtype=float)
+    stack = []
+    for _, g in vehicle_sweeps.groupby("cell", sort=True):
+        g = g.sort_values("elapsed_s")
+        x = g["elapsed_s"].to_numpy(dtype=float)
+        y = g["ratio"].to_numpy(dtype=float)
+        r = np.interp(t, x, y)
+        r[(t < x[0]) | (t > x[-1])] = np.nan
+        stack.append(r)
+    if not stack:
+        return np.full(t.shape, np.nan)
+    arr = np.vstack(stack)
+    with np.errstate(all="ignore"):
+        counts = np.isfinite(arr).sum(axis=0)
+        total = np.nansum(arr, axis=0)
+    return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)

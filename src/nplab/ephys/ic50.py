@@ -1,0 +1,717 @@
+"""Concentration–response of patch-clamp block: fractional current, per-cell and pooled IC50.
+
+Pipeline (``shared/notes/patchclamp.md`` §2.2):
+
+1. Each sweep gets its cell, drug and concentration
+   (:func:`nplab.ephys.concentrations.assign_concentrations`).
+2. :func:`fractional_current` — per cell × solution period, the steady-state current
+   (mean of the last N ok sweeps), the cell's control steady state, optional run-down
+   correction, and the fractional current ``I/I_control`` (1 − fractional block).
+   Cell QC (failed files, no control, control current too small, run-down too fast,
+   an external QC table) marks every row of a failing cell; those rows stay in the
+   table with their reason and are left out of the pooled results.
+3. :func:`fit_cells` — per cell, a Hill fit of ``I/I_control`` against concentration
+   with :func:`nplab.doseresponse.fit`: by default ``LL.2`` (top 1, bottom 0),
+   ``f = 1/(1 + (x/IC50)^h)``; ``LL.3`` (free top, bottom 0) and ``LL.4`` (free top and
+   bottom, incomplete block) are selectable.  Pooled results per drug × condition:
+   the mean of log10 IC50 across cells ± SEM (t-based CI, back-transformed: a
+   geometric mean) and a global fit of all cells' points.
+4. :func:`ic50` — the whole analysis from an experiment table (and per-sweep table or
+   the recordings), with references (:mod:`nplab.ephys.references`) and state-dependent
+   affinities (:mod:`nplab.ephys.state`) when the table provides them.
+
+References
+----------
+Hill AV (1910) J Physiol 40:iv–vii (Hill equation).  Ritz C, Baty F, Streibig JC,
+Gerhard D (2015) Dose-Response Analysis Using R. PLoS ONE 10(12):e0146021 (LL.2–LL.4
+models, delta-method standard errors).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from nplab.ephys.concentrations import (
+    RUNDOWN_METHODS,
+    apply_rundown,
+    assign_concentrations,
+    linear_rundown,
+    read_experiment,
+    steady_state,
+    validate_experiment,
+    vehicle_ratio,
+)
+from nplab.errors import InputError
+from nplab.protocols import Param, Protocol, load_protocol
+
+__all__ = [
+    "CELL_COLUMNS",
+    "FIT_COLUMNS",
+    "IC50_DEFAULTS",
+    "IC50_SCHEMA",
+    "MODELS",
+    "IC50Result",
+    "fit_cells",
+    "fractional_current",
+    "ic50",
+]
+
+#: Hill models offered for fractional currents and their free parameters.
+MODELS: dict[str, tuple[str, ...]] = {
+    "LL.2": ("hill", "ic50"),
+    "LL.3": ("hill", "top", "ic50"),
+    "LL.4": ("hill", "bottom", "top", "ic50"),
+}
+
+#: Analysis defaults (each can be set in a ``patchclamp`` protocol or as a keyword).
+IC50_DEFAULTS: dict[str, Any] = {
+    "steady_state_sweeps": 5,
+    "ic50_model": "LL.2",
+    "rundown_correction": "none",
+    "min_control_current": None,
+    "max_rundown_pct_per_min": None,
+    "confidence_level": 0.95,
+}
+
+#: Protocol parameters this module reads (for the ``patchclamp`` schema).
+IC50_SCHEMA: dict[str, Param] = {
+    "steady_state_sweeps": Param(
+        "int", default=5, min=1, doc="sweeps averaged at the end of each solution period"
+    ),
+    "ic50_model": Param(
+        "str", default="LL.2", choices=tuple(MODELS), doc="Hill model for I/I_control"
+    ),
+    "rundown_correction": Param(
+        "str", default="none", choices=RUNDOWN_METHODS, doc="run-down correction"
+    ),
+    "min_control_current": Param(
+        "float", default=None, min=0, doc="minimum |control current| (recorded units)"
+    ),
+    "max_rundown_pct_per_min": Param(
+        "float", default=None, min=0, unit="%/min", doc="maximum |run-down| during control"
+    ),
+    "confidence_level": Param("float", default=0.95, min=0.5, max=0.999, doc="CI level"),
+}
+
+#: Columns of the cell × concentration table.
+CELL_COLUMNS = (
+    "drug", "condition", "cell", "segment_order", "role", "conc_um", "segment", "segment_label",
+    "file", "holding_mv", "first_sweep", "last_sweep", "n_sweeps", "elapsed_s", "current",
+    "control_current", "units", "raw_fraction", "rundown_factor", "fraction", "inhibition",
+    "rundown_pct_per_min", "cell_status", "cell_reason", "status", "reason",
+)
+
+#: Columns of the fits table.
+FIT_COLUMNS = (
+    "drug", "condition", "level", "cell", "model", "n_cells", "n_points", "n_concentrations",
+    "conc_min_um", "conc_max_um", "ic50_um", "ic50_se_um", "ic50_ci_low_um", "ic50_ci_high_um",
+    "log10_ic50", "log10_ic50_se", "log10_ic50_sd", "hill", "hill_se", "top", "bottom",
+    "residual_se", "df_resid", "ic50_in_range", "success", "status", "reason",
+)
+
+_LN10 = math.log(10.0)
+
+
+def _param(protocol: Protocol | None, key: str, value: Any) -> Any:
+    if value is not None:
+        return value
+    if protocol is not None and protocol.get(key) is not None:
+        return protocol.get(key)
+    return IC50_DEFAULTS[key]
+
+
+def _cell_problems(sweeps: pd.DataFrame, qc: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Reasons (per cell) coming from failed files and an external QC table."""
+    problems: dict[str, list[str]] = {}
+    failed = sweeps[sweeps["status"].astype(str) != "ok"]
+    for (cell, f), g in failed.groupby(["cell", "file"], sort=True):
+        n_all = int((sweeps["file"] == f).sum())
+        if len(g) == n_all:  # the whole file failed
+            why = str(g["reason"].iloc[0]) if "reason" in g else "failed"
+            problems.setdefault(cell, []).append(f"file {f} failed: {why}")
+    if qc is not None and len(qc):
+        key = "cell" if "cell" in qc else "file"
+        status_col = "status" if "status" in qc else ("qc_status" if "qc_status" in qc else None)
+        if status_col is None:
+            raise InputError("QC table needs a 'status' column", column="status",
+                             expected="ok / pass for cells that pass QC")
+        cell_of_file = dict(zip(sweeps["file"], sweeps["cell"], strict=False))
+        for _, row in qc.iterrows():
+            if str(row[status_col]).strip().casefold() in {"ok", "pass", "passed", "true"}:
+                continue
+            cell = row[key] if key == "cell" else cell_of_file.get(str(row[key]))
+            if cell is None:
+                continue
+            why = str(row.get("reason", "")) or "failed QC"
+            problems.setdefault(str(cell), []).append(f"QC: {why}")
+    return problems
+
+
+def fractional_current(
+    sweeps: pd.DataFrame,
+    *,
+    steady_state_sweeps: int = 5,
+    rundown: str = "none",
+    min_control_current: float | None = None,
+    max_rundown_pct_per_min: float | None = None,
+    qc: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Cell × concentration table of steady-state currents and fractional currents.
+
+    Parameters
+    ----------
+    sweeps
+        Output of :func:`~nplab.ephys.concentrations.assign_concentrations`.
+    steady_state_sweeps
+        N: each solution period's steady state is the mean of its last N ok sweeps.
+    rundown
+        ``"none"``, ``"linear"`` (divide by the control line extrapolated to the time of
+        the steady state) or ``"vehicle"`` (divide by the mean time-matched vehicle ratio
+        of the same condition).
+    min_control_current
+        Cells whose |control steady state| is smaller fail QC (recorded units).
+    max_rundown_pct_per_min
+        Cells whose control run-down exceeds this (in |%/min|) fail QC.
+    qc
+        Optional external QC table (e.g. ``nplab.ephys.qc_cells``) with ``cell`` or
+        ``file``, ``status`` (ok/pass) and ``reason``; failing cells fail QC here too.
+
+    Returns
+    -------
+    DataFrame
+        One row per cell × solution period (:data:`CELL_COLUMNS`), sorted by drug,
+        condition, cell and period order: ``conc_um``; ``role`` (control, drug,
+        washout, vehicle); ``n_sweeps`` averaged (``first_sweep``..``last_sweep`` of
+        ``file``); ``elapsed_s`` mean time of those sweeps; ``current`` steady state;
+        ``control_current``; ``raw_fraction`` = current/control_current;
+        ``rundown_factor`` (expected control at that time / control steady state, 1
+        without correction); ``fraction`` = raw_fraction/rundown_factor;
+        ``inhibition`` = 1 − fraction; ``rundown_pct_per_min`` of the control period
+        (slope of the control line as % of the control steady state per minute; negative
+        = the current amplitude declines); ``cell_status`` (``ok``/``failed``) with
+        ``cell_reason``; row ``status`` (``ok``, ``qc_failed``, ``failed``) with
+        ``reason``.
+    """
+    if rundown not in RUNDOWN_METHODS:
+        raise InputError(f"unknown run-down correction {rundown!r}", column="rundown_correction",
+                         expected=f"one of {', '.join(RUNDOWN_METHODS)}")
+    if int(steady_state_sweeps) < 1:
+        raise InputError("steady-state sweeps must be >= 1", column="steady_state_sweeps")
+    n_ss = int(steady_state_sweeps)
+    problems = _cell_problems(sweeps, qc)
+    ok_sweeps = sweeps[sweeps["status"].astype(str) == "ok"]
+    units = sweeps["units"] if "units" in sweeps else None
+
+    rows: list[dict[str, Any]] = []
+    control_info: dict[str, tuple[float, float, tuple[float, float]]] = {}
+    for cell, g in sweeps.groupby("cell", sort=True):
+        cell_ok = ok_sweeps[ok_sweeps["cell"] == cell]
+        first = g.iloc[0]
+        cell_units = str(units[g.index[0]]) if units is not None else ""
+        ctrl_segments = g[g["role"] == "control"]["segment_order"].unique()
+        ctrl = cell_ok[cell_ok["segment_order"].isin(ctrl_segments)]
+        # control steady state = last control period before the first non-control one
+        if len(ctrl_segments):
+            last_ctrl = max(ctrl_segments)
+            ctrl_ss = cell_ok[cell_ok["segment_order"] == last_ctrl]
+        else:
+            ctrl_ss = ctrl.iloc[0:0]
+        i_ctrl, _ = steady_state(ctrl_ss["value"].to_numpy(), n_ss)
+        t_ctrl = float(ctrl_ss["elapsed_s"].to_numpy(dtype=float)[-n_ss:].mean()) if len(ctrl_ss) else math.nan
+        line = linear_rundown(ctrl["elapsed_s"].to_numpy(), ctrl["value"].to_numpy())
+        a, b = line
+        rate = 100.0 * 60.0 * b / (a + b * t_ctrl) if np.isfinite(b) else math.nan
+        control_info[str(cell)] = (i_ctrl, t_ctrl, line)
+        reasons = list(problems.get(str(cell), []))
+        if not len(ctrl_segments) or g[g["segment_order"] == 0]["role"].iloc[0] != "control":
+            reasons.append("no control period before the first drug application")
+        elif not np.isfinite(i_ctrl):
+            reasons.append("no usable control sweeps")
+        elif min_control_current is not None and abs(i_ctrl) < min_control_current:
+            reasons.append(
+                f"control current |{i_ctrl:.4g}| {cell_units} < minimum {min_control_current:g}"
+            )
+        if (max_rundown_pct_per_min is not None and np.isfinite(rate)
+                and abs(rate) > max_rundown_pct_per_min):
+            reasons.append(
+                f"run-down {rate:.3g} %/min exceeds {max_rundown_pct_per_min:g} %/min"
+            )
+        cell_status = "failed" if reasons else "ok"
+        cell_reason = "; ".join(reasons)
+        for order, seg in g.groupby("segment_order", sort=True):
+            seg_ok = cell_ok[cell_ok["segment_order"] == order]
+            cur, n_used = steady_state(seg_ok["value"].to_numpy(), n_ss)
+            used = seg_ok.iloc[len(seg_ok) - n_used:] if n_used else seg_ok.iloc[0:0]
+            s0 = seg.iloc[0]
+            row = {
+                "drug": first["drug"], "condition": first["condition"], "cell": cell,
+                "segment_order": int(order), "role": s0["role"],
+                "conc_um": float(s0["conc_um"]), "segment": s0["segment"],
+                "segment_label": s0["segment_label"], "file": s0["file"],
+                "holding_mv": float(first["holding_mv"]),
+                "first_sweep": int(used["sweep"].iloc[0]) if n_used else -1,
+                "last_sweep": int(used["sweep"].iloc[-1]) if n_used else -1,
+                "n_sweeps": n_used,
+                "elapsed_s": float(used["elapsed_s"].mean()) if n_used else math.nan,
+                "current": cur, "control_current": i_ctrl, "units": cell_units,
+                "rundown_pct_per_min": rate, "cell_status": cell_status,
+                "cell_reason": cell_reason,
+            }
+            for opt in ("target", "h"):
+                if opt in seg:
+                    row[opt] = s0[opt]
+            notes = []
+            if n_used == 0:
+                notes.append("no usable sweeps in this period")
+            elif n_used < n_ss:
+                notes.append(f"only {n_used} of {n_ss} steady-state sweeps")
+            row["_notes"] = notes
+            rows.append(row)
+    cells = pd.DataFrame(rows)
+    if cells.empty:
+        raise InputError("no sweeps to analyse", expected="per-sweep rows for the experiment's files")
+
+    # fractional current and run-down correction
+    cells["raw_fraction"] = cells["current"] / cells["control_current"]
+    cells["rundown_factor"] = 1.0
+    if rundown == "linear":
+        for i, r in cells.iterrows():
+            i_ctrl, t_ctrl, line = control_info[str(r["cell"])]
+            if r["role"] == "control":
+                continue
+            if not np.all(np.isfinite(line)):
+                cells.at[i, "rundown_factor"] = math.nan
+                r["_notes"].append("linear run-down correction needs >= 2 control sweeps")
+                continue
+            _, factor = apply_rundown(1.0, r["elapsed_s"], t_ctrl, line)
+            cells.at[i, "rundown_factor"] = factor
+    elif rundown == "vehicle":
+        veh_cells = cells[(cells["role"] == "vehicle") | cells["drug"].str.casefold().eq("vehicle")]
+        veh_ok = set(veh_cells[veh_cells["cell_status"] == "ok"]["cell"])
+        vs = ok_sweeps[ok_sweeps["cell"].isin(veh_ok)].copy()
+        vs["ratio"] = vs["value"] / vs["cell"].map(lambda c: control_info[str(c)][0])
+        for i, r in cells.iterrows():
+            if r["role"] not in {"drug", "washout"}:
+                continue
+            pool = vs[vs["condition"] == r["condition"]]
+            factor = float(vehicle_ratio(pool, np.array([r["elapsed_s"]]))[0])
+            cells.at[i, "rundown_factor"] = factor
+            if not np.isfinite(factor):
+                r["_notes"].append(
+                    "no time-matched vehicle cell of this condition covers this time"
+                )
+    cells["fraction"] = cells["raw_fraction"] / cells["rundown_factor"]
+    cells["inhibition"] = 1.0 - cells["fraction"]
+
+    status, reason = [], []
+    for _, r in cells.iterrows():
+        notes = list(r["_notes"])
+        bad = not np.isfinite(r["fraction"]) and r["role"] not in {"washout"}
+        if r["cell_status"] != "ok":
+            status.append("qc_failed")
+            notes = [r["cell_reason"], *notes]
+        elif bad or r["n_sweeps"] == 0:
+            status.append("failed")
+        else:
+            status.append("ok")
+        reason.append("; ".join(n for n in notes if n))
+    cells["status"] = status
+    cells["reason"] = reason
+    cells = cells.drop(columns="_notes")
+    extra = [c for c in ("target", "h") if c in cells]
+    cells = cells[[*CELL_COLUMNS, *extra]]
+    return cells.sort_values(["drug", "condition", "cell", "segment_order"], kind="mergesort",
+                             ignore_index=True)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _fit_points(rows: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Points a Hill fit uses: ok drug periods (and controls when the top is free)."""
+    roles = {"drug"} if model == "LL.2" else {"drug", "control"}
+    pts = rows[(rows["status"] == "ok") & rows["role"].isin(roles)]
+    return pts[np.isfinite(pts["fraction"]) & np.isfinite(pts["conc_um"])]
+
+
+def _engine_fit(points: pd.DataFrame, model: str) -> Any:
+    from nplab.doseresponse import fit as dr_fit  # the shared fitting engine
+
+    data = points[["conc_um", "fraction"]].reset_index(drop=True)
+    fixed = {"bottom": 0.0, "top": 1.0} if model == "LL.2" else (
+        {"bottom": 0.0} if model == "LL.3" else None)
+    return dr_fit(data, x="conc_um", y="fraction", model=model, fixed=fixed)
+
+
+def _estimates(result: Any) -> dict[str, tuple[float, float, float, float]]:
+    params = result.params
+    out = {}
+    for _, r in params.iterrows():
+        out[str(r["parameter"])] = (
+            float(r["estimate"]), float(r["se"]), float(r["ci_low"]), float(r["ci_high"]),
+        )
+    return out
+
+
+def _blank_fit(**kw: Any) -> dict[str, Any]:
+    row = dict.fromkeys(FIT_COLUMNS, math.nan)
+    row.update({"cell": "", "success": False, "status": "", "reason": "", "ic50_in_range": False})
+    row.update(kw)
+    return row
+
+
+def _fit_row(points: pd.DataFrame, model: str, level: float, **keys: Any) -> tuple[dict, Any]:
+    drug_pts = points[points["role"] == "drug"]
+    concs = np.unique(drug_pts["conc_um"].to_numpy())
+    n_par = len(MODELS[model])
+    row = _blank_fit(
+        model=model, n_points=len(points), n_concentrations=len(concs),
+        conc_min_um=float(concs.min()) if concs.size else math.nan,
+        conc_max_um=float(concs.max()) if concs.size else math.nan, **keys,
+    )
+    if len(points) <= n_par or len(concs) < 2:
+        row.update(status="not_fitted",
+                   reason=f"{len(points)} points at {len(concs)} drug concentrations: too few for "
+                          f"{model} ({n_par} parameters; need > {n_par} points and >= 2 "
+                          "concentrations)")
+        return row, None
+    res = _engine_fit(points, model)
+    row["success"] = bool(res.success)
+    if not res.success:
+        row.update(status="fit_failed", reason=str(res.message))
+        return row, res
+    est = _estimates(res)
+    ic50, se, lo, hi = est["ic50"]
+    hill, hill_se, _, _ = est.get("hill", (math.nan,) * 4)
+    df = float(res.df_resid)
+    row.update(
+        ic50_um=ic50, ic50_se_um=se, ic50_ci_low_um=lo, ic50_ci_high_um=hi,
+        log10_ic50=math.log10(ic50) if ic50 > 0 else math.nan,
+        log10_ic50_se=se / (ic50 * _LN10) if ic50 > 0 else math.nan,
+        hill=hill, hill_se=hill_se,
+        top=est["top"][0] if "top" in est else 1.0,
+        bottom=est["bottom"][0] if "bottom" in est else 0.0,
+        residual_se=float(res.residual_se), df_resid=df,
+        ic50_in_range=bool(row["conc_min_um"] <= ic50 <= row["conc_max_um"]),
+        status="ok",
+    )
+    if not row["ic50_in_range"]:
+        row["reason"] = "IC50 outside the tested concentrations (extrapolated)"
+    return row, res
+
+
+def _mean_log_row(cell_rows: list[dict], level: float, model: str, **keys: Any) -> dict:
+    good = [r for r in cell_rows if r["status"] == "ok" and r.get("_cell_ok", False)
+            and np.isfinite(r["log10_ic50"])]
+    logs = np.array([r["log10_ic50"] for r in good])
+    hills = np.array([r["hill"] for r in good])
+    n = logs.size
+    row = _blank_fit(model=model, n_cells=n, n_points=int(sum(r["n_points"] for r in good)),
+                     **keys)
+    if n == 0:
+        row.update(status="not_fitted", reason="no cell passing QC with a successful fit")
+        return row
+    mean = float(logs.mean())
+    sd = float(logs.std(ddof=1)) if n > 1 else math.nan
+    sem = sd / math.sqrt(n) if n > 1 else math.nan
+    t = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) if n > 1 else math.nan
+    all_concs = [c for r in good for c in (r["conc_min_um"], r["conc_max_um"])]
+    row.update(
+        ic50_um=10.0 ** mean, log10_ic50=mean, log10_ic50_se=sem, log10_ic50_sd=sd,
+        ic50_ci_low_um=10.0 ** (mean - t * sem) if n > 1 else math.nan,
+        ic50_ci_high_um=10.0 ** (mean + t * sem) if n > 1 else math.nan,
+        hill=float(hills.mean()),
+        hill_se=float(hills.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+        df_resid=float(n - 1), success=True, status="ok",
+        conc_min_um=float(min(all_concs)), conc_max_um=float(max(all_concs)),
+        n_concentrations=len({c for r in good for c in r["_concs"]}),
+        top=float(np.mean([r["top"] for r in good])),
+        bottom=float(np.mean([r["bottom"] for r in good])),
+    )
+    row["ic50_in_range"] = bool(row["conc_min_um"] <= row["ic50_um"] <= row["conc_max_um"])
+    if n == 1:
+        row["reason"] = "only one cell: no SEM or CI"
+    return row
+
+
+def fit_cells(
+    cells: pd.DataFrame, *, model: str = "LL.2", confidence_level: float = 0.95
+) -> tuple[pd.DataFrame, dict[tuple[str, str, str, str], Any]]:
+    """Per-cell and pooled Hill fits of the fractional current.
+
+    Parameters
+    ----------
+    cells
+        Output of :func:`fractional_current`.
+    model
+        ``"LL.2"`` (top 1, bottom 0: ``I/Ictl = 1/(1 + (x/IC50)^h)``), ``"LL.3"``
+        (free top) or ``"LL.4"`` (free top and bottom).  With a free top the control
+        periods (x = 0, fraction 1) are fitted too; with LL.2 they carry no information
+        and are left out.
+    confidence_level
+        Level of the pooled mean-log CI (per-cell and global CIs come from the engine).
+
+    Returns
+    -------
+    fits, models
+        ``fits`` (:data:`FIT_COLUMNS`), one row per cell (``level = "cell"``) and two
+        pooled rows per drug × condition: ``pooled_mean_log`` (mean ± SEM of log10
+        IC50 over cells passing QC with a successful fit; ``ic50_um`` = 10^mean, the
+        geometric mean; CI = 10^(mean ± t(n−1)·SEM)) and ``pooled_global`` (one fit to
+        all points of those cells).  IC50 columns are in µM; per-cell and global CIs are
+        the engine's (``ci_low``/``ci_high`` of ``ic50``); ``log10_ic50_se`` by the delta
+        method, se/(IC50·ln 10).  QC-failed cells are fitted (status ``ok`` and
+        ``reason`` "cell failed QC: ...") but never pooled.  ``models`` maps
+        ``(drug, condition, level, cell)`` to the engine's fit objects.
+    """
+    if model not in MODELS:
+        raise InputError(f"unknown model {model!r}", column="ic50_model",
+                         expected=f"one of {', '.join(MODELS)}")
+    rows: list[dict] = []
+    fitted: dict[tuple[str, str, str, str], Any] = {}
+    usable = cells[cells["role"].isin(["drug", "control"])]
+    for (drug, cond), grp in usable.groupby(["drug", "condition"], sort=True):
+        cell_rows = []
+        for cell, g in grp.groupby("cell", sort=True):
+            pts = _fit_points(g, model)
+            row, res = _fit_row(pts, model, confidence_level, drug=drug, condition=cond,
+                                level="cell", cell=str(cell), n_cells=1)
+            cell_ok = g["cell_status"].iloc[0] == "ok"
+            if not cell_ok:
+                why = g["cell_reason"].iloc[0]
+                row["reason"] = "; ".join(x for x in (f"cell failed QC: {why}", row["reason"]) if x)
+            row["_cell_ok"] = cell_ok
+            row["_concs"] = set(pts.loc[pts["role"] == "drug", "conc_um"].tolist())
+            cell_rows.append(row)
+            if res is not None:
+                fitted[(drug, cond, "cell", str(cell))] = res
+        rows.extend(cell_rows)
+        rows.append(_mean_log_row(cell_rows, confidence_level, model, drug=drug, condition=cond,
+                                  level="pooled_mean_log"))
+        ok_cells = grp[grp["cell_status"] == "ok"]
+        pts = _fit_points(ok_cells, model)
+        row, res = _fit_row(pts, model, confidence_level, drug=drug, condition=cond,
+                            level="pooled_global", n_cells=int(ok_cells["cell"].nunique()))
+        rows.append(row)
+        if res is not None:
+            fitted[(drug, cond, "pooled_global", "")] = res
+    fits = pd.DataFrame(rows, columns=[*FIT_COLUMNS, "_cell_ok", "_concs"])
+    fits = fits[list(FIT_COLUMNS)]
+    fits["n_cells"] = fits["n_cells"].fillna(0).astype(int)
+    for c in ("n_points", "n_concentrations"):
+        fits[c] = fits[c].fillna(0).astype(int)
+    fits["success"] = fits["success"].astype(bool)
+    fits["ic50_in_range"] = fits["ic50_in_range"].astype(bool)
+    order = {"cell": 0, "pooled_mean_log": 1, "pooled_global": 2}
+    fits = fits.assign(_o=fits["level"].map(order)).sort_values(
+        ["drug", "condition", "_o", "cell"], kind="mergesort").drop(columns="_o")
+    return fits.reset_index(drop=True), fitted
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@dataclass
+class IC50Result:
+    """Result of :func:`ic50`.
+
+    Attributes
+    ----------
+    cells
+        Cell × concentration table (:func:`fractional_current`).
+    fits
+        Per-cell and pooled fits (:func:`fit_cells`).
+    sweeps
+        The per-sweep rows with their cell, concentration and period.
+    references
+        Fitted pooled IC50s beside the published values
+        (:func:`nplab.ephys.references.compare_to_references`), or ``None``.
+    state
+        Resting and inactivated-state affinities (:func:`nplab.ephys.state.state_table`)
+        when the experiment gives the available fraction ``h`` of two conditions, else
+        ``None``.
+    models
+        Engine fit objects keyed by ``(drug, condition, level, cell)``.
+    parameters
+        The analysis parameters used.
+    protocol
+        The protocol, if one was given.
+    """
+
+    cells: pd.DataFrame
+    fits: pd.DataFrame
+    sweeps: pd.DataFrame
+    references: pd.DataFrame | None = None
+    state: pd.DataFrame | None = None
+    models: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    protocol: Protocol | None = None
+
+
+def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFrame:
+    """Fill ``start_s`` from the ABF headers' recording times (relative per cell)."""
+    import pyabf
+
+    exp = experiment.copy()
+    starts = []
+    for f in exp["file"]:
+        p = Path(f) if base is None or Path(f).is_absolute() else base / f
+        try:
+            when = pyabf.ABF(str(p), loadData=False).abfDateTime
+            starts.append(when.timestamp())
+        except Exception:  # unreadable header: no start time (flagged downstream)
+            starts.append(math.nan)
+    exp["start_s"] = starts
+    exp["start_s"] = exp["start_s"] - exp.groupby("cell")["start_s"].transform("min")
+    return exp
+
+
+def ic50(
+    experiment: pd.DataFrame | str | os.PathLike[str],
+    per_sweep: pd.DataFrame | None = None,
+    protocol: str | os.PathLike[str] | Protocol | None = "patchclamp-nav-resting",
+    *,
+    measure: str | None = None,
+    channel: int | None = None,
+    model: str | None = None,
+    steady_state_sweeps: int | None = None,
+    rundown: str | None = None,
+    min_control_current: float | None = None,
+    max_rundown_pct_per_min: float | None = None,
+    confidence_level: float | None = None,
+    qc: pd.DataFrame | None = None,
+    references: bool | str | os.PathLike[str] | pd.DataFrame = True,
+    h: Mapping[str, float] | None = None,
+    measure_kwargs: Mapping[str, Any] | None = None,
+    measure_func: Callable[..., pd.DataFrame] | None = None,
+) -> IC50Result:
+    """Per-cell and pooled IC50s of a patch-clamp concentration–response experiment.
+
+    Parameters
+    ----------
+    experiment
+        Experiment table (DataFrame or path to CSV/Excel) with ``cell, file, drug,
+        conc_um, holding_mv, condition`` (see :mod:`nplab.ephys.concentrations`).
+    per_sweep
+        Per-sweep table of :func:`nplab.ephys.measure`.  When ``None`` the listed files
+        (relative to the experiment table's folder) are measured with ``protocol``.
+    protocol
+        ``patchclamp`` protocol (name, path or loaded) for measuring and for the
+        analysis defaults (``steady_state_sweeps``, ``ic50_model``,
+        ``rundown_correction``, ``min_control_current``, ``max_rundown_pct_per_min``,
+        ``confidence_level``); ``None`` uses :data:`IC50_DEFAULTS`.
+    measure, channel
+        Which measurement / channel of the per-sweep table to use if it has several.
+    model, steady_state_sweeps, rundown, min_control_current, max_rundown_pct_per_min, confidence_level
+        Override the protocol's values.
+    qc
+        Optional per-cell or per-file QC table (``status``, ``reason``).
+    references
+        ``True``: compare pooled IC50s with ``protocols/references/<drug>.toml`` when
+        such a file exists; a path or DataFrame: use that reference table; ``False``:
+        skip.
+    h
+        Fraction of available (resting) channels per condition, e.g.
+        ``{"-120 mV": 1.0, "V1/2": 0.5}``; overrides an ``h`` column of the experiment.
+        With two conditions of different ``h`` the resting (K_R) and inactivated (K_I)
+        affinities are computed.
+    measure_kwargs, measure_func
+        Passed to / replacing :func:`nplab.ephys.measure` when ``per_sweep`` is None.
+
+    Returns
+    -------
+    IC50Result
+    """
+    source = None
+    if not isinstance(experiment, pd.DataFrame):
+        source = Path(experiment)
+        exp = read_experiment(str(experiment))
+    else:
+        exp = validate_experiment(experiment)
+    proto = None
+    if protocol is not None:
+        proto = load_protocol(protocol, kind="patchclamp")
+    params = {
+        "steady_state_sweeps": int(_param(proto, "steady_state_sweeps", steady_state_sweeps)),
+        "ic50_model": _param(proto, "ic50_model", model),
+        "rundown_correction": _param(proto, "rundown_correction", rundown),
+        "min_control_current": _param(proto, "min_control_current", min_control_current),
+        "max_rundown_pct_per_min": _param(proto, "max_rundown_pct_per_min",
+                                          max_rundown_pct_per_min),
+        "confidence_level": float(_param(proto, "confidence_level", confidence_level)),
+    }
+    base = source.parent if source is not None else None
+    if per_sweep is None:
+        if measure_func is None:
+            from nplab.ephys import measure as measure_func  # type: ignore[no-redef]
+        paths = [str(base / f) if base is not None and not Path(f).is_absolute() else f
+                 for f in exp["file"]]
+        per_sweep = measure_func(paths, protocol=proto, **dict(measure_kwargs or {}))
+        per_sweep = per_sweep.copy()
+        back = dict(zip(paths, exp["file"], strict=True))
+        per_sweep["file"] = per_sweep["file"].astype(str).map(lambda p: back.get(p, p))
+    multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
+    if ("start_s" not in exp or exp["start_s"].isna().any()) and multi_file_cells \
+            and params["rundown_correction"] != "none":
+        if "start_s" in exp and exp["start_s"].notna().any():
+            raise InputError("start_s is blank for some files", file=source, column="start_s",
+                             expected="a start time for every file, or none at all")
+        exp = _file_start_times(exp, base)
+    sweeps = assign_concentrations(per_sweep, exp, measure=measure, channel=channel)
+    cells = fractional_current(
+        sweeps,
+        steady_state_sweeps=params["steady_state_sweeps"],
+        rundown=params["rundown_correction"],
+        min_control_current=params["min_control_current"],
+        max_rundown_pct_per_min=params["max_rundown_pct_per_min"],
+        qc=qc,
+    )
+    fits, models = fit_cells(cells, model=params["ic50_model"],
+                             confidence_level=params["confidence_level"])
+    ref_table = None
+    if references is not False:
+        from nplab.ephys.references import compare_to_references, load_references
+
+        targets = _targets(cells)
+        if isinstance(references, pd.DataFrame):
+            ref = references
+        elif references is True:
+            ref = load_references(sorted(set(fits["drug"])), missing="skip")
+        else:
+            ref = load_references(path=references)
+        if ref is not None and len(ref):
+            ref_table = compare_to_references(fits, ref, targets=targets)
+    state_table = None
+    h_map = dict(h or {})
+    if not h_map and "h" in cells:
+        for cond, g in cells.groupby("condition"):
+            vals = g["h"].dropna().unique()
+            if len(vals) == 1:
+                h_map[str(cond)] = float(vals[0])
+    if len(h_map) >= 2:
+        from nplab.ephys.state import state_table as _state_table
+
+        state_table = _state_table(fits, h_map)
+    return IC50Result(cells=cells, fits=fits, sweeps=sweeps, references=ref_table,
+                      state=state_table, models=models, parameters=params, protocol=proto)
+
+
+def _targets(cells: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Reference target of each drug × condition (from the ``target`` column)."""
+    out: dict[tuple[str, str], str] = {}
+    if "target" not in cells:
+        return out
+    for (drug, cond), g in cells.groupby(["drug", "condition"]):
+        vals = [v for v in g["target"].dropna().unique() if str(v)]
+        if vals:
+            out[(str(drug), str(cond))] = str(vals[0])
+    return out
