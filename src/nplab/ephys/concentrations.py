@@ -107,6 +107,11 @@ def _norm_tag(text: object) -> str:
     return " ".join(str(text).split()).casefold() if isinstance(text, str) else ""
 
 
+def _text(col: pd.Series) -> pd.Series:
+    """A column as stripped text, blank cells as ""."""
+    return col.reset_index(drop=True).map(lambda v: "" if pd.isna(v) else str(v).strip())
+
+
 def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
     """Check an experiment table and return a clean copy.
 
@@ -133,7 +138,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
             i = int(np.flatnonzero(blank.to_numpy())[0])
             raise InputError("blank cell", file=file, row=row_number(i), column=col, expected="text")
         out[col] = raw.astype(str).str.strip()
-    out["condition"] = df["condition"].reset_index(drop=True).fillna("").astype(str).str.strip()
+    out["condition"] = _text(df["condition"])
     conc = to_numeric_column(df, "conc_um", file=file, allow_missing=True, expected="a number >= 0 (µM) or blank")
     bad = np.flatnonzero(conc < 0)
     if bad.size:
@@ -145,9 +150,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     out["holding_mv"] = to_numeric_column(
         df, "holding_mv", file=file, allow_missing=True, expected="a holding potential in mV"
     )
-    out["tag"] = (
-        df["tag"].reset_index(drop=True).fillna("").astype(str).str.strip() if "tag" in df else ""
-    )
+    out["tag"] = _text(df["tag"]) if "tag" in df else ""
     if "start_s" in df:
         start = to_numeric_column(df, "start_s", file=file, allow_missing=True, expected="a time >= 0 in s")
         bad = np.flatnonzero(start < 0)
@@ -163,7 +166,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
                              column="h", expected="a fraction in [0, 1]")
         out["h"] = h
     if "target" in df:
-        out["target"] = df["target"].reset_index(drop=True).fillna("").astype(str).str.strip()
+        out["target"] = _text(df["target"])
     # one file belongs to one cell
     owners = out.groupby("file")["cell"].nunique()
     if (owners > 1).any():

@@ -82,7 +82,9 @@ IC50_DEFAULTS: dict[str, Any] = {
     "confidence_level": 0.95,
 }
 
-#: Protocol parameters this module reads (for the ``patchclamp`` schema).
+#: Protocol parameters this module reads beyond the ``patchclamp`` schema of
+#: :mod:`nplab.ephys.measure` (``steady_state_sweeps`` is shared; cell QC thresholds
+#: ``qc_*`` are applied by :func:`nplab.ephys.qc_cells`).
 IC50_SCHEMA: dict[str, Param] = {
     "steady_state_sweeps": Param(
         "int", default=5, min=1, doc="sweeps averaged at the end of each solution period"
@@ -92,12 +94,6 @@ IC50_SCHEMA: dict[str, Param] = {
     ),
     "rundown_correction": Param(
         "str", default="none", choices=RUNDOWN_METHODS, doc="run-down correction"
-    ),
-    "min_control_current": Param(
-        "float", default=None, min=0, doc="minimum |control current| (recorded units)"
-    ),
-    "max_rundown_pct_per_min": Param(
-        "float", default=None, min=0, unit="%/min", doc="maximum |run-down| during control"
     ),
     "confidence_level": Param("float", default=0.95, min=0.5, max=0.999, doc="CI level"),
 }
@@ -140,10 +136,10 @@ def _cell_problems(sweeps: pd.DataFrame, qc: pd.DataFrame | None) -> dict[str, l
             problems.setdefault(cell, []).append(f"file {f} failed: {why}")
     if qc is not None and len(qc):
         key = "cell" if "cell" in qc else "file"
-        status_col = "status" if "status" in qc else ("qc_status" if "qc_status" in qc else None)
+        status_col = next((c for c in ("qc_pass", "status", "qc_status") if c in qc), None)
         if status_col is None:
-            raise InputError("QC table needs a 'status' column", column="status",
-                             expected="ok / pass for cells that pass QC")
+            raise InputError("QC table needs a 'qc_pass' or 'status' column", column="status",
+                             expected="True / ok / pass for cells that pass QC")
         cell_of_file = dict(zip(sweeps["file"], sweeps["cell"], strict=False))
         for _, row in qc.iterrows():
             if str(row[status_col]).strip().casefold() in {"ok", "pass", "passed", "true"}:
@@ -180,7 +176,7 @@ def fractional_current(
     min_control_current
         Cells whose |control steady state| is smaller fail QC (recorded units).
     max_rundown_pct_per_min
-        Cells whose control run-down exceeds this (in |%/min|) fail QC.
+        Cells whose control run-down exceeds this (%/min) fail QC.
     qc
         Optional external QC table (e.g. ``nplab.ephys.qc_cells``) with ``cell`` or
         ``file``, ``status`` (ok/pass) and ``reason``; failing cells fail QC here too.
@@ -196,8 +192,8 @@ def fractional_current(
         ``rundown_factor`` (expected control at that time / control steady state, 1
         without correction); ``fraction`` = raw_fraction/rundown_factor;
         ``inhibition`` = 1 − fraction; ``rundown_pct_per_min`` of the control period
-        (slope of the control line as % of the control steady state per minute; negative
-        = the current amplitude declines); ``cell_status`` (``ok``/``failed``) with
+        (−slope of the control line as % of the control steady state per minute;
+        positive = the current amplitude declines, as :func:`nplab.ephys.qc_cells`); ``cell_status`` (``ok``/``failed``) with
         ``cell_reason``; row ``status`` (``ok``, ``qc_failed``, ``failed``) with
         ``reason``.
     """
@@ -229,7 +225,7 @@ def fractional_current(
         t_ctrl = float(ctrl_ss["elapsed_s"].to_numpy(dtype=float)[-n_ss:].mean()) if len(ctrl_ss) else math.nan
         line = linear_rundown(ctrl["elapsed_s"].to_numpy(), ctrl["value"].to_numpy())
         a, b = line
-        rate = 100.0 * 60.0 * b / (a + b * t_ctrl) if np.isfinite(b) else math.nan
+        rate = -100.0 * 60.0 * b / (a + b * t_ctrl) if np.isfinite(b) else math.nan
         control_info[str(cell)] = (i_ctrl, t_ctrl, line)
         reasons = list(problems.get(str(cell), []))
         if not len(ctrl_segments) or g[g["segment_order"] == 0]["role"].iloc[0] != "control":
@@ -241,7 +237,7 @@ def fractional_current(
                 f"control current |{i_ctrl:.4g}| {cell_units} < minimum {min_control_current:g}"
             )
         if (max_rundown_pct_per_min is not None and np.isfinite(rate)
-                and abs(rate) > max_rundown_pct_per_min):
+                and rate > max_rundown_pct_per_min):
             reasons.append(
                 f"run-down {rate:.3g} %/min exceeds {max_rundown_pct_per_min:g} %/min"
             )
@@ -343,13 +339,12 @@ def _fit_points(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     return pts[np.isfinite(pts["fraction"]) & np.isfinite(pts["conc_um"])]
 
 
-def _engine_fit(points: pd.DataFrame, model: str) -> Any:
+def _engine_fit(points: pd.DataFrame, model: str, level: float) -> Any:
     from nplab.doseresponse import fit as dr_fit  # the shared fitting engine
 
+    # LL.2 fixes bottom 0 and top 1, LL.3 bottom 0 (drc's definitions; the engine's too)
     data = points[["conc_um", "fraction"]].reset_index(drop=True)
-    fixed = {"bottom": 0.0, "top": 1.0} if model == "LL.2" else (
-        {"bottom": 0.0} if model == "LL.3" else None)
-    return dr_fit(data, x="conc_um", y="fraction", model=model, fixed=fixed)
+    return dr_fit(data, x="conc_um", y="fraction", model=model, level=level)
 
 
 def _estimates(result: Any) -> dict[str, tuple[float, float, float, float]]:
@@ -369,7 +364,7 @@ def _blank_fit(**kw: Any) -> dict[str, Any]:
     return row
 
 
-def _fit_row(points: pd.DataFrame, model: str, level: float, **keys: Any) -> tuple[dict, Any]:
+def _fit_row(points: pd.DataFrame, model: str, conf: float, **keys: Any) -> tuple[dict, Any]:
     drug_pts = points[points["role"] == "drug"]
     concs = np.unique(drug_pts["conc_um"].to_numpy())
     n_par = len(MODELS[model])
@@ -384,7 +379,7 @@ def _fit_row(points: pd.DataFrame, model: str, level: float, **keys: Any) -> tup
                           f"{model} ({n_par} parameters; need > {n_par} points and >= 2 "
                           "concentrations)")
         return row, None
-    res = _engine_fit(points, model)
+    res = _engine_fit(points, model, conf)
     row["success"] = bool(res.success)
     if not res.success:
         row.update(status="fit_failed", reason=str(res.message))
@@ -409,7 +404,7 @@ def _fit_row(points: pd.DataFrame, model: str, level: float, **keys: Any) -> tup
     return row, res
 
 
-def _mean_log_row(cell_rows: list[dict], level: float, model: str, **keys: Any) -> dict:
+def _mean_log_row(cell_rows: list[dict], conf: float, model: str, **keys: Any) -> dict:
     good = [r for r in cell_rows if r["status"] == "ok" and r.get("_cell_ok", False)
             and np.isfinite(r["log10_ic50"])]
     logs = np.array([r["log10_ic50"] for r in good])
@@ -423,7 +418,7 @@ def _mean_log_row(cell_rows: list[dict], level: float, model: str, **keys: Any) 
     mean = float(logs.mean())
     sd = float(logs.std(ddof=1)) if n > 1 else math.nan
     sem = sd / math.sqrt(n) if n > 1 else math.nan
-    t = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) if n > 1 else math.nan
+    t = float(stats.t.ppf(0.5 + conf / 2.0, n - 1)) if n > 1 else math.nan
     all_concs = [c for r in good for c in (r["conc_min_um"], r["conc_max_um"])]
     row.update(
         ic50_um=10.0 ** mean, log10_ic50=mean, log10_ic50_se=sem, log10_ic50_sd=sd,
@@ -644,20 +639,23 @@ def ic50(
         "steady_state_sweeps": int(_param(proto, "steady_state_sweeps", steady_state_sweeps)),
         "ic50_model": _param(proto, "ic50_model", model),
         "rundown_correction": _param(proto, "rundown_correction", rundown),
-        "min_control_current": _param(proto, "min_control_current", min_control_current),
-        "max_rundown_pct_per_min": _param(proto, "max_rundown_pct_per_min",
-                                          max_rundown_pct_per_min),
+        "min_control_current": min_control_current,
+        "max_rundown_pct_per_min": max_rundown_pct_per_min,
         "confidence_level": float(_param(proto, "confidence_level", confidence_level)),
     }
     base = source.parent if source is not None else None
     if per_sweep is None:
         if measure_func is None:
             from nplab.ephys import measure as measure_func  # type: ignore[no-redef]
+        files = list(dict.fromkeys(exp["file"]))
         paths = [str(base / f) if base is not None and not Path(f).is_absolute() else f
-                 for f in exp["file"]]
-        per_sweep = measure_func(paths, protocol=proto, **dict(measure_kwargs or {}))
+                 for f in files]
+        if proto is None:
+            raise InputError("a protocol is needed to measure the recordings",
+                             column="protocol", expected="a patchclamp protocol or per_sweep")
+        per_sweep = measure_func(paths, proto, **dict(measure_kwargs or {}))
         per_sweep = per_sweep.copy()
-        back = dict(zip(paths, exp["file"], strict=True))
+        back = dict(zip(paths, files, strict=True))
         per_sweep["file"] = per_sweep["file"].astype(str).map(lambda p: back.get(p, p))
     multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
     if ("start_s" not in exp or exp["start_s"].isna().any()) and multi_file_cells \
@@ -667,6 +665,8 @@ def ic50(
                              expected="a start time for every file, or none at all")
         exp = _file_start_times(exp, base)
     sweeps = assign_concentrations(per_sweep, exp, measure=measure, channel=channel)
+    if qc is None and proto is not None:
+        qc = _protocol_qc(sweeps, exp, proto)
     cells = fractional_current(
         sweeps,
         steady_state_sweeps=params["steady_state_sweeps"],
@@ -703,6 +703,26 @@ def ic50(
         state_table = _state_table(fits, h_map)
     return IC50Result(cells=cells, fits=fits, sweeps=sweeps, references=ref_table,
                       state=state_table, models=models, parameters=params, protocol=proto)
+
+
+def _protocol_qc(sweeps: pd.DataFrame, exp: pd.DataFrame, proto: Protocol) -> pd.DataFrame:
+    """Cell QC of :func:`nplab.ephys.qc_cells` with the protocol's ``qc_*`` thresholds.
+
+    Files whose concentrations come from tags are passed as control files (their control
+    is the period before the first tag).
+    """
+    from nplab.ephys.qc import qc_cells
+
+    files = exp.groupby("file", sort=False).agg(
+        cell=("cell", "first"), conc_um=("conc_um", "first"), tagged=("tag", lambda t: (t != "").any())
+    ).reset_index()
+    tagged = files["tagged"] | files["conc_um"].isna()
+    files.loc[tagged, "conc_um"] = 0.0
+    cols = [c for c in sweeps.columns if c in {
+        "file", "sweep", "time_s", "channel", "measure", "value", "baseline", "units", "tag",
+        "tag_index", "ra_mohm", "rm_mohm", "cm_pf", "holding_pa", "status", "reason"}]
+    ps = sweeps[cols].sort_values(["file", "sweep"], kind="mergesort").reset_index(drop=True)
+    return qc_cells(ps, proto, experiment=files[["cell", "file", "conc_um"]])
 
 
 def _targets(cells: pd.DataFrame) -> dict[tuple[str, str], str]:
