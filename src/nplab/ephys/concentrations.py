@@ -19,8 +19,11 @@ condition`` and optional ``tag`` (layout A mapping), ``start_s`` (start of the f
 from the start of the cell's recording, for run-down correction across files),
 ``target`` (the reference key, e.g. ``Nav1.7``; see :mod:`nplab.ephys.references`),
 ``h`` (fraction of channels available at the holding potential, for
-:mod:`nplab.ephys.state`).  Cells whose ``drug`` is ``vehicle`` are time-matched vehicle
-cells.
+:mod:`nplab.ephys.state`), ``protocol`` (the ``patchclamp`` protocol that measures the
+file's condition).  A cell's drug is the first
+``drug`` of its rows that is not a no-drug name (``vehicle``, ``control``, ``none``,
+``-``; so a control file may be listed as ``vehicle`` at 0 µM); cells with no drug at
+all are time-matched vehicle cells.  Each cell has one condition.
 
 The **steady state** of a segment is the mean of its last ``n`` sweeps (status ``ok``)
 before the next solution change.  **Run-down** can be corrected by linear extrapolation
@@ -44,6 +47,7 @@ from nplab.tables import read_table, require_columns, to_numeric_column
 
 __all__ = [
     "EXPERIMENT_COLUMNS",
+    "NO_DRUG",
     "RUNDOWN_METHODS",
     "apply_rundown",
     "assign_concentrations",
@@ -70,6 +74,8 @@ _CONC_RE = re.compile(
 )
 _WASH_RE = re.compile(r"\b(wash|washout|wash-out|wash out)\b", re.IGNORECASE)
 _VEHICLE = "vehicle"
+#: Drug names that mean "no drug" (the control solution) rather than a blocker.
+NO_DRUG = ("vehicle", "control", "none", "-")
 
 
 def parse_concentration(text: str) -> float | None:
@@ -119,7 +125,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     error except ``condition``, which defaults to ""); ``conc_um`` is a number >= 0 or
     blank (blank: take concentrations from the file's tags); ``holding_mv`` a number or
     blank; optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
-    ``target`` text.  The same file may not get two rows with the same tag.
+    ``target`` and ``protocol`` text.  The same file may not get two rows with the same tag.
 
     Raises
     ------
@@ -165,8 +171,17 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
             raise InputError(f"{h[bad[0]]!r} is out of range", file=file, row=row_number(int(bad[0])),
                              column="h", expected="a fraction in [0, 1]")
         out["h"] = h
-    if "target" in df:
-        out["target"] = _text(df["target"])
+    for opt in ("target", "protocol"):
+        if opt in df:
+            out[opt] = _text(df[opt])
+    # one cell, one condition (record a cell at two holding potentials as two cells)
+    conds = out.groupby("cell")["condition"].nunique()
+    if (conds > 1).any():
+        c = conds[conds > 1].index[0]
+        i = int(np.flatnonzero((out["cell"] == c).to_numpy())[-1])
+        raise InputError(f"cell '{c}' has more than one condition", file=file, row=row_number(i),
+                         column="condition",
+                         expected="one condition per cell (use one cell id per condition)")
     # one file belongs to one cell
     owners = out.groupby("file")["cell"].nunique()
     if (owners > 1).any():
@@ -298,6 +313,10 @@ def assign_concentrations(
     ps["tag"] = ps["tag"].fillna("").astype(str)
     ps["tag_index"] = pd.to_numeric(ps["tag_index"], errors="coerce").fillna(0).astype(int)
     by_file = {f: g for f, g in ps.groupby("file", sort=False)}
+    cell_drug = {}
+    for cell, rows in experiment.groupby("cell", sort=False):
+        drugs = [d for d in rows["drug"] if d.casefold() not in NO_DRUG]
+        cell_drug[cell] = drugs[0] if drugs else _VEHICLE
     pieces = []
     for f, rows in experiment.groupby("file", sort=False):
         g = by_file.get(f)
@@ -308,7 +327,7 @@ def assign_concentrations(
         g = g.copy()
         first = rows.iloc[0]
         g["cell"] = first["cell"]
-        g["drug"] = first["drug"]
+        g["drug"] = cell_drug[first["cell"]]
         g["condition"] = first["condition"]
         g["holding_mv"] = first["holding_mv"]
         for opt in ("target", "h"):

@@ -335,7 +335,8 @@ def fractional_current(
 def _fit_points(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     """Points a Hill fit uses: ok drug periods (and controls when the top is free)."""
     roles = {"drug"} if model == "LL.2" else {"drug", "control"}
-    pts = rows[(rows["status"] == "ok") & rows["role"].isin(roles)]
+    # QC-failed cells are still fitted on their own (reported, never pooled)
+    pts = rows[rows["status"].isin(["ok", "qc_failed"]) & rows["role"].isin(roles)]
     return pts[np.isfinite(pts["fraction"]) & np.isfinite(pts["conc_um"])]
 
 
@@ -537,9 +538,10 @@ class IC50Result:
     models
         Engine fit objects keyed by ``(drug, condition, level, cell)``.
     parameters
-        The analysis parameters used.
+        The analysis parameters used (with several conditions:
+        ``{"conditions": {condition: parameters}}``).
     protocol
-        The protocol, if one was given.
+        The protocol, when all conditions used the same one.
     """
 
     cells: pd.DataFrame
@@ -573,7 +575,7 @@ def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFra
 def ic50(
     experiment: pd.DataFrame | str | os.PathLike[str],
     per_sweep: pd.DataFrame | None = None,
-    protocol: str | os.PathLike[str] | Protocol | None = "patchclamp-nav-resting",
+    protocol: str | os.PathLike[str] | Protocol | None = None,
     *,
     measure: str | None = None,
     channel: int | None = None,
@@ -601,9 +603,13 @@ def ic50(
         (relative to the experiment table's folder) are measured with ``protocol``.
     protocol
         ``patchclamp`` protocol (name, path or loaded) for measuring and for the
-        analysis defaults (``steady_state_sweeps``, ``ic50_model``,
-        ``rundown_correction``, ``min_control_current``, ``max_rundown_pct_per_min``,
-        ``confidence_level``); ``None`` uses :data:`IC50_DEFAULTS`.
+        analysis defaults (``steady_state_sweeps``; ``ic50_model``,
+        ``rundown_correction``, ``confidence_level`` when the schema has them; cell QC
+        by :func:`nplab.ephys.qc_cells` with its ``qc_*`` thresholds).  ``None``
+        (default): per condition, the experiment's ``protocol`` column, else the
+        condition's name when it is a protocol name (``patchclamp-nav-resting``,
+        ``patchclamp-nav-inactivated``, ``patchclamp-herg``), else
+        :data:`IC50_DEFAULTS` without protocol QC.
     measure, channel
         Which measurement / channel of the per-sweep table to use if it has several.
     model, steady_state_sweeps, rundown, min_control_current, max_rundown_pct_per_min, confidence_level
@@ -632,51 +638,62 @@ def ic50(
         exp = read_experiment(str(experiment))
     else:
         exp = validate_experiment(experiment)
-    proto = None
-    if protocol is not None:
-        proto = load_protocol(protocol, kind="patchclamp")
-    params = {
-        "steady_state_sweeps": int(_param(proto, "steady_state_sweeps", steady_state_sweeps)),
-        "ic50_model": _param(proto, "ic50_model", model),
-        "rundown_correction": _param(proto, "rundown_correction", rundown),
-        "min_control_current": min_control_current,
-        "max_rundown_pct_per_min": max_rundown_pct_per_min,
-        "confidence_level": float(_param(proto, "confidence_level", confidence_level)),
-    }
     base = source.parent if source is not None else None
+    protos = _condition_protocols(exp, protocol, source)
+    params_by: dict[str, dict[str, Any]] = {}
+    for cond, proto in protos.items():
+        params_by[cond] = {
+            "protocol": proto.label if proto is not None else None,
+            "steady_state_sweeps": int(_param(proto, "steady_state_sweeps", steady_state_sweeps)),
+            "ic50_model": _param(proto, "ic50_model", model),
+            "rundown_correction": _param(proto, "rundown_correction", rundown),
+            "min_control_current": min_control_current,
+            "max_rundown_pct_per_min": max_rundown_pct_per_min,
+            "confidence_level": float(_param(proto, "confidence_level", confidence_level)),
+        }
     if per_sweep is None:
-        if measure_func is None:
-            from nplab.ephys import measure as measure_func  # type: ignore[no-redef]
-        files = list(dict.fromkeys(exp["file"]))
-        paths = [str(base / f) if base is not None and not Path(f).is_absolute() else f
-                 for f in files]
-        if proto is None:
-            raise InputError("a protocol is needed to measure the recordings",
-                             column="protocol", expected="a patchclamp protocol or per_sweep")
-        per_sweep = measure_func(paths, proto, **dict(measure_kwargs or {}))
-        per_sweep = per_sweep.copy()
-        back = dict(zip(paths, files, strict=True))
-        per_sweep["file"] = per_sweep["file"].astype(str).map(lambda p: back.get(p, p))
+        per_sweep = _measure_files(exp, protos, base, measure_func, measure_kwargs)
+    needs_times = any(p["rundown_correction"] != "none" for p in params_by.values())
     multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
-    if ("start_s" not in exp or exp["start_s"].isna().any()) and multi_file_cells \
-            and params["rundown_correction"] != "none":
+    if ("start_s" not in exp or exp["start_s"].isna().any()) and multi_file_cells and needs_times:
         if "start_s" in exp and exp["start_s"].notna().any():
             raise InputError("start_s is blank for some files", file=source, column="start_s",
                              expected="a start time for every file, or none at all")
         exp = _file_start_times(exp, base)
-    sweeps = assign_concentrations(per_sweep, exp, measure=measure, channel=channel)
-    if qc is None and proto is not None:
-        qc = _protocol_qc(sweeps, exp, proto)
-    cells = fractional_current(
-        sweeps,
-        steady_state_sweeps=params["steady_state_sweeps"],
-        rundown=params["rundown_correction"],
-        min_control_current=params["min_control_current"],
-        max_rundown_pct_per_min=params["max_rundown_pct_per_min"],
-        qc=qc,
-    )
-    fits, models = fit_cells(cells, model=params["ic50_model"],
-                             confidence_level=params["confidence_level"])
+    sweep_parts, cell_parts, fit_parts, models = [], [], [], {}
+    for cond, proto in protos.items():
+        pc = params_by[cond]
+        exp_c = exp[exp["condition"] == cond]
+        exp_c.attrs["source"] = exp.attrs.get("source")
+        ps_c = per_sweep[per_sweep["file"].astype(str).isin(set(exp_c["file"]))]
+        sw = assign_concentrations(ps_c, exp_c, measure=measure, channel=channel)
+        qc_c = qc if qc is not None else (_protocol_qc(sw, exp_c, proto) if proto is not None
+                                          else None)
+        cells_c = fractional_current(
+            sw,
+            steady_state_sweeps=pc["steady_state_sweeps"],
+            rundown=pc["rundown_correction"],
+            min_control_current=pc["min_control_current"],
+            max_rundown_pct_per_min=pc["max_rundown_pct_per_min"],
+            qc=qc_c,
+        )
+        fits_c, models_c = fit_cells(cells_c, model=pc["ic50_model"],
+                                     confidence_level=pc["confidence_level"])
+        sweep_parts.append(sw)
+        cell_parts.append(cells_c)
+        fit_parts.append(fits_c)
+        models.update(models_c)
+    sweeps = pd.concat(sweep_parts, ignore_index=True)
+    cells = pd.concat(cell_parts, ignore_index=True).sort_values(
+        ["drug", "condition", "cell", "segment_order"], kind="mergesort", ignore_index=True)
+    fits = pd.concat(fit_parts, ignore_index=True)
+    order = {"cell": 0, "pooled_mean_log": 1, "pooled_global": 2}
+    fits = fits.assign(_o=fits["level"].map(order)).sort_values(
+        ["drug", "condition", "_o", "cell"], kind="mergesort").drop(columns="_o")
+    fits = fits.reset_index(drop=True)
+    params = params_by[next(iter(params_by))] if len(params_by) == 1 else {
+        "conditions": params_by}
+    proto = next(iter(protos.values())) if len(protos) == 1 else None
     ref_table = None
     if references is not False:
         from nplab.ephys.references import compare_to_references, load_references
@@ -703,6 +720,66 @@ def ic50(
         state_table = _state_table(fits, h_map)
     return IC50Result(cells=cells, fits=fits, sweeps=sweeps, references=ref_table,
                       state=state_table, models=models, parameters=params, protocol=proto)
+
+
+def _condition_protocols(
+    exp: pd.DataFrame, protocol: Any, source: Path | None
+) -> dict[str, Protocol | None]:
+    """The protocol of each condition, in order of first appearance.
+
+    ``protocol`` given: every condition uses it.  Otherwise the experiment's optional
+    ``protocol`` column, else the condition's own name when it names a ``patchclamp``
+    protocol (e.g. ``patchclamp-herg``), else none (analysis defaults; recordings can
+    then not be measured).
+    """
+    from nplab.errors import ProtocolError
+
+    conds = list(dict.fromkeys(exp["condition"]))
+    if protocol is not None:
+        proto = load_protocol(protocol, kind="patchclamp")
+        return dict.fromkeys(conds, proto)
+    out: dict[str, Protocol | None] = {}
+    for cond in conds:
+        rows = exp[exp["condition"] == cond]
+        names = [n for n in dict.fromkeys(rows["protocol"]) if n] if "protocol" in rows else []
+        if len(names) > 1:
+            raise InputError(f"condition '{cond}' lists several protocols: {names}", file=source,
+                             column="protocol", expected="one protocol per condition")
+        if names:
+            out[cond] = load_protocol(names[0], kind="patchclamp")
+            continue
+        try:
+            out[cond] = load_protocol(cond, kind="patchclamp") if cond else None
+        except ProtocolError:
+            out[cond] = None
+    return out
+
+
+def _measure_files(
+    exp: pd.DataFrame,
+    protos: Mapping[str, Protocol | None],
+    base: Path | None,
+    measure_func: Callable[..., pd.DataFrame] | None,
+    measure_kwargs: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """Measure the experiment's recordings, each condition with its protocol."""
+    if measure_func is None:
+        from nplab.ephys import measure as measure_func  # type: ignore[no-redef]
+    parts = []
+    for cond, proto in protos.items():
+        files = list(dict.fromkeys(exp.loc[exp["condition"] == cond, "file"]))
+        if proto is None:
+            raise InputError(f"no protocol to measure the recordings of condition '{cond}'",
+                             file=exp.attrs.get("source"), column="protocol",
+                             expected="--protocol, a 'protocol' column, or a condition named "
+                                      "after a patchclamp protocol")
+        paths = [str(base / f) if base is not None and not Path(f).is_absolute() else f
+                 for f in files]
+        ps = measure_func(paths, proto, **dict(measure_kwargs or {})).copy()
+        back = dict(zip(paths, files, strict=True))
+        ps["file"] = ps["file"].astype(str).map(lambda p, b=back: b.get(p, p))
+        parts.append(ps)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _protocol_qc(sweeps: pd.DataFrame, exp: pd.DataFrame, proto: Protocol) -> pd.DataFrame:
