@@ -231,3 +231,99 @@ def test_ic50_driver_with_per_sweep_table(three_cells, tmp_path):
     again = ic50(path, ps, protocol=None, steady_state_sweeps=3)
     pd.testing.assert_frame_equal(res.fits, again.fits)
     pd.testing.assert_frame_equal(res.cells, again.cells)
+
+
+# --------------------------------------------------------------------------- end to end
+# The sample recordings (sample_data/ephys, written by make_recordings.py with known truth:
+# Hill block, slope 1, IC50 20 µM at -120 mV, K_app 0.474308 µM at V½ (h = 0.5,
+# K_I 0.24 µM), hERG 4.78 µM; run-down 0.3 %/min; navrest-cell04 with a 40% Ra drift).
+
+TRUTH = {"patchclamp-nav-resting": 20.0, "patchclamp-nav-inactivated": 0.474308,
+         "patchclamp-herg": 4.78}
+TARGETS = {"patchclamp-nav-resting": "DRG-Na", "patchclamp-nav-inactivated": "Nav1.7",
+           "patchclamp-herg": "hERG"}
+
+
+def _sample_experiment(repo_dir):
+    d = repo_dir / "sample_data" / "ephys"
+    exp = pd.read_csv(d / "experiment.csv")
+    exp["target"] = exp["condition"].map(TARGETS)
+    exp["h"] = exp["condition"].map({"patchclamp-nav-resting": 1.0,
+                                     "patchclamp-nav-inactivated": 0.5})
+    wash = pd.DataFrame({"cell": ["navrest-washin01"], "file": ["navrest-washin01_0000.abf"],
+                         "drug": ["amitriptyline"], "conc_um": [np.nan], "holding_mv": [-120.0],
+                         "condition": ["patchclamp-nav-resting"], "target": ["DRG-Na"],
+                         "h": [1.0]})
+    exp = pd.concat([exp, wash], ignore_index=True)
+    exp["file"] = [str(d / f) for f in exp["file"]]
+    return exp
+
+
+def test_sample_recordings_recover_true_ic50s(repo_dir):
+    pytest.importorskip("nplab.ephys.measure")
+    res = ic50(_sample_experiment(repo_dir), rundown="linear")
+    fits = res.fits
+    for cond, true in TRUTH.items():
+        pooled = fits[(fits["condition"] == cond) & (fits["level"] == "pooled_mean_log")].iloc[0]
+        assert pooled["ic50_ci_low_um"] <= true <= pooled["ic50_ci_high_um"], cond
+        assert pooled["hill"] == pytest.approx(1.0, abs=0.03)
+    # the Ra-drift cell fails QC: kept with its reason, fitted alone, not pooled
+    bad = res.cells[res.cells["cell"] == "navrest-cell04"]
+    assert (bad["cell_status"] == "failed").all() and "Ra change" in bad["cell_reason"].iloc[0]
+    rest = fits[(fits["condition"] == "patchclamp-nav-resting")
+                & (fits["level"] == "pooled_mean_log")].iloc[0]
+    assert rest["n_cells"] == 4  # cells 01-03 and the tagged wash-in cell
+    # the tagged wash-in file: concentrations parsed from "+amitriptyline 3 uM" etc.
+    wash = res.cells[(res.cells["cell"] == "navrest-washin01") & (res.cells["role"] == "drug")]
+    assert wash["conc_um"].tolist() == [3.0, 10.0, 30.0, 100.0]
+    wfit = fits[fits["cell"] == "navrest-washin01"].iloc[0]
+    # one cell's CI reflects its own noise only (not the run-down line's uncertainty):
+    # checked to 5% here, the pooled CIs above carry the between-cell spread
+    assert wfit["ic50_um"] == pytest.approx(20.0, rel=0.05)
+    # state-dependent affinities from -120 mV (h = 1) and V½ (h = 0.5): K_R 20, K_I 0.24
+    st = res.state[res.state["level"] == "pooled_mean_log"].iloc[0]
+    assert abs(st["k_i_um"] - 0.24) < 1.96 * st["k_i_se_um"]
+    assert abs(st["k_r_um"] - 20.0) < 1.96 * st["k_r_se_um"]
+    # references: hERG and the K_I of Nav1.7 inside their CIs
+    ref = res.references.set_index(["key", "level"])
+    assert bool(ref.loc[("hERG", "pooled_mean_log"), "inside_ci"])
+    assert bool(ref.loc[("Nav1.7", "pooled_mean_log:K_I"), "inside_ci"])
+    # V½ IC50 is an apparent constant, about 2 x K_I: not inside the K_I reference
+    assert ref.loc[("Nav1.7", "pooled_mean_log"), "ratio"] == pytest.approx(2.0, rel=0.1)
+
+
+def test_cli_ic50_outputs_reproducible(repo_dir, tmp_path):
+    pytest.importorskip("nplab.ephys.measure")
+    from click.testing import CliRunner
+
+    from nplab.cli.ephys_ic50 import ic50_command
+
+    d = repo_dir / "sample_data" / "ephys"
+    exp = pd.read_csv(d / "experiment.csv")
+    exp = exp[exp["condition"] == "patchclamp-herg"].assign(target="hERG")
+    exp["file"] = [str(d / f) for f in exp["file"]]
+    table = tmp_path / "herg.csv"
+    exp.to_csv(table, index=False)
+    runner = CliRunner()
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"out{k}"
+        r = runner.invoke(ic50_command, [str(table), "-o", str(out), "--rundown", "linear",
+                                         "--figure-format", "svg"])
+        assert r.exit_code == 0, r.output
+        outs.append(out)
+    names = sorted(p.relative_to(outs[0]).as_posix() for p in outs[0].rglob("*") if p.is_file())
+    assert {"cells.csv", "fits.csv", "per_sweep.csv", "references.csv", "manifest.json"} <= set(names)
+    assert "figures/concentration_response_amitriptyline_patchclamp-herg.svg" in names
+    assert "figures/traces_herg-cell01.svg" in names and "figures/time_course_herg-cell01.svg" in names
+    for n in names:
+        if n != "manifest.json":
+            assert (outs[0] / n).read_bytes() == (outs[1] / n).read_bytes(), n
+    fits = pd.read_csv(outs[0] / "fits.csv")
+    api = ic50(table, rundown="linear").fits
+    np.testing.assert_allclose(fits["ic50_um"], api["ic50_um"], rtol=1e-12)
+    # bad input -> InputError (exit code 2 through nplab.cli.main), never a traceback
+    bad = tmp_path / "bad.csv"
+    bad.write_text("cell,file,drug,conc_um,holding_mv\n")
+    r = runner.invoke(ic50_command, [str(bad), "-o", str(tmp_path / "x")])
+    assert isinstance(r.exception, InputError)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, protocol_option
+from nplab.cli._common import manifest_option
 from nplab.errors import InputError
 
 __all__ = ["ic50_command"]
@@ -20,7 +20,9 @@ def _slug(text: str) -> str:
 
 @click.command("ic50")
 @click.argument("experiment_table", type=click.Path(path_type=Path, dir_okay=False))
-@protocol_option(default="patchclamp-nav-resting")
+@click.option("-p", "--protocol", default=None,
+              help="patchclamp protocol for every file (default: the experiment's 'protocol' "
+              "column, else each condition's name when it names a protocol).")
 @click.option("-o", "--outdir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Output folder (tables, figures, manifest).")
 @click.option("--per-sweep", "per_sweep_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -61,7 +63,7 @@ def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rund
 
     if jobs is not None and scheduler is not None:
         raise InputError("give --jobs or --scheduler, not both", column="--scheduler")
-    proto = load_protocol(protocol, kind="patchclamp")
+    proto = load_protocol(protocol, kind="patchclamp") if protocol is not None else None
     per_sweep = read_table(per_sweep_path) if per_sweep_path is not None else None
     measure_kwargs = {"executor": scheduler if scheduler is not None else jobs,
                       "progress": progress, "units": units}
@@ -89,7 +91,7 @@ def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rund
             written += _figures(result, stage / "figures", base, figure_format)
         if manifest:
             record = build_manifest(
-                inputs=inputs, outputs=written, protocols=[proto],
+                inputs=inputs, outputs=written, protocols=_distinct(result.protocols),
                 parameters={**result.parameters, "measure": measure_name, "units": units},
                 command=["nplab", *sys.argv[1:]], output_root=stage,
             )
@@ -99,6 +101,14 @@ def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rund
         click.echo(f"{r['drug']} {r['condition']}: IC50 {r['ic50_um']:.4g} µM "
                    f"(n = {r['n_cells']} cells) [{r['status']}]", err=True)
     click.echo(f"-> {outdir}", err=True)
+
+
+def _distinct(protocols: dict) -> list:
+    seen: dict[str, object] = {}
+    for p in protocols.values():
+        if p is not None:
+            seen.setdefault(f"{p.label}:{p.sha256}", p)
+    return list(seen.values())
 
 
 def _figures(result, folder: Path, base: Path, fmt: str) -> list[Path]:

@@ -50,7 +50,7 @@ from nplab.ephys.concentrations import (
     validate_experiment,
     vehicle_ratio,
 )
-from nplab.errors import InputError
+from nplab.errors import InputError, NplabError
 from nplab.protocols import Param, Protocol, load_protocol
 
 __all__ = [
@@ -129,8 +129,9 @@ def _cell_problems(sweeps: pd.DataFrame, qc: pd.DataFrame | None) -> dict[str, l
     """Reasons (per cell) coming from failed files and an external QC table."""
     problems: dict[str, list[str]] = {}
     failed = sweeps[sweeps["status"].astype(str) != "ok"]
+    rows_per_file = sweeps.groupby("file", sort=False).size()
     for (cell, f), g in failed.groupby(["cell", "file"], sort=True):
-        n_all = int((sweeps["file"] == f).sum())
+        n_all = int(rows_per_file[f])
         if len(g) == n_all:  # the whole file failed
             why = str(g["reason"].iloc[0]) if "reason" in g else "failed"
             problems.setdefault(cell, []).append(f"file {f} failed: {why}")
@@ -209,8 +210,11 @@ def fractional_current(
 
     rows: list[dict[str, Any]] = []
     control_info: dict[str, tuple[float, float, tuple[float, float]]] = {}
+    ok_by_cell = dict(tuple(ok_sweeps.groupby("cell", sort=False)))
+    empty = ok_sweeps.iloc[0:0]
     for cell, g in sweeps.groupby("cell", sort=True):
-        cell_ok = ok_sweeps[ok_sweeps["cell"] == cell]
+        cell_ok = ok_by_cell.get(cell, empty)
+        ok_by_seg = dict(tuple(cell_ok.groupby("segment_order", sort=False)))
         first = g.iloc[0]
         cell_units = str(units[g.index[0]]) if units is not None else ""
         ctrl_segments = g[g["role"] == "control"]["segment_order"].unique()
@@ -218,7 +222,7 @@ def fractional_current(
         # control steady state = last control period before the first non-control one
         if len(ctrl_segments):
             last_ctrl = max(ctrl_segments)
-            ctrl_ss = cell_ok[cell_ok["segment_order"] == last_ctrl]
+            ctrl_ss = ok_by_seg.get(last_ctrl, empty)
         else:
             ctrl_ss = ctrl.iloc[0:0]
         i_ctrl, _ = steady_state(ctrl_ss["value"].to_numpy(), n_ss)
@@ -244,7 +248,7 @@ def fractional_current(
         cell_status = "failed" if reasons else "ok"
         cell_reason = "; ".join(reasons)
         for order, seg in g.groupby("segment_order", sort=True):
-            seg_ok = cell_ok[cell_ok["segment_order"] == order]
+            seg_ok = ok_by_seg.get(order, empty)
             cur, n_used = steady_state(seg_ok["value"].to_numpy(), n_ss)
             used = seg_ok.iloc[len(seg_ok) - n_used:] if n_used else seg_ok.iloc[0:0]
             s0 = seg.iloc[0]
@@ -380,7 +384,11 @@ def _fit_row(points: pd.DataFrame, model: str, conf: float, **keys: Any) -> tupl
                           f"{model} ({n_par} parameters; need > {n_par} points and >= 2 "
                           "concentrations)")
         return row, None
-    res = _engine_fit(points, model, conf)
+    try:
+        res = _engine_fit(points, model, conf)
+    except NplabError as exc:  # degenerate data (e.g. flat): a row, never an abort
+        row.update(status="fit_failed", reason=str(exc))
+        return row, None
     row["success"] = bool(res.success)
     if not res.success:
         row.update(status="fit_failed", reason=str(res.message))
@@ -542,6 +550,8 @@ class IC50Result:
         ``{"conditions": {condition: parameters}}``).
     protocol
         The protocol, when all conditions used the same one.
+    protocols
+        The protocol of each condition (``None`` where there was none).
     """
 
     cells: pd.DataFrame
@@ -552,6 +562,7 @@ class IC50Result:
     models: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     protocol: Protocol | None = None
+    protocols: dict[str, Protocol | None] = field(default_factory=dict)
 
 
 def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFrame:
@@ -694,19 +705,6 @@ def ic50(
     params = params_by[next(iter(params_by))] if len(params_by) == 1 else {
         "conditions": params_by}
     proto = next(iter(protos.values())) if len(protos) == 1 else None
-    ref_table = None
-    if references is not False:
-        from nplab.ephys.references import compare_to_references, load_references
-
-        targets = _targets(cells)
-        if isinstance(references, pd.DataFrame):
-            ref = references
-        elif references is True:
-            ref = load_references(sorted(set(fits["drug"])), missing="skip")
-        else:
-            ref = load_references(path=references)
-        if ref is not None and len(ref):
-            ref_table = compare_to_references(fits, ref, targets=targets)
     state_table = None
     h_map = dict(h or {})
     if not h_map and "h" in cells:
@@ -718,8 +716,30 @@ def ic50(
         from nplab.ephys.state import state_table as _state_table
 
         state_table = _state_table(fits, h_map)
+    ref_table = None
+    if references is not False:
+        from nplab.ephys.references import (
+            compare_state_to_references,
+            compare_to_references,
+            load_references,
+        )
+
+        targets = _targets(cells)
+        if isinstance(references, pd.DataFrame):
+            ref = references
+        elif references is True:
+            ref = load_references(sorted(set(fits["drug"])), missing="skip")
+        else:
+            ref = load_references(path=references)
+        if ref is not None and len(ref):
+            ref_table = compare_to_references(fits, ref, targets=targets)
+            if state_table is not None and len(state_table):
+                extra = compare_state_to_references(state_table, ref, targets=targets)
+                if len(extra):
+                    ref_table = pd.concat([ref_table, extra], ignore_index=True)
     return IC50Result(cells=cells, fits=fits, sweeps=sweeps, references=ref_table,
-                      state=state_table, models=models, parameters=params, protocol=proto)
+                      state=state_table, models=models, parameters=params, protocol=proto,
+                      protocols=dict(protos))
 
 
 def _condition_protocols(

@@ -31,6 +31,7 @@ from nplab.protocols import protocol_dirs
 __all__ = [
     "COMPARISON_COLUMNS",
     "REFERENCE_COLUMNS",
+    "compare_state_to_references",
     "compare_to_references",
     "load_references",
     "reference_dirs",
@@ -224,5 +225,57 @@ def compare_to_references(
                     "ratio": f["ic50_um"] / ref_mid, "inside_ci": inside,
                     "source": r["source"], "primary_source": r["primary_source"],
                     "reference_version": r["version"],
+                })
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def compare_state_to_references(
+    state: pd.DataFrame,
+    references: pd.DataFrame,
+    *,
+    targets: Mapping[tuple[str, str], str] | None = None,
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """K_R and K_I (:func:`nplab.ephys.state.state_table`) beside state-specific references.
+
+    A reference with ``state = "inactivated"`` is compared with K_I, one with
+    ``state = "resting"`` with K_R (the IC50 measured at a V½ holding potential is an
+    apparent constant, not K_I, so it is this comparison that tests an inactivated-state
+    value).  The target is looked up for the state's condition (``condition_2`` for
+    K_I, ``condition_1`` for K_R).  CI: estimate ± z·SE (normal, delta-method SE).
+    ``level`` reads e.g. ``pooled_mean_log:K_I``.  Columns as
+    :func:`compare_to_references` (``ic50_um`` holds K_R or K_I).
+    """
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + confidence_level / 2.0))
+    rows = []
+    for _, st in state.iterrows():
+        if st["status"] != "ok":
+            continue
+        for which, cond_col, state_name in (("K_I", "condition_2", "inactivated"),
+                                            ("K_R", "condition_1", "resting")):
+            cond = st[cond_col]
+            target = (targets or {}).get((st["drug"], cond))
+            if not target:
+                continue
+            sel = _matches(references, st["drug"], target, state_name)
+            sel = sel[sel["state"].str.casefold() == state_name]
+            est = st["k_i_um" if which == "K_I" else "k_r_um"]
+            se = st["k_i_se_um" if which == "K_I" else "k_r_se_um"]
+            lo_ci, hi_ci = est - z * se, est + z * se
+            for _, r in sel.iterrows():
+                lo, hi = r["value_um"], r["value_high_um"]
+                ref_mid = math.sqrt(lo * hi) if np.isfinite(hi) else lo
+                top = hi if np.isfinite(hi) else lo
+                inside = bool(np.isfinite(lo_ci) and np.isfinite(hi_ci) and lo <= hi_ci
+                              and top >= lo_ci)
+                rows.append({
+                    "drug": st["drug"], "condition": cond, "level": f"{st['level']}:{which}",
+                    "target": target, "key": r["key"], "measure": r["measure"],
+                    "state": r["state"], "reference_um": lo, "reference_high_um": hi,
+                    "ic50_um": est, "ic50_ci_low_um": lo_ci, "ic50_ci_high_um": hi_ci,
+                    "ratio": est / ref_mid, "inside_ci": inside, "source": r["source"],
+                    "primary_source": r["primary_source"], "reference_version": r["version"],
                 })
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
