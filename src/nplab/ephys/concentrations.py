@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -215,39 +214,28 @@ def read_experiment(path: str) -> pd.DataFrame:
     return validate_experiment(df, file=str(path))
 
 
-@dataclass(frozen=True)
-class _Segment:
-    conc_um: float
-    role: str  # control | drug | washout | vehicle
-    label: str
-
-
-def _segment_for_tag(
-    rows: pd.DataFrame, tag_index: int, tag_text: str, *, file: str, source: str | None
-) -> _Segment:
-    """Concentration of the tag segment ``tag_index`` of one file."""
-    mapped = rows[rows["tag"] != ""]
+def _tag_concentration(
+    file_rows: list[dict], tag_index: int, tag_text: str, *, file: str, source: str | None
+) -> tuple[float, str, str]:
+    """(conc_um, role, label) of tag period ``tag_index`` of one file (layout A)."""
     if tag_index == 0:
-        blank = rows[(rows["tag"] == "") & rows["conc_um"].notna()]
-        conc = float(blank["conc_um"].iloc[0]) if len(blank) else 0.0
-        return _Segment(conc, "control", "control")
+        blank = [r["conc_um"] for r in file_rows if r["tag"] == "" and not math.isnan(r["conc_um"])]
+        return (float(blank[0]) if blank else 0.0), "control", "control"
     want = _norm_tag(tag_text)
-    hit = mapped[mapped["tag"].map(_norm_tag) == want]
-    if len(hit):
-        conc = float(hit["conc_um"].iloc[0])
-    elif is_washout(tag_text):
-        return _Segment(math.nan, "washout", tag_text)
-    else:
-        parsed = parse_concentration(tag_text)
-        if parsed is None:
-            raise InputError(
-                f"cannot tell the concentration of tag {tag_index} ({tag_text!r}) of {file}",
-                file=source,
-                column="tag",
-                expected=f"a row for file '{file}' with tag '{tag_text}' and its conc_um",
-            )
-        conc = parsed
-    return _Segment(conc, "drug", tag_text)
+    hit = [r["conc_um"] for r in file_rows if r["tag"] != "" and _norm_tag(r["tag"]) == want]
+    if hit:
+        return float(hit[0]), "drug", tag_text
+    if is_washout(tag_text):
+        return math.nan, "washout", tag_text
+    parsed = parse_concentration(tag_text)
+    if parsed is None:
+        raise InputError(
+            f"cannot tell the concentration of tag {tag_index} ({tag_text!r}) of {file}",
+            file=source,
+            column="tag",
+            expected=f"a row for file '{file}' with tag '{tag_text}' and its conc_um",
+        )
+    return parsed, "drug", tag_text
 
 
 def assign_concentrations(
@@ -312,83 +300,75 @@ def assign_concentrations(
         ps["tag"] = ""
     ps["tag"] = ps["tag"].fillna("").astype(str)
     ps["tag_index"] = pd.to_numeric(ps["tag_index"], errors="coerce").fillna(0).astype(int)
-    by_file = {f: g for f, g in ps.groupby("file", sort=False)}
-    cell_drug = {}
-    for cell, rows in experiment.groupby("cell", sort=False):
-        drugs = [d for d in rows["drug"] if d.casefold() not in NO_DRUG]
-        cell_drug[cell] = drugs[0] if drugs else _VEHICLE
-    pieces = []
-    for f, rows in experiment.groupby("file", sort=False):
-        g = by_file.get(f)
-        if g is None:
-            i = int(rows.index[0])
+    exp_rows: dict[str, list[dict]] = {}
+    for rec in experiment.to_dict("records"):
+        exp_rows.setdefault(rec["file"], []).append(rec)
+    cell_drug: dict[str, str] = {}
+    for rec in experiment.to_dict("records"):
+        if rec["drug"].casefold() not in NO_DRUG:
+            cell_drug.setdefault(rec["cell"], rec["drug"])
+    present = set(ps["file"].unique())
+    for i, f in enumerate(experiment["file"]):
+        if f not in present:
             raise InputError(f"file '{f}' has no rows in the per-sweep table", file=source,
                              row=row_number(i), column="file", expected="a measured recording")
-        g = g.copy()
-        first = rows.iloc[0]
-        g["cell"] = first["cell"]
-        g["drug"] = cell_drug[first["cell"]]
-        g["condition"] = first["condition"]
-        g["holding_mv"] = first["holding_mv"]
-        for opt in ("target", "h"):
-            if opt in rows:
-                g[opt] = first[opt]
-        start = float(first["start_s"]) if "start_s" in rows and pd.notna(first["start_s"]) else 0.0
-        g["start_s"] = start
-        g["elapsed_s"] = start + pd.to_numeric(g["time_s"], errors="coerce").astype(float)
-        single = len(rows) == 1 and rows["tag"].iloc[0] == "" and pd.notna(rows["conc_um"].iloc[0])
-        if single:
-            conc = float(rows["conc_um"].iloc[0])
-            g["conc_um"] = conc
-            g["role"] = "drug"
-            g["segment"] = f
-            g["segment_label"] = f"{conc:g} µM"
+    ps = ps[ps["file"].isin(set(exp_rows))]
+    # one row per file with its cell attributes (first experiment row of the file)
+    opts = [c for c in ("target", "h") if c in experiment]
+    per_file = experiment.drop_duplicates("file")[["file", "cell", "condition", "holding_mv",
+                                                   *opts]].copy()
+    per_file["drug"] = per_file["cell"].map(lambda c: cell_drug.get(c, _VEHICLE))
+    per_file["start_s"] = (experiment.drop_duplicates("file")["start_s"].fillna(0.0).to_numpy()
+                           if "start_s" in experiment else 0.0)
+    out = ps.merge(per_file, on="file", how="left", sort=False)
+    out["elapsed_s"] = out["start_s"] + pd.to_numeric(out["time_s"], errors="coerce").astype(float)
+    # concentration of every (file, tag period): a small table resolved in plain Python
+    periods = out[["file", "tag_index", "tag"]].drop_duplicates(["file", "tag_index"])
+    seg_rows = []
+    for f, ti, tag in periods.itertuples(index=False):
+        rows = exp_rows[f]
+        if len(rows) == 1 and rows[0]["tag"] == "" and not math.isnan(rows[0]["conc_um"]):
+            conc = float(rows[0]["conc_um"])
+            seg_rows.append((f, ti, conc, "drug", f"{conc:g} µM", f))
         else:
-            concs, roles, labels = {}, {}, {}
-            for ti, sub in g.groupby("tag_index", sort=True):
-                seg = _segment_for_tag(rows, int(ti), str(sub["tag"].iloc[0]), file=f, source=source)
-                concs[ti], roles[ti], labels[ti] = seg.conc_um, seg.role, seg.label
-            g["conc_um"] = g["tag_index"].map(concs).astype(float)
-            g["role"] = g["tag_index"].map(roles)
-            g["segment_label"] = g["tag_index"].map(labels)
-            g["segment"] = f + "#" + g["tag_index"].astype(str)
-        pieces.append(g)
-    out = pd.concat(pieces, ignore_index=True)
+            conc, role, label = _tag_concentration(rows, int(ti), str(tag), file=f, source=source)
+            seg_rows.append((f, ti, conc, role, label, f"{f}#{int(ti)}"))
+    seg = pd.DataFrame(seg_rows, columns=["file", "tag_index", "conc_um", "role", "segment_label",
+                                          "segment"])
+    out = out.merge(seg, on=["file", "tag_index"], how="left", sort=False)
     out = out.sort_values(["cell", "elapsed_s", "file", "sweep"], kind="mergesort").reset_index(drop=True)
-    order = out.groupby("cell", sort=False)["segment"].transform(
-        lambda s: s.map({k: i for i, k in enumerate(pd.unique(s))})
-    )
-    out["segment_order"] = order.astype(int)
-    out["role"] = _roles(out)
+    first = out.drop_duplicates(["cell", "segment"])[["cell", "segment", "conc_um", "role", "drug"]]
+    first = first.assign(segment_order=first.groupby("cell", sort=False).cumcount())
+    first["role"] = _roles(first)
+    out = out.drop(columns="role").merge(first[["cell", "segment", "segment_order", "role"]],
+                                         on=["cell", "segment"], how="left", sort=False)
     out.loc[out["role"] == "control", "segment_label"] = "control"
     return out
 
 
-def _roles(out: pd.DataFrame) -> pd.Series:
-    """Role of each sweep's segment within its cell.
+def _roles(periods: pd.DataFrame) -> list[str]:
+    """Role of each solution period (one row per cell × period, in time order).
 
-    The earliest segment of a cell is its ``control`` (it must be at 0 µM unless the cell
-    is a vehicle cell).  Later segments: ``washout`` (washout tag, or 0 µM after a drug
-    segment), ``vehicle`` (any later segment of a vehicle cell), ``drug`` otherwise; a
-    later 0 µM segment before any drug is also ``control`` (e.g. a second control file).
+    The earliest period of a cell is its ``control`` (it must be at 0 µM unless the cell
+    is a vehicle cell).  Later periods: ``washout`` (washout tag, or 0 µM after a drug
+    period), ``vehicle`` (any later period of a vehicle cell), ``drug`` otherwise; a
+    later 0 µM period before any drug is also ``control`` (e.g. a second control file).
     """
-    role = out["role"].copy()
-    for _, g in out.groupby("cell", sort=False):
-        vehicle = str(g["drug"].iloc[0]).casefold() == _VEHICLE
-        seen_drug = False
-        for seg, s in g.groupby("segment_order", sort=True):
-            idx = s.index
-            conc = s["conc_um"].iloc[0]
-            if s["role"].iloc[0] == "washout":
-                continue
-            if vehicle:
-                role[idx] = "control" if seg == 0 else "vehicle"
-            elif conc == 0:
-                role[idx] = "washout" if seen_drug else "control"
-            else:
-                role[idx] = "drug"
-                seen_drug = True
-    return role
+    roles: list[str] = []
+    seen_drug: dict[str, bool] = {}
+    for cell, conc, role, drug, order in periods[
+        ["cell", "conc_um", "role", "drug", "segment_order"]
+    ].itertuples(index=False):
+        if role == "washout":
+            roles.append(role)
+        elif str(drug).casefold() == _VEHICLE:
+            roles.append("control" if order == 0 else "vehicle")
+        elif conc == 0:
+            roles.append("washout" if seen_drug.get(cell) else "control")
+        else:
+            roles.append("drug")
+            seen_drug[cell] = True
+    return roles
 
 
 def steady_state(values: np.ndarray, n: int) -> tuple[float, int]:

@@ -42,11 +42,8 @@ from scipy import stats
 
 from nplab.ephys.concentrations import (
     RUNDOWN_METHODS,
-    apply_rundown,
     assign_concentrations,
-    linear_rundown,
     read_experiment,
-    steady_state,
     validate_experiment,
     vehicle_ratio,
 )
@@ -204,131 +201,131 @@ def fractional_current(
     if int(steady_state_sweeps) < 1:
         raise InputError("steady-state sweeps must be >= 1", column="steady_state_sweeps")
     n_ss = int(steady_state_sweeps)
-    problems = _cell_problems(sweeps, qc)
-    ok_sweeps = sweeps[sweeps["status"].astype(str) == "ok"]
-    units = sweeps["units"] if "units" in sweeps else None
-
-    rows: list[dict[str, Any]] = []
-    control_info: dict[str, tuple[float, float, tuple[float, float]]] = {}
-    ok_by_cell = dict(tuple(ok_sweeps.groupby("cell", sort=False)))
-    empty = ok_sweeps.iloc[0:0]
-    for cell, g in sweeps.groupby("cell", sort=True):
-        cell_ok = ok_by_cell.get(cell, empty)
-        ok_by_seg = dict(tuple(cell_ok.groupby("segment_order", sort=False)))
-        first = g.iloc[0]
-        cell_units = str(units[g.index[0]]) if units is not None else ""
-        ctrl_segments = g[g["role"] == "control"]["segment_order"].unique()
-        ctrl = cell_ok[cell_ok["segment_order"].isin(ctrl_segments)]
-        # control steady state = last control period before the first non-control one
-        if len(ctrl_segments):
-            last_ctrl = max(ctrl_segments)
-            ctrl_ss = ok_by_seg.get(last_ctrl, empty)
-        else:
-            ctrl_ss = ctrl.iloc[0:0]
-        i_ctrl, _ = steady_state(ctrl_ss["value"].to_numpy(), n_ss)
-        t_ctrl = float(ctrl_ss["elapsed_s"].to_numpy(dtype=float)[-n_ss:].mean()) if len(ctrl_ss) else math.nan
-        line = linear_rundown(ctrl["elapsed_s"].to_numpy(), ctrl["value"].to_numpy())
-        a, b = line
-        rate = -100.0 * 60.0 * b / (a + b * t_ctrl) if np.isfinite(b) else math.nan
-        control_info[str(cell)] = (i_ctrl, t_ctrl, line)
-        reasons = list(problems.get(str(cell), []))
-        if not len(ctrl_segments) or g[g["segment_order"] == 0]["role"].iloc[0] != "control":
-            reasons.append("no control period before the first drug application")
-        elif not np.isfinite(i_ctrl):
-            reasons.append("no usable control sweeps")
-        elif min_control_current is not None and abs(i_ctrl) < min_control_current:
-            reasons.append(
-                f"control current |{i_ctrl:.4g}| {cell_units} < minimum {min_control_current:g}"
-            )
-        if (max_rundown_pct_per_min is not None and np.isfinite(rate)
-                and rate > max_rundown_pct_per_min):
-            reasons.append(
-                f"run-down {rate:.3g} %/min exceeds {max_rundown_pct_per_min:g} %/min"
-            )
-        cell_status = "failed" if reasons else "ok"
-        cell_reason = "; ".join(reasons)
-        for order, seg in g.groupby("segment_order", sort=True):
-            seg_ok = ok_by_seg.get(order, empty)
-            cur, n_used = steady_state(seg_ok["value"].to_numpy(), n_ss)
-            used = seg_ok.iloc[len(seg_ok) - n_used:] if n_used else seg_ok.iloc[0:0]
-            s0 = seg.iloc[0]
-            row = {
-                "drug": first["drug"], "condition": first["condition"], "cell": cell,
-                "segment_order": int(order), "role": s0["role"],
-                "conc_um": float(s0["conc_um"]), "segment": s0["segment"],
-                "segment_label": s0["segment_label"], "file": s0["file"],
-                "holding_mv": float(first["holding_mv"]),
-                "first_sweep": int(used["sweep"].iloc[0]) if n_used else -1,
-                "last_sweep": int(used["sweep"].iloc[-1]) if n_used else -1,
-                "n_sweeps": n_used,
-                "elapsed_s": float(used["elapsed_s"].mean()) if n_used else math.nan,
-                "current": cur, "control_current": i_ctrl, "units": cell_units,
-                "rundown_pct_per_min": rate, "cell_status": cell_status,
-                "cell_reason": cell_reason,
-            }
-            for opt in ("target", "h"):
-                if opt in seg:
-                    row[opt] = s0[opt]
-            notes = []
-            if n_used == 0:
-                notes.append("no usable sweeps in this period")
-            elif n_used < n_ss:
-                notes.append(f"only {n_used} of {n_ss} steady-state sweeps")
-            row["_notes"] = notes
-            rows.append(row)
-    cells = pd.DataFrame(rows)
-    if cells.empty:
+    if len(sweeps) == 0:
         raise InputError("no sweeps to analyse", expected="per-sweep rows for the experiment's files")
+    problems = _cell_problems(sweeps, qc)
+    key = ["cell", "segment_order"]
+    opts = [c for c in ("target", "h") if c in sweeps]
+    meta = ["drug", "condition", "cell", "segment_order", "role", "conc_um", "segment",
+            "segment_label", "file", "holding_mv", *opts]
+    sw = sweeps.sort_values([*key, "elapsed_s", "sweep"], kind="mergesort")
+    periods = sw.drop_duplicates(key)[meta].reset_index(drop=True)
+    units = (sw.drop_duplicates("cell").set_index("cell")["units"].astype(str)
+             if "units" in sw else pd.Series(dtype=str))
+    value = pd.to_numeric(sw["value"], errors="coerce")
+    ok = sw[(sw["status"].astype(str) == "ok") & np.isfinite(value.to_numpy(dtype=float))]
+    # steady state: mean of the last N ok sweeps of each period
+    tail = ok.groupby(key, sort=False).tail(n_ss)
+    agg = tail.groupby(key, sort=False).agg(
+        current=("value", "mean"), n_sweeps=("value", "size"), first_sweep=("sweep", "first"),
+        last_sweep=("sweep", "last"), elapsed_s=("elapsed_s", "mean"),
+    ).reset_index()
+    periods = periods.merge(agg, on=key, how="left", sort=False)
+    periods["n_sweeps"] = periods["n_sweeps"].fillna(0).astype(int)
+    for c in ("first_sweep", "last_sweep"):
+        periods[c] = periods[c].fillna(-1).astype(int)
+    periods["current"] = periods["current"].astype(float)
+    # control steady state: the last control period of the cell
+    ctrl_p = periods[periods["role"] == "control"]
+    last_ctrl = ctrl_p.loc[ctrl_p.groupby("cell", sort=False)["segment_order"].idxmax()]
+    i_ctrl = last_ctrl.set_index("cell")["current"]
+    t_ctrl = last_ctrl.set_index("cell")["elapsed_s"]
+    # control line a + b*t through all ok control sweeps (least squares, per cell)
+    c_sw = ok[ok["role"] == "control"]
+    t = c_sw["elapsed_s"].astype(float)
+    v = c_sw["value"].astype(float)
+    grp = c_sw["cell"]
+    dt = t - t.groupby(grp).transform("mean")
+    dv = v - v.groupby(grp).transform("mean")
+    sxx = (dt * dt).groupby(grp).sum()
+    sxy = (dt * dv).groupby(grp).sum()
+    n_c = t.groupby(grp).size()
+    slope = (sxy / sxx).where((n_c >= 2) & (sxx > 0))
+    intercept = v.groupby(grp).mean() - slope * t.groupby(grp).mean()
+    cells_idx = pd.Index(periods["cell"].unique())
+    line_a = intercept.reindex(cells_idx)
+    line_b = slope.reindex(cells_idx)
+    ic = i_ctrl.reindex(cells_idx)
+    tc = t_ctrl.reindex(cells_idx)
+    rate = -100.0 * 60.0 * line_b / (line_a + line_b * tc)
+    first_role = periods[periods["segment_order"] == 0].set_index("cell")["role"].reindex(cells_idx)
+    has_ctrl = pd.Series(cells_idx.isin(ctrl_p["cell"].unique()), index=cells_idx)
+    cell_status, cell_reason = {}, {}
+    for cell in cells_idx:
+        reasons = list(problems.get(str(cell), []))
+        ictl = ic[cell]
+        u = units.get(cell, "")
+        if not has_ctrl[cell] or first_role[cell] != "control":
+            reasons.append("no control period before the first drug application")
+        elif not np.isfinite(ictl):
+            reasons.append("no usable control sweeps")
+        elif min_control_current is not None and abs(ictl) < min_control_current:
+            reasons.append(f"control current |{ictl:.4g}| {u} < minimum {min_control_current:g}")
+        r = rate[cell]
+        if max_rundown_pct_per_min is not None and np.isfinite(r) and r > max_rundown_pct_per_min:
+            reasons.append(f"run-down {r:.3g} %/min exceeds {max_rundown_pct_per_min:g} %/min")
+        cell_status[cell] = "failed" if reasons else "ok"
+        cell_reason[cell] = "; ".join(reasons)
+    cells = periods
+    cells["control_current"] = cells["cell"].map(ic).astype(float)
+    cells["units"] = cells["cell"].map(units).fillna("") if len(units) else ""
+    cells["rundown_pct_per_min"] = cells["cell"].map(rate).astype(float)
+    cells["cell_status"] = cells["cell"].map(cell_status)
+    cells["cell_reason"] = cells["cell"].map(cell_reason)
+    notes: list[list[str]] = [[] for _ in range(len(cells))]
+    for i, n_used in enumerate(cells["n_sweeps"].to_numpy()):
+        if n_used == 0:
+            notes[i].append("no usable sweeps in this period")
+        elif n_used < n_ss:
+            notes[i].append(f"only {n_used} of {n_ss} steady-state sweeps")
 
     # fractional current and run-down correction
     cells["raw_fraction"] = cells["current"] / cells["control_current"]
-    cells["rundown_factor"] = 1.0
+    factor = np.ones(len(cells))
+    role = cells["role"].to_numpy()
     if rundown == "linear":
-        for i, r in cells.iterrows():
-            i_ctrl, t_ctrl, line = control_info[str(r["cell"])]
-            if r["role"] == "control":
-                continue
-            if not np.all(np.isfinite(line)):
-                cells.at[i, "rundown_factor"] = math.nan
-                r["_notes"].append("linear run-down correction needs >= 2 control sweeps")
-                continue
-            _, factor = apply_rundown(1.0, r["elapsed_s"], t_ctrl, line)
-            cells.at[i, "rundown_factor"] = factor
+        a = cells["cell"].map(line_a).to_numpy(dtype=float)
+        b = cells["cell"].map(line_b).to_numpy(dtype=float)
+        t0 = cells["cell"].map(tc).to_numpy(dtype=float)
+        te = cells["elapsed_s"].to_numpy(dtype=float)
+        corr = role != "control"
+        with np.errstate(all="ignore"):
+            f_lin = (a + b * te) / (a + b * t0)
+        factor = np.where(corr, f_lin, 1.0)
+        for i in np.flatnonzero(corr & ~(np.isfinite(a) & np.isfinite(b))):
+            notes[i].append("linear run-down correction needs >= 2 control sweeps")
     elif rundown == "vehicle":
-        veh_cells = cells[(cells["role"] == "vehicle") | cells["drug"].str.casefold().eq("vehicle")]
-        veh_ok = set(veh_cells[veh_cells["cell_status"] == "ok"]["cell"])
-        vs = ok_sweeps[ok_sweeps["cell"].isin(veh_ok)].copy()
-        vs["ratio"] = vs["value"] / vs["cell"].map(lambda c: control_info[str(c)][0])
-        for i, r in cells.iterrows():
-            if r["role"] not in {"drug", "washout"}:
-                continue
-            pool = vs[vs["condition"] == r["condition"]]
-            factor = float(vehicle_ratio(pool, np.array([r["elapsed_s"]]))[0])
-            cells.at[i, "rundown_factor"] = factor
-            if not np.isfinite(factor):
-                r["_notes"].append(
-                    "no time-matched vehicle cell of this condition covers this time"
-                )
+        veh_ok = [c for c, st in cell_status.items() if st == "ok"
+                  and str(cells.loc[cells["cell"] == c, "drug"].iloc[0]).casefold() == "vehicle"]
+        vs = ok[ok["cell"].isin(veh_ok)][["cell", "condition", "elapsed_s", "value"]].copy()
+        vs["ratio"] = vs["value"].astype(float) / vs["cell"].map(ic).astype(float)
+        target = np.isin(role, ["drug", "washout"])
+        for cond in cells.loc[target, "condition"].unique():
+            rows = np.flatnonzero(target & (cells["condition"] == cond).to_numpy())
+            times = cells["elapsed_s"].to_numpy(dtype=float)[rows]
+            factor[rows] = vehicle_ratio(vs[vs["condition"] == cond], times)
+            for i in rows[~np.isfinite(factor[rows])]:
+                notes[i].append("no time-matched vehicle cell of this condition covers this time")
+    cells["rundown_factor"] = factor
     cells["fraction"] = cells["raw_fraction"] / cells["rundown_factor"]
     cells["inhibition"] = 1.0 - cells["fraction"]
 
     status, reason = [], []
-    for _, r in cells.iterrows():
-        notes = list(r["_notes"])
-        bad = not np.isfinite(r["fraction"]) and r["role"] not in {"washout"}
-        if r["cell_status"] != "ok":
+    for i, (cst, creason, frac, rl, n_used) in enumerate(cells[
+        ["cell_status", "cell_reason", "fraction", "role", "n_sweeps"]
+    ].itertuples(index=False)):
+        msgs = notes[i]
+        if cst != "ok":
             status.append("qc_failed")
-            notes = [r["cell_reason"], *notes]
-        elif bad or r["n_sweeps"] == 0:
+            msgs = [creason, *msgs]
+        elif (not np.isfinite(frac) and rl != "washout") or n_used == 0:
             status.append("failed")
         else:
             status.append("ok")
-        reason.append("; ".join(n for n in notes if n))
+        reason.append("; ".join(m for m in msgs if m))
     cells["status"] = status
     cells["reason"] = reason
-    cells = cells.drop(columns="_notes")
-    extra = [c for c in ("target", "h") if c in cells]
-    cells = cells[[*CELL_COLUMNS, *extra]]
+    cells = cells[[*CELL_COLUMNS, *opts]]
     return cells.sort_values(["drug", "condition", "cell", "segment_order"], kind="mergesort",
                              ignore_index=True)
 
