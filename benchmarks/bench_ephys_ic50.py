@@ -15,8 +15,8 @@ import sys
 
 import numpy as np
 import pandas as pd
-
 from _harness import compare
+
 from nplab.ephys.concentrations import assign_concentrations, validate_experiment
 from nplab.ephys.ic50 import fractional_current
 from nplab.provenance import rng
@@ -55,7 +55,7 @@ def candidate(ps: pd.DataFrame, exp: pd.DataFrame) -> np.ndarray:
 
 def naive(ps: pd.DataFrame, exp: pd.DataFrame) -> np.ndarray:
     out = []
-    for cell, f in sorted(zip(exp["cell"], exp["file"], strict=True)):
+    for _cell, f in sorted(zip(exp["cell"], exp["file"], strict=True)):
         rows = ps[ps["file"] == f]
         ctrl = rows[rows["tag_index"] == 0]["value"].to_numpy()[-N_SS:].mean()
         for k in sorted(rows["tag_index"].unique()):
