@@ -5,7 +5,12 @@ import math
 import pandas as pd
 import pytest
 
-from nplab.ephys.references import compare_to_references, load_references, reference_dirs
+from nplab.ephys.references import (
+    compare_state_to_references,
+    compare_to_references,
+    load_references,
+    reference_dirs,
+)
 from nplab.errors import InputError
 from nplab.protocols import list_protocols
 
@@ -76,3 +81,25 @@ def test_compare_ratio_and_inside_ci():
     assert bool(out["inside_ci"].iloc[0]) is True
     # no target -> nothing compared
     assert compare_to_references(_fits(1, 0.5, 2), ref, targets={}).empty
+
+
+def test_state_constants_beside_state_references():
+    ref = load_references("amitriptyline")
+    state = pd.DataFrame([{
+        "drug": "amitriptyline", "level": "pooled_mean_log", "condition_1": "rest",
+        "condition_2": "vhalf", "k_r_um": 21.0, "k_r_se_um": 1.0, "k_i_um": 0.25,
+        "k_i_se_um": 0.01, "status": "ok",
+    }])
+    targets = {("amitriptyline", "rest"): "DRG-Na", ("amitriptyline", "vhalf"): "Nav1.7"}
+    out = compare_state_to_references(state, ref, targets=targets).set_index("level")
+    ki = out.loc["pooled_mean_log:K_I"]
+    assert ki["key"] == "Nav1.7" and ki["ic50_um"] == 0.25
+    assert ki["ratio"] == pytest.approx(0.25 / 0.24, rel=1e-12)
+    z = 1.959963984540054  # normal 97.5% quantile
+    assert ki["ic50_ci_low_um"] == pytest.approx(0.25 - z * 0.01, rel=1e-12)
+    assert bool(ki["inside_ci"]) is True
+    kr = out.loc["pooled_mean_log:K_R"]
+    assert kr["key"] == "DRG-Na" and bool(kr["inside_ci"]) is True
+    state.loc[0, "k_i_um"] = 0.5
+    out = compare_state_to_references(state, ref, targets=targets).set_index("level")
+    assert bool(out.loc["pooled_mean_log:K_I", "inside_ci"]) is False
