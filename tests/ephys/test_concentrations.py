@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from nplab.ephys.concentrations import (
-    apply_rundown,
     assign_concentrations,
     is_washout,
     linear_rundown,
     parse_concentration,
     read_experiment,
+    rundown_factor,
     steady_state,
     validate_experiment,
     vehicle_ratio,
@@ -173,9 +173,9 @@ def test_linear_rundown_matches_r():
     a, b = linear_rundown(t, v)
     assert a == pytest.approx(-1000.333333333334, rel=1e-12)
     assert b == pytest.approx(0.96, rel=1e-12)
-    corrected, factor = apply_rundown(0.510363574584, 50.0, 20.0, (a, b))
+    factor = rundown_factor(np.array([50.0]), np.array([20.0]), a, b)[0]
     assert factor == pytest.approx(0.970646191479, rel=1e-10)
-    assert corrected == pytest.approx(0.525797740787, rel=1e-10)
+    assert 0.510363574584 / factor == pytest.approx(0.525797740787, rel=1e-10)
     assert all(math.isnan(x) for x in linear_rundown(np.array([1.0]), np.array([2.0])))
 
 

@@ -48,12 +48,13 @@ __all__ = [
     "EXPERIMENT_COLUMNS",
     "NO_DRUG",
     "RUNDOWN_METHODS",
-    "apply_rundown",
     "assign_concentrations",
+    "control_lines",
     "is_washout",
     "linear_rundown",
     "parse_concentration",
     "read_experiment",
+    "rundown_factor",
     "steady_state",
     "validate_experiment",
 ]
@@ -387,34 +388,51 @@ def steady_state(values: np.ndarray, n: int) -> tuple[float, int]:
     return float(tail.mean()), int(tail.size)
 
 
+def control_lines(time_s: pd.Series, values: pd.Series, cell: pd.Series) -> pd.DataFrame:
+    """Least-squares line ``a + b·t`` through each cell's control-period sweeps.
+
+    Returns a frame indexed by cell with ``a``, ``b`` and ``n`` (sweeps used); ``a`` and
+    ``b`` are NaN with fewer than two sweeps or no time span.
+    """
+    t = pd.to_numeric(time_s, errors="coerce").astype(float)
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    ok = np.isfinite(t.to_numpy()) & np.isfinite(v.to_numpy())
+    t, v, grp = t[ok], v[ok], pd.Series(np.asarray(cell)[ok], index=t.index[ok])
+    tm = t.groupby(grp).transform("mean")
+    vm = v.groupby(grp).transform("mean")
+    sxx = ((t - tm) ** 2).groupby(grp).sum()
+    sxy = ((t - tm) * (v - vm)).groupby(grp).sum()
+    n = t.groupby(grp).size()
+    b = (sxy / sxx).where((n >= 2) & (sxx > 0))
+    a = v.groupby(grp).mean() - b * t.groupby(grp).mean()
+    return pd.DataFrame({"a": a, "b": b, "n": n})
+
+
 def linear_rundown(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
-    """Least-squares line ``a + b·t`` through the control-period sweeps; returns ``(a, b)``.
+    """Least-squares line ``a + b·t`` through one cell's control sweeps; ``(a, b)``.
 
-    Needs at least two distinct times; otherwise ``(nan, nan)``.
+    Needs at least two distinct times; otherwise ``(nan, nan)``.  (One-cell form of
+    :func:`control_lines`.)
     """
-    t = np.asarray(time_s, dtype=float)
-    v = np.asarray(values, dtype=float)
-    ok = np.isfinite(t) & np.isfinite(v)
-    t, v = t[ok], v[ok]
-    if t.size < 2 or np.ptp(t) == 0:
+    t = pd.Series(np.asarray(time_s, dtype=float))
+    line = control_lines(t, pd.Series(np.asarray(values, dtype=float)), pd.Series(0, index=t.index))
+    if line.empty:
         return math.nan, math.nan
-    tm, vm = t.mean(), v.mean()
-    b = float(np.sum((t - tm) * (v - vm)) / np.sum((t - tm) ** 2))
-    return float(vm - b * tm), b
+    return float(line["a"].iloc[0]), float(line["b"].iloc[0])
 
 
-def apply_rundown(
-    fraction: float, time_s: float, control_time_s: float, line: tuple[float, float]
-) -> tuple[float, float]:
-    """Correct a fractional current for linear run-down of the control.
+def rundown_factor(
+    time_s: np.ndarray, control_time_s: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Expected control at ``time_s`` relative to the control steady state (linear run-down).
 
-    With the control line ``a + b·t`` the expected control at ``time_s`` relative to the
-    control steady state (at ``control_time_s``) is ``r = (a + b·t)/(a + b·t_ctrl)``;
-    the corrected fraction is ``fraction / r``.  Returns ``(corrected, r)``.
+    With the control line ``a + b·t``: ``r = (a + b·t)/(a + b·t_ctrl)``; a fractional
+    current measured at ``t`` is corrected by dividing it by ``r``.
     """
-    a, b = line
-    r = (a + b * time_s) / (a + b * control_time_s)
-    return fraction / r, float(r)
+    t, t0 = np.asarray(time_s, dtype=float), np.asarray(control_time_s, dtype=float)
+    with np.errstate(all="ignore"):
+        return (np.asarray(a, dtype=float) + np.asarray(b, dtype=float) * t) / (
+            np.asarray(a, dtype=float) + np.asarray(b, dtype=float) * t0)
 
 
 def vehicle_ratio(vehicle_sweeps: pd.DataFrame, times: np.ndarray) -> np.ndarray:

@@ -43,7 +43,9 @@ from scipy import stats
 from nplab.ephys.concentrations import (
     RUNDOWN_METHODS,
     assign_concentrations,
+    control_lines,
     read_experiment,
+    rundown_factor,
     validate_experiment,
     vehicle_ratio,
 )
@@ -232,19 +234,10 @@ def fractional_current(
     t_ctrl = last_ctrl.set_index("cell")["elapsed_s"]
     # control line a + b*t through all ok control sweeps (least squares, per cell)
     c_sw = ok[ok["role"] == "control"]
-    t = c_sw["elapsed_s"].astype(float)
-    v = c_sw["value"].astype(float)
-    grp = c_sw["cell"]
-    dt = t - t.groupby(grp).transform("mean")
-    dv = v - v.groupby(grp).transform("mean")
-    sxx = (dt * dt).groupby(grp).sum()
-    sxy = (dt * dv).groupby(grp).sum()
-    n_c = t.groupby(grp).size()
-    slope = (sxy / sxx).where((n_c >= 2) & (sxx > 0))
-    intercept = v.groupby(grp).mean() - slope * t.groupby(grp).mean()
+    lines = control_lines(c_sw["elapsed_s"], c_sw["value"], c_sw["cell"])
     cells_idx = pd.Index(periods["cell"].unique())
-    line_a = intercept.reindex(cells_idx)
-    line_b = slope.reindex(cells_idx)
+    line_a = lines["a"].reindex(cells_idx)
+    line_b = lines["b"].reindex(cells_idx)
     ic = i_ctrl.reindex(cells_idx)
     tc = t_ctrl.reindex(cells_idx)
     rate = -100.0 * 60.0 * line_b / (line_a + line_b * tc)
@@ -289,9 +282,7 @@ def fractional_current(
         t0 = cells["cell"].map(tc).to_numpy(dtype=float)
         te = cells["elapsed_s"].to_numpy(dtype=float)
         corr = role != "control"
-        with np.errstate(all="ignore"):
-            f_lin = (a + b * te) / (a + b * t0)
-        factor = np.where(corr, f_lin, 1.0)
+        factor = np.where(corr, rundown_factor(te, t0, a, b), 1.0)
         for i in np.flatnonzero(corr & ~(np.isfinite(a) & np.isfinite(b))):
             notes[i].append("linear run-down correction needs >= 2 control sweeps")
     elif rundown == "vehicle":
