@@ -22,6 +22,8 @@ from nplab.errors import NplabError
 #: Modules that contribute a subcommand (``module.command``), in help order.
 SUBCOMMANDS = [
     "nplab.cli.protocols",
+    "nplab.cli.vonfrey",
+    "nplab.cli.ephys",
 ]
 
 

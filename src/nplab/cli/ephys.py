@@ -1,0 +1,52 @@
+"""``nplab ephys``: patch-clamp recordings (per-sweep measurement; IC50s)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nplab.cli._common import manifest_option, output_option, protocol_option, write_result
+from nplab.errors import InputError
+
+__all__ = ["command"]
+
+
+@click.group("ephys")
+def command() -> None:
+    """Whole-cell patch-clamp recordings (ABF files)."""
+
+
+@command.command("measure")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@protocol_option(default="patchclamp-nav-resting")
+@output_option()
+@click.option("-j", "--jobs", type=int, default=None, help="Local worker processes (default: all cores for large batches).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--units", default=None, help="Override the current channel's units (e.g. pA).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@manifest_option()
+def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manifest) -> None:
+    """Measure every sweep of FILES (ABF files or folders of them): one row per file x sweep."""
+    from nplab.ephys.measure import expand_paths, measure
+    from nplab.protocols import load_protocol
+
+    if jobs is not None and scheduler is not None:
+        raise InputError("give --jobs or --scheduler, not both", column="--scheduler")
+    proto = load_protocol(protocol, kind="patchclamp")
+    paths = expand_paths(files)
+    executor = scheduler if scheduler is not None else jobs
+    table = measure(paths, proto, executor=executor, progress=progress, units=units)
+    existing = [Path(p) for p in paths if Path(p).is_file()]
+    write_result(
+        table,
+        output,
+        inputs=existing,
+        protocols=[proto],
+        parameters={"units": units},
+        manifest=manifest,
+    )
+    failed = int((table["status"] == "failed").sum())
+    click.echo(
+        f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}", err=True
+    )

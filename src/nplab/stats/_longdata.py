@@ -1,0 +1,57 @@
+"""Checking long-format DataFrames passed to the ``nplab.stats`` functions (private)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from nplab.errors import InputError, row_number
+from nplab.tables import require_columns, to_numeric_column
+
+__all__ = ["check_long", "level_order"]
+
+
+def check_long(
+    data: pd.DataFrame,
+    *,
+    numeric: Sequence[str],
+    factors: Sequence[str] = (),
+    allow_missing: bool = True,
+) -> pd.DataFrame:
+    """Return a copy of ``data`` with ``numeric`` columns as float and no missing factors.
+
+    Raises :class:`InputError` (file from ``data.attrs["source"]``, spreadsheet row,
+    column) for a missing column, a non-numeric value or a blank factor cell.  Blank
+    numeric cells become NaN when ``allow_missing``; the caller decides what to do with
+    them (every public function documents it).  The input frame is never modified.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError("data must be a pandas DataFrame", expected="a long-format table")
+    source = data.attrs.get("source")
+    cols = [*numeric, *factors]
+    require_columns(data, cols, file=source)
+    out = data.reset_index(drop=True).copy()
+    for col in numeric:
+        out[col] = to_numeric_column(out, col, file=source, allow_missing=allow_missing)
+    for col in factors:
+        missing = out[col].isna().to_numpy()
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise InputError(
+                "blank cell", file=source, row=row_number(i), column=col, expected="a label"
+            )
+    return out
+
+
+def level_order(values: pd.Series) -> list:
+    """Levels of a factor: category order for a Categorical, otherwise sorted."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().unique())
+        return [c for c in values.cat.categories if c in present]
+    uniq = pd.unique(values.dropna())
+    try:
+        return sorted(uniq)
+    except TypeError:
+        return sorted(uniq, key=str)

@@ -1,0 +1,246 @@
+"""Von Frey 50 % withdrawal thresholds: Dixon-Chaplan up-down, exact ML, and SUDO.
+
+Public API
+----------
+:func:`thresholds`
+    ``thresholds(data, protocol="vonfrey-updown-rat", **overrides) -> DataFrame``,
+    one row per test with the id columns, ``threshold_g``, ``log10_threshold``,
+    ``ci_low_g``, ``ci_high_g``, ``k``, ``delta``, ``xf``, ``n_stimuli``, ``pattern``,
+    ``method``, ``status``, ``message`` and the convention columns ``protocol``
+    (name@version), ``kit``, ``filament_unit``, ``xf_source``, ``delta_mode``,
+    ``boundary``, ``stopping_rule``, ``ci_method`` (SUDO protocols add
+    ``threshold_filament`` before ``threshold_g`` and ``fit``).
+:func:`dixon_k`
+    Dixon's k of any X/O series by maximum likelihood (Dixon 1965, 1980).
+:func:`read_sheet`
+    Read a CSV/XLSX sheet (lab-sheet or long style).
+
+Protocol kinds ``vonfrey-updown`` and ``vonfrey-sudo`` (see ``protocols/vonfrey-*.md``).
+
+References
+----------
+Chaplan SR, Bach FW, Pogrel JW, Chung JM, Yaksh TL (1994) Quantitative assessment of
+tactile allodynia in the rat paw. J Neurosci Methods 53:55-63.
+Dixon WJ (1965) J Am Stat Assoc 60:967-978; Dixon WJ (1980) Annu Rev Pharmacol Toxicol
+20:441-462.
+Christensen SL, Hansen RB, Storm MA, et al. (2020) Von Frey testing revisited. Eur J
+Pain 24:783-790.
+Bonin RP, Bories C, De Koninck Y (2014) A simplified up-down method (SUDO) for
+measuring mechanical nociception in rodents using von Frey filaments. Mol Pain 10:26.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from nplab.errors import InputError, ProtocolError
+from nplab.protocols import Param, Protocol, load_protocol
+from nplab.vonfrey.dixon import dixon_interval, dixon_k, dixon_table
+from nplab.vonfrey.kits import KITS, Kit, kit_from_params
+from nplab.vonfrey.sheets import read_sheet, sheet_tests
+from nplab.vonfrey.sudo import evaluate_sudo, sudo_fit
+from nplab.vonfrey.updown import (
+    CONVENTION_COLUMNS,
+    RESULT_COLUMNS,
+    conventions,
+    evaluate_series,
+    raise_first,
+    resolve_kit_params,
+    updown_results,
+)
+
+__all__ = [
+    "CONVENTION_COLUMNS",
+    "KITS",
+    "PROTOCOL_SCHEMAS",
+    "RESULT_COLUMNS",
+    "Kit",
+    "dixon_interval",
+    "dixon_k",
+    "dixon_table",
+    "read_sheet",
+    "sudo_fit",
+    "thresholds",
+]
+
+_KIT_SCHEMA = {
+    "kit": Param(
+        "str",
+        default="chaplan-rat",
+        choices=(*KITS, "custom"),
+        doc="filament kit: a shipped kit, or 'custom' with filaments_g (and handles)",
+    ),
+    "filaments_g": Param(
+        "list", item="float", default=None, min=0, unit="g",
+        doc="custom kit: forces (nominal or calibrated), weakest first",
+    ),
+    "handles": Param(
+        "list", item="float", default=None, doc="custom kit: handle/evaluator numbers"
+    ),
+    "filament_unit": Param(
+        "str", default="grams", choices=("grams", "handle"),
+        doc="how sheets record filaments (start_filament, long-style filament column)",
+    ),
+    "start_filament": Param(
+        "float", default=None,
+        doc="first filament, in filament_unit; default the middle filament ((n-1)//2)",
+    ),
+    "on_invalid": Param(
+        "str", default="error", choices=("error", "flag"),
+        doc="invalid series (bad characters, leaving the kit, filament off the rule): "
+        "raise an error, or flag the row status 'invalid'",
+    ),
+}
+
+_UPDOWN_SCHEMA = {
+    **_KIT_SCHEMA,
+    "xf_source": Param(
+        "str", default="handle", choices=("handle", "grams"),
+        doc="Xf: the handle number (Chaplan) or log10(grams x 10^4)",
+    ),
+    "delta_mode": Param(
+        "str", default="fixed", choices=("fixed", "kit_mean", "flexible", "exact"),
+        doc="delta: the fixed value 'delta', the kit's mean log step, the mean step over "
+        "the filaments used, or exact ML on actual log filament values (Christensen 2020)",
+    ),
+    "delta": Param("float", default=0.224, min=0, unit="log10", doc="fixed delta"),
+    "stopping_rule": Param(
+        "str", default="chaplan", choices=("chaplan", "none"),
+        doc="chaplan: stop stimuli_after_crossover stimuli after the first change",
+    ),
+    "stimuli_after_crossover": Param("int", default=4, min=1, doc="Chaplan: 4"),
+    "on_stopping_violation": Param(
+        "str", default="flag", choices=("flag", "error"),
+        doc="series stopped early / run past the rule: flag 'incomplete'/'overrun' or raise",
+    ),
+    "boundary": Param(
+        "str", default="chaplan", choices=("chaplan", "end_filament", "censored"),
+        doc="runs that never cross and reach the kit's end",
+    ),
+    "below_value_g": Param("float", default=0.25, min=0, unit="g", doc="chaplan floor"),
+    "above_value_g": Param("float", default=15.0, min=0, unit="g", doc="chaplan ceiling"),
+    "ci_level": Param("float", default=0.95, min=0.5, max=0.999, doc="confidence level"),
+}
+
+_SUDO_SCHEMA = {
+    **_KIT_SCHEMA,
+    "n_stimuli": Param("int", default=5, min=1, doc="stimuli per test (Bonin 2014: 5)"),
+}
+
+PROTOCOL_SCHEMAS = {"vonfrey-updown": _UPDOWN_SCHEMA, "vonfrey-sudo": _SUDO_SCHEMA}
+
+
+def _start_index(kit: Kit, params: dict, file: str) -> int:
+    value = params["start_filament"]
+    if value is None:
+        return (len(kit) - 1) // 2
+    idx = kit.index_of(value, params["filament_unit"])
+    if idx is None:
+        raise ProtocolError(
+            f"start_filament {value:g} is not a filament of kit '{kit.name}'",
+            file=file,
+            column="start_filament",
+            expected=f"one of {kit.labels(params['filament_unit'])} ({params['filament_unit']})",
+        )
+    return idx
+
+
+def thresholds(
+    data: pd.DataFrame | str | os.PathLike[str],
+    protocol: str | os.PathLike[str] | Protocol = "vonfrey-updown-rat",
+    **overrides,
+) -> pd.DataFrame:
+    """50 % withdrawal thresholds, one row per test, conventions recorded per row.
+
+    Parameters
+    ----------
+    data
+        A DataFrame or a CSV/XLSX path, lab-sheet style (``responses`` column,
+        optional ``start_filament``) or long style (``stimulus``, ``filament``,
+        ``response``); see :mod:`nplab.vonfrey.sheets`.  Other columns are id columns.
+    protocol
+        A ``vonfrey-updown`` or ``vonfrey-sudo`` protocol name or path.
+    **overrides
+        Protocol parameters to change (validated like the file).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Input order.  Id columns, then ``threshold_g`` (g), ``log10_threshold``
+        (log10 g), ``ci_low_g``/``ci_high_g`` (likelihood-ratio interval, sigma fixed
+        = delta), ``k`` (for ``exact``: (mu_hat - Xf) / delta, so that
+        threshold_g = 10^(xf + k*delta)/10^4 holds in every mode), ``delta``, ``xf``, ``n_stimuli``, ``pattern`` (upper-case
+        series), ``method`` (``dixon-ml-k``, ``exact-ml``, ``boundary``, ``sudo`` or
+        ``none``), ``status`` (``ok``, ``incomplete``, ``overrun``, ``below_range``,
+        ``above_range``, ``invalid``), ``message``, then :data:`CONVENTION_COLUMNS`.
+
+    Raises
+    ------
+    InputError
+        Naming file, row, column and what was expected, for structural problems and
+        (with ``on_invalid = "error"``, the default) the first invalid test.
+    """
+    proto = load_protocol(protocol, kind="vonfrey", **overrides)
+    if isinstance(data, pd.DataFrame):
+        df = data.copy()
+        df.attrs = dict(data.attrs)
+    else:
+        df = read_sheet(data)
+    file = df.attrs.get("source")
+    if len(df) == 0:
+        raise InputError("the sheet has no data rows", file=file, expected="one test per row")
+    params = proto.params
+    kit = kit_from_params(params, file=proto.path)
+    start = _start_index(kit, params, proto.path)
+    tests = sheet_tests(df, kit, filament_unit=params["filament_unit"], default_start=start)
+    sudo = proto.kind == "vonfrey-sudo"
+    if sudo:
+        resolved = {**params, "_fit": sudo_fit(kit)}
+        columns = ["threshold_filament", *RESULT_COLUMNS]
+        evaluate = evaluate_sudo
+    else:
+        resolved = resolve_kit_params(kit, params)
+        columns, evaluate = RESULT_COLUMNS, evaluate_series
+    res = updown_results(
+        tests.patterns, tests.start, tests.invalid, kit, resolved, evaluate, columns
+    )
+    status = res["status"].to_numpy(dtype=object)
+    messages = res["message"].to_numpy(dtype=object)
+    if params["on_invalid"] == "error":
+        expected = np.where(
+            tests.expected == "",
+            f"an up-down path within kit '{kit.name}' (or on_invalid = 'flag')",
+            tests.expected,
+        )
+        raise_first(
+            status == "invalid", messages, tests.rows, tests.invalid_column, file, expected
+        )
+    if not sudo and params["on_stopping_violation"] == "error":
+        n = params["stimuli_after_crossover"]
+        raise_first(
+            np.isin(status, ["incomplete", "overrun"]), messages, tests.rows,
+            np.full(len(status), "responses", dtype=object), file,
+            np.full(len(status), f"{n} stimuli after the first change of response"),
+        )
+    conv = conventions(proto, kit)
+    if sudo:
+        slope, intercept = resolved["_fit"]
+        conv.update(
+            xf_source="grams", delta_mode="", boundary="",
+            stopping_rule=f"{params['n_stimuli']} stimuli", ci_method="",
+        )
+        conv["fit"] = f"log10(g) = {slope:.6g} * filament + {intercept:.6g}"
+    ids = tests.ids
+    clash = [c for c in ids.columns if c in res.columns or c in conv]
+    if clash:
+        raise InputError(
+            "id column has the name of an output column", file=file, column=clash[0],
+            expected="another name",
+        )
+    out = pd.concat([ids, res], axis=1)
+    for name, value in conv.items():
+        out[name] = value
+    return out
