@@ -260,7 +260,7 @@ def _sample_experiment(repo_dir):
 
 
 def test_sample_recordings_recover_true_ic50s(repo_dir):
-    pytest.importorskip("nplab.ephys.measure")
+    pytest.importorskip("nplab.doseresponse")
     res = ic50(_sample_experiment(repo_dir), rundown="linear")
     fits = res.fits
     for cond, true in TRUTH.items():
@@ -293,7 +293,7 @@ def test_sample_recordings_recover_true_ic50s(repo_dir):
 
 
 def test_cli_ic50_outputs_reproducible(repo_dir, tmp_path):
-    pytest.importorskip("nplab.ephys.measure")
+    pytest.importorskip("nplab.doseresponse")
     from click.testing import CliRunner
 
     from nplab.cli.ephys_ic50 import ic50_command
