@@ -327,3 +327,19 @@ def test_cli_ic50_outputs_reproducible(repo_dir, tmp_path):
     bad.write_text("cell,file,drug,conc_um,holding_mv\n")
     r = runner.invoke(ic50_command, [str(bad), "-o", str(tmp_path / "x")])
     assert isinstance(r.exception, InputError)
+
+
+def test_rundown_across_files_needs_start_times(tmp_path):
+    ps = pd.concat([tagged_cell("c0.abf", FRACTIONS["A"]).iloc[:5],
+                    tagged_cell("c1.abf", FRACTIONS["A"]).iloc[:5]], ignore_index=True)
+    ps["tag"], ps["tag_index"] = "", 0
+    exp = pd.DataFrame({"cell": ["k", "k"], "file": ["c0.abf", "c1.abf"], "drug": "ami",
+                        "conc_um": [0.0, 1.0], "holding_mv": -120, "condition": "rest"})
+    path = tmp_path / "exp.csv"
+    exp.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"exp.csv, row 2, column 'start_s': no valid recording"):
+        ic50(path, ps, rundown="linear")
+    exp.assign(start_s=[0, 60]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="start_s is blank"):
+        exp.assign(start_s=[0, None]).to_csv(path, index=False)
+        ic50(path, ps, rundown="linear")

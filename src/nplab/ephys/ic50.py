@@ -49,7 +49,7 @@ from nplab.ephys.concentrations import (
     validate_experiment,
     vehicle_ratio,
 )
-from nplab.errors import InputError, NplabError
+from nplab.errors import InputError, NplabError, row_number
 from nplab.protocols import Param, Protocol, load_protocol
 
 __all__ = [
@@ -554,18 +554,31 @@ class IC50Result:
 
 
 def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFrame:
-    """Fill ``start_s`` from the ABF headers' recording times (relative per cell)."""
+    """Fill ``start_s`` from the ABF headers' recording times (relative per cell).
+
+    Needed for run-down correction across files (one file per concentration).  A file
+    whose header has no valid start time is an :class:`InputError` asking for
+    ``start_s`` in the experiment table.
+    """
     import pyabf
 
     exp = experiment.copy()
     starts = []
-    for f in exp["file"]:
+    for i, f in enumerate(exp["file"]):
         p = Path(f) if base is None or Path(f).is_absolute() else base / f
         try:
             when = pyabf.ABF(str(p), loadData=False).abfDateTime
-            starts.append(when.timestamp())
-        except Exception:  # unreadable header: no start time (flagged downstream)
-            starts.append(math.nan)
+            ok = when.year >= 1980  # pyabf gives 1970/1900 dates for unset headers
+        except Exception:  # unreadable header (the per-sweep table flags the file)
+            ok = False
+        if not ok:
+            raise InputError(
+                "no valid recording start time in the file header, needed for run-down "
+                f"correction across the files of cell '{exp['cell'].iloc[i]}'",
+                file=experiment.attrs.get("source"), row=row_number(i), column="start_s",
+                expected="a start_s column (s from the start of the cell's recording)",
+            )
+        starts.append(when.timestamp())
     exp["start_s"] = starts
     exp["start_s"] = exp["start_s"] - exp.groupby("cell")["start_s"].transform("min")
     return exp
