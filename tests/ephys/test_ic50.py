@@ -343,3 +343,12 @@ def test_rundown_across_files_needs_start_times(tmp_path):
     with pytest.raises(InputError, match="start_s is blank"):
         exp.assign(start_s=[0, None]).to_csv(path, index=False)
         ic50(path, ps, rundown="linear")
+
+
+def test_ic50_schema_extends_the_patchclamp_schema():
+    from nplab.ephys.ic50 import IC50_DEFAULTS, IC50_SCHEMA
+    from nplab.ephys.measure import PROTOCOL_SCHEMAS
+
+    assert not set(IC50_SCHEMA) & set(PROTOCOL_SCHEMAS["patchclamp"])
+    for key, spec in IC50_SCHEMA.items():
+        assert spec.default == IC50_DEFAULTS[key]

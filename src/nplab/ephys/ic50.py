@@ -76,8 +76,6 @@ IC50_DEFAULTS: dict[str, Any] = {
     "steady_state_sweeps": 5,
     "ic50_model": "LL.2",
     "rundown_correction": "none",
-    "min_control_current": None,
-    "max_rundown_pct_per_min": None,
     "confidence_level": 0.95,
 }
 
@@ -85,9 +83,6 @@ IC50_DEFAULTS: dict[str, Any] = {
 #: :mod:`nplab.ephys.measure` (``steady_state_sweeps`` is shared; cell QC thresholds
 #: ``qc_*`` are applied by :func:`nplab.ephys.qc_cells`).
 IC50_SCHEMA: dict[str, Param] = {
-    "steady_state_sweeps": Param(
-        "int", default=5, min=1, doc="sweeps averaged at the end of each solution period"
-    ),
     "ic50_model": Param(
         "str", default="LL.2", choices=tuple(MODELS), doc="Hill model for I/I_control"
     ),
