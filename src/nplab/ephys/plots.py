@@ -62,6 +62,8 @@ def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
 
 
 def _finish(fig: Any, path: str | os.PathLike[str] | None, own: bool) -> Any:
+    if own:
+        fig.tight_layout()
     if path is not None:
         save_figure(fig, path)
     if own and path is not None:
@@ -139,13 +141,20 @@ def plot_time_course(
     t_min = g["elapsed_s"].to_numpy(dtype=float) / 60.0
     ok = (g["status"].astype(str) == "ok").to_numpy()
     segs = list(g.groupby("segment_order", sort=True))
+    drug_concs = sorted({float(c) for c in g["conc_um"] if np.isfinite(c) and c > 0})
     for k, (_, s) in enumerate(segs):
         t0 = s["elapsed_s"].min() / 60.0
         t1 = s["elapsed_s"].max() / 60.0
         nxt = segs[k + 1][1]["elapsed_s"].min() / 60.0 if k + 1 < len(segs) else t1
         conc = float(s["conc_um"].iloc[0])
-        shade = "0.93" if conc == 0 or not np.isfinite(conc) else (0.85, 0.9, 1.0)
+        if conc > 0:  # darker blue for higher concentrations
+            level = (drug_concs.index(conc) + 1) / len(drug_concs)
+            shade = (1.0 - 0.35 * level, 1.0 - 0.25 * level, 1.0)
+        else:
+            shade = "0.93"
         ax_.axvspan(t0, max(nxt, t1), color=shade, lw=0, zorder=0)
+        if k:
+            ax_.axvline(t0, color="0.5", lw=0.6, ls="--", zorder=1)
         ax_.text((t0 + max(nxt, t1)) / 2, 1.0, _conc_label(conc), transform=ax_.get_xaxis_transform(),
                  ha="center", va="bottom", fontsize=7)
     v = g["value"].to_numpy(dtype=float)
