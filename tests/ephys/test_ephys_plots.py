@@ -48,7 +48,9 @@ def test_time_course_bands(tmp_path):
     assert len(ax.patches) == 4  # control + 3 concentrations
     labels = [t.get_text() for t in ax.texts]
     assert labels == ["control", "100 nM", "1 µM", "10 µM"]
-    x, _y = ax.lines[0].get_data()
+    points = next(ln for ln in ax.lines if ln.get_marker() == "o")
+    x, _y = points.get_data()
+    assert len([ln for ln in ax.lines if ln.get_linestyle() == "--"]) == 3  # solution changes
     np.testing.assert_allclose(x, np.arange(13) * 10 / 60)
     assert (tmp_path / "tc.png").stat().st_size > 0
     with pytest.raises(InputError, match="no sweeps for cell"):
