@@ -72,7 +72,7 @@ def resolve_executor(executor: Any, n_items: int) -> tuple[Executor | None, bool
             ) from None
         try:
             client = Client(executor, timeout=30)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:  # ValueError: bad address
             raise InputError(
                 f"cannot connect to the Dask scheduler {executor!r}: {exc}", column="scheduler"
             ) from None

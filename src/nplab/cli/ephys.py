@@ -11,6 +11,9 @@ from nplab.errors import InputError
 
 __all__ = ["command"]
 
+#: Failed files whose reason is echoed to stderr (all are in the output table).
+_MAX_REPORTED = 20
+
 
 @click.group("ephys")
 def command() -> None:
@@ -46,7 +49,12 @@ def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manif
         parameters={"units": units},
         manifest=manifest,
     )
-    failed = int((table["status"] == "failed").sum())
+    bad = table[table["status"] == "failed"]
+    failed = len(bad)
+    for reason in bad["reason"].head(_MAX_REPORTED).astype(str):
+        click.echo(f"nplab: failed: {reason}", err=True)
+    if failed > _MAX_REPORTED:
+        click.echo(f"nplab: ... and {failed - _MAX_REPORTED} more failed file(s)", err=True)
     click.echo(
         f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}", err=True
     )

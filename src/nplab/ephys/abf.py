@@ -99,7 +99,8 @@ class Epoch:
 class Tag:
     """A comment/external tag with its time and the sweep it falls in.
 
-    ``sweep = floor(time_s / sweep_interval_s)`` (not pyabf's ``tagSweeps``).
+    ``sweep = floor(time_s / sweep_interval_s)`` (not pyabf's ``tagSweeps``); for
+    variable-length sweeps, the last sweep that started at or before the tag.
     """
 
     time_s: float
@@ -317,6 +318,17 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
+    varied = _user_list_epoch_params(abf)
+    if varied:
+        return (
+            f"a Clampex user list sets epoch parameters per sweep (parameter code(s) "
+            f"{', '.join(map(str, varied))}) and the epoch table does not include them; "
+            "define the windows by time instead"
+        )
+    if abf.abfVersion["major"] == 1 and channel >= 2:
+        # the ABF1 header holds epoch tables for DAC 0 and 1 only; pyabf would
+        # silently return DAC 0's epochs
+        return f"ABF1 files store epoch tables for DAC channels 0 and 1 only, not {channel}"
     try:
         import pyabf.waveform
 
@@ -340,6 +352,30 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
                 letter = chr(ord("A") + idx) if idx < 26 else f"E{idx}"
             eps.append(Epoch(idx, letter, str(typ), float(lev), int(p1), int(p2)))
         out.append(eps)
+    return out
+
+
+def _user_list_epoch_params(abf: Any) -> list[int]:
+    """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
+
+    ``nULParamToVary`` codes from 21 up address epoch parameters (ABFFIO
+    ``ABFHEADR.H``: ``ABF_EPOCHINITLEVEL`` and following).  pyabf builds its epoch
+    table without user lists (e.g. ``2020_03_02_0000.abf``: the recorded command
+    steps to +50 pA in sweep 6 while the table says +100 pA).
+    """
+    enable = getattr(abf, "userListEnable", None)
+    params = getattr(abf, "userListParamToVary", None)
+    if enable is None or params is None:
+        return []
+    if not isinstance(enable, list | tuple):
+        enable, params = [enable], [params]
+    out = []
+    for on, code in zip(enable, params, strict=False):
+        try:
+            if int(on) == 1 and int(code) >= 21:
+                out.append(int(code))
+        except (TypeError, ValueError):
+            continue
     return out
 
 
@@ -387,10 +423,10 @@ def _timing(abf: Any, path: Path, sweep_count: int, sweep_len_s: float, variable
     if abf.nOperationMode == 3 or sweep_count == 1:
         # gap-free: fEpisodeStartToStart can be stale (pyabf issue #139)
         interval = sweep_len_s if abf.nOperationMode == 3 else _nominal(abf, path, sweep_len_s)
-        return interval, np.zeros(1)
+        return (interval if interval > 0 else sweep_len_s), np.zeros(1)
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
-        synch = synch - synch[0]
+        # start times from the start of the recording, the clock tag times use too
         interval = round(float(np.median(np.diff(synch))), 9)
         return interval, synch
     interval = _nominal(abf, path, sweep_len_s)
@@ -593,7 +629,9 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
     tags = []
     for t, c in zip(abf.tagTimesSec, abf.tagComments, strict=False):
         t = float(t)
-        sweep = math.floor(t / interval + 1e-9) if interval > 0 else 0
+        # last sweep started at or before the tag: floor(t / interval) for regular
+        # sweeps, and right for the irregular starts of variable-length sweeps
+        sweep = int(np.searchsorted(times, t + 1e-9, side="right")) - 1
         tags.append(Tag(time_s=t, sweep=max(0, min(sweep, sweep_count - 1)), comment=_clean(c)))
     tags.sort(key=lambda tg: tg.time_s)
 

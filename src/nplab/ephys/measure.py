@@ -150,6 +150,12 @@ def resolve_window(
     -------
     (start, stop, level)
         ``level`` is the epoch's command level (NaN for time-based windows).
+
+    Raises
+    ------
+    InputError
+        When the epoch does not exist or the window is empty or reaches outside the
+        sweep (never silently clipped).
     """
     rate = rec.sample_rate
     n = rec.sweep_points(sweep)
@@ -161,14 +167,13 @@ def resolve_window(
         hi = n if end_ms is None else round(float(end_ms) * rate / 1000.0)
         level = float("nan")
     else:
-        key: str | int = epoch_key.strip()
+        key: str | int = epoch_key if isinstance(epoch_key, int) else str(epoch_key).strip()
         if isinstance(key, str) and key.lstrip("-").isdigit():
             key = int(key)
         ep = rec.epoch(sweep, key, channel=command_channel)
         origin = ep.start if spec.get("anchor", "start") == "start" else ep.stop
         lo = origin + round(start_ms * rate / 1000.0)
         hi = ep.stop if end_ms is None else origin + round(float(end_ms) * rate / 1000.0)
-        lo, hi = max(lo, 0), min(hi, n)
         level = ep.level
     if not (0 <= lo < hi <= n):
         raise InputError(
@@ -205,7 +210,8 @@ def measure_trace(
     blanking_ms
         Samples in the first ``blanking_ms`` of the window are ignored.
     peak_points
-        Number of samples averaged, centred on the extremum (clipped to the window).
+        Number of samples averaged, centred on the extremum; near a window edge the
+        block of ``peak_points`` samples is shifted to stay inside the window.
     """
     base = float(np.mean(trace[baseline[0] : baseline[1]], dtype=np.float64)) if baseline else 0.0
     lo = window[0] + round(blanking_ms * sample_rate / 1000.0)
@@ -215,9 +221,10 @@ def measure_trace(
     seg = trace[lo:hi]
     if measure in ("peak_inward", "peak_outward", "tail_peak"):
         k = int(np.argmin(seg)) if measure == "peak_inward" else int(np.argmax(seg))
-        half = (peak_points - 1) // 2
-        a, b = max(0, k - half), min(seg.size, k - half + peak_points)
-        a = max(0, b - peak_points)
+        # exactly peak_points samples centred on the extremum, shifted to stay inside
+        # the window when the extremum is near either edge
+        a = min(max(0, k - (peak_points - 1) // 2), max(0, seg.size - peak_points))
+        b = min(seg.size, a + peak_points)
         raw = float(np.mean(seg[a:b], dtype=np.float64))
     elif measure == "mean":
         raw = float(np.mean(seg, dtype=np.float64))

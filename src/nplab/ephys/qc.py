@@ -10,7 +10,7 @@ so Ra = ΔV / I(0), Ra + Rm = ΔV / ΔI_ss and Cm = τ·(Ra+Rm)/(Ra·Rm) (Gillis
 *Single-Channel Recording*, 2nd ed., ch. 7).  τ comes from a log-linear fit of the
 transient between 80% and 20% of its peak; the transient amplitude at the step
 onset, I(0) − ΔI_ss = Q/τ, from its charge Q (area above the steady state, trapezoid
-rule), which unlike back-extrapolating the fit is not inflated by the recording
+rule from the step onset to 10 τ after the peak), which unlike back-extrapolating the fit is not inflated by the recording
 filter's delay (the charge method of the Clampex membrane test).  pyabf's
 ``tools.memtest`` reports the same Ih but approximates Rm by Ra+Rm and Cm by τ/Ra.
 
@@ -50,6 +50,10 @@ QC_COLUMNS = [
     "qc_pass",
     "reason",
 ]
+
+
+#: The transient charge is integrated up to this many time constants after its peak.
+_CHARGE_TAUS = 10.0
 
 
 def membrane_test(
@@ -104,8 +108,12 @@ def membrane_test(
         return out
     tau = -1.0 / slope
     # transient amplitude at the step onset from its charge (robust to filtering):
-    # Q = ∫ A0·exp(-t/τ) dt = A0·τ, trapezoid rule from the step onset
-    region = y[: step.size - tail]
+    # Q = ∫ A0·exp(-t/τ) dt = A0·τ, trapezoid rule from the step onset to
+    # _CHARGE_TAUS·τ after the peak (the transient has then decayed to e^-10 of its
+    # peak); integrating further would add the slow currents and drift of a long step
+    # (e.g. 171116sh_0011: Ra 38 → 24 MΩ across stable sweeps) instead of charge.
+    end = min(step.size - tail, kp + math.ceil(_CHARGE_TAUS * tau * sample_rate) + 1)
+    region = y[:end]
     charge = (float(np.sum(region)) - 0.5 * float(region[0])) / sample_rate
     a0 = charge / tau
     if not a0 > 0:
