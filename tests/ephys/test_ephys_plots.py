@@ -74,7 +74,6 @@ def test_traces_and_reproducible_files(tmp_path):
 
 
 def test_concentration_response_with_fit_band(tmp_path):
-    pytest.importorskip("nplab.doseresponse")
     sw = _sweeps()
     cells = fractional_current(sw, steady_state_sweeps=2)
     fits, models = fit_cells(cells)

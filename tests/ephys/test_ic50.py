@@ -148,7 +148,6 @@ def test_qc_failures_kept_with_reason(three_cells):
 
 
 def test_fit_cells_match_r(three_cells):
-    pytest.importorskip("nplab.doseresponse")
     ps, exp = three_cells
     cells = fractional_current(assign_concentrations(ps, exp), steady_state_sweeps=3)
     fits, models = fit_cells(cells, model="LL.2")
@@ -183,7 +182,6 @@ def test_fit_cells_match_r(three_cells):
 
 
 def test_ll3_uses_control_point_and_matches_r(three_cells):
-    pytest.importorskip("nplab.doseresponse")
     ps, exp = three_cells
     cells = fractional_current(assign_concentrations(ps, exp), steady_state_sweeps=3)
     fits, _ = fit_cells(cells[cells["cell"] == "A"], model="LL.3")
@@ -195,7 +193,6 @@ def test_ll3_uses_control_point_and_matches_r(three_cells):
 
 
 def test_qc_failed_cells_not_pooled_and_too_few_points(three_cells):
-    pytest.importorskip("nplab.doseresponse")
     ps, _ = three_cells
     bad = tagged_cell("D.abf", [0.01] * 5, control=-50.0)
     two = tagged_cell("G.abf", FRACTIONS["A"]).iloc[:13]  # control + 2 concentrations
@@ -215,7 +212,6 @@ def test_qc_failed_cells_not_pooled_and_too_few_points(three_cells):
 
 
 def test_ic50_driver_with_per_sweep_table(three_cells, tmp_path):
-    pytest.importorskip("nplab.doseresponse")
     ps, exp = three_cells
     table = exp.assign(target="Nav1.7", conc_um="")
     path = tmp_path / "experiment.csv"
@@ -260,7 +256,6 @@ def _sample_experiment(repo_dir):
 
 
 def test_sample_recordings_recover_true_ic50s(repo_dir):
-    pytest.importorskip("nplab.doseresponse")
     res = ic50(_sample_experiment(repo_dir), rundown="linear")
     fits = res.fits
     for cond, true in TRUTH.items():
@@ -292,8 +287,8 @@ def test_sample_recordings_recover_true_ic50s(repo_dir):
     assert ref.loc[("Nav1.7", "pooled_mean_log"), "ratio"] == pytest.approx(2.0, rel=0.1)
 
 
+@pytest.mark.slow
 def test_cli_ic50_outputs_reproducible(repo_dir, tmp_path):
-    pytest.importorskip("nplab.doseresponse")
     from click.testing import CliRunner
 
     from nplab.cli.ephys_ic50 import ic50_command
