@@ -347,3 +347,11 @@ def test_ic50_schema_extends_the_patchclamp_schema():
     assert not set(IC50_SCHEMA) & set(PROTOCOL_SCHEMAS["patchclamp"])
     for key, spec in IC50_SCHEMA.items():
         assert spec.default == IC50_DEFAULTS[key]
+
+
+def test_per_sweep_file_names_aligned_to_experiment(three_cells, tmp_path):
+    ps, exp = three_cells
+    measured = ps.assign(file="recordings/" + ps["file"])  # as 'nplab ephys measure DIR' names them
+    res = ic50(exp, measured, steady_state_sweeps=3)
+    base = ic50(exp, ps, steady_state_sweeps=3)
+    pd.testing.assert_frame_equal(res.cells, base.cells)

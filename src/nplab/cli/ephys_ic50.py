@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option
 from nplab.errors import InputError
 
 __all__ = ["ic50_command"]
@@ -45,7 +44,8 @@ def _slug(text: str) -> str:
               help="Write figures (traces, time course, concentration-response).")
 @click.option("--figure-format", type=click.Choice(["png", "svg", "pdf"]), default="png",
               show_default=True)
-@manifest_option()
+@click.option("--manifest/--no-manifest", default=True, show_default=True,
+              help="Write a provenance manifest (OUTDIR/manifest.json).")
 def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rundown,
                  steady_state_sweeps, measure_name, units, jobs, scheduler, progress, figures,
                  figure_format, manifest) -> None:

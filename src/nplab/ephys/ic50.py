@@ -660,6 +660,8 @@ def ic50(
         }
     if per_sweep is None:
         per_sweep = _measure_files(exp, protos, base, measure_func, measure_kwargs)
+    else:
+        per_sweep = _align_files(per_sweep, exp, base)
     needs_times = any(p["rundown_correction"] != "none" for p in params_by.values())
     multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
     if ("start_s" not in exp or exp["start_s"].isna().any()) and multi_file_cells and needs_times:
@@ -768,6 +770,51 @@ def _condition_protocols(
             out[cond] = load_protocol(cond, kind="patchclamp") if cond else None
         except ProtocolError:
             out[cond] = None
+    return out
+
+
+def _align_files(per_sweep: pd.DataFrame, exp: pd.DataFrame, base: Path | None) -> pd.DataFrame:
+    """Rename per-sweep ``file`` entries to the experiment's spelling of the same file.
+
+    A per-sweep table made by ``nplab ephys measure DIR`` names files as measured (e.g.
+    ``data/cell01_0003.abf``) while the experiment table may list ``cell01_0003.abf``
+    relative to its own folder.  Entries are matched exactly, then by resolved path,
+    then by file name when that name is unique on both sides.
+    """
+    want = list(dict.fromkeys(exp["file"]))
+    have = list(dict.fromkeys(per_sweep["file"].astype(str)))
+    if set(want) <= set(have):
+        return per_sweep
+
+    def resolved(f: str, root: Path | None) -> str:
+        p = Path(f)
+        if root is not None and not p.is_absolute():
+            p = root / p
+        try:
+            return str(p.resolve())
+        except OSError:
+            return str(p)
+
+    by_path = {resolved(h, None): h for h in have}
+    names: dict[str, list[str]] = {}
+    for h in have:
+        names.setdefault(Path(h).name, []).append(h)
+    want_names: dict[str, int] = {}
+    for w in want:
+        want_names[Path(w).name] = want_names.get(Path(w).name, 0) + 1
+    rename: dict[str, str] = {}
+    for w in want:
+        if w in have:
+            continue
+        hit = by_path.get(resolved(w, base))
+        if hit is None and len(names.get(Path(w).name, [])) == 1 and want_names[Path(w).name] == 1:
+            hit = names[Path(w).name][0]
+        if hit is not None:
+            rename[hit] = w
+    if not rename:
+        return per_sweep
+    out = per_sweep.copy()
+    out["file"] = out["file"].astype(str).map(lambda f: rename.get(f, f))
     return out
 
 
