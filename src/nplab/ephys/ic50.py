@@ -619,10 +619,15 @@ def ic50(
         :data:`IC50_DEFAULTS` without protocol QC.
     measure, channel
         Which measurement / channel of the per-sweep table to use if it has several.
-    model, steady_state_sweeps, rundown, min_control_current, max_rundown_pct_per_min, confidence_level
-        Override the protocol's values.
+    model, steady_state_sweeps, rundown, confidence_level
+        Override the protocol's values (``ic50_model``, ``steady_state_sweeps``,
+        ``rundown_correction``, ``confidence_level``).
+    min_control_current, max_rundown_pct_per_min
+        Extra cell QC thresholds of :func:`fractional_current` (recorded units; %/min),
+        on top of the protocol's ``qc_*`` thresholds applied by ``qc_cells``.
     qc
-        Optional per-cell or per-file QC table (``status``, ``reason``).
+        Per-cell or per-file QC table (``cell`` or ``file``, ``qc_pass`` or ``status``,
+        ``reason``) used instead of :func:`nplab.ephys.qc_cells` with the protocol.
     references
         ``True``: compare pooled IC50s with ``protocols/references/<drug>.toml`` when
         such a file exists; a path or DataFrame: use that reference table; ``False``:
