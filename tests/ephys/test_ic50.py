@@ -355,3 +355,13 @@ def test_per_sweep_file_names_aligned_to_experiment(three_cells, tmp_path):
     res = ic50(exp, measured, steady_state_sweeps=3)
     base = ic50(exp, ps, steady_state_sweeps=3)
     pd.testing.assert_frame_equal(res.cells, base.cells)
+
+
+@pytest.mark.slow
+def test_parallel_measuring_gives_identical_tables(repo_dir):
+    exp = _sample_experiment(repo_dir)
+    exp = exp[exp["condition"] == "patchclamp-herg"]
+    serial = ic50(exp, measure_kwargs={"executor": "serial"})
+    parallel = ic50(exp, measure_kwargs={"executor": 2})
+    pd.testing.assert_frame_equal(serial.cells, parallel.cells)
+    pd.testing.assert_frame_equal(serial.fits, parallel.fits)
