@@ -164,7 +164,13 @@ def test_fit_cells_match_r(three_cells):
         assert r["log10_ic50_se"] == pytest.approx(ref["se_ic50"] / (ref["ic50"] * math.log(10)),
                                                    rel=1e-4)
         assert r["df_resid"] == 3 and r["n_points"] == 5 and r["status"] == "ok"
+        # Wald CI of the engine: estimate ± t(3)·se
+        q = 3.182446305284263  # qt(0.975, 3)
+        assert r["ic50_ci_low_um"] == pytest.approx(ref["ic50"] - q * ref["se_ic50"], rel=1e-4)
         assert bool(r["ic50_in_range"])
+    a = per.loc["A"]
+    assert a["ic50_logci_low_um"] == pytest.approx(0.84574506, rel=1e-4)
+    assert a["ic50_logci_high_um"] == pytest.approx(1.15253607, rel=1e-4)
     pooled = fits[fits["level"] == "pooled_mean_log"].iloc[0]
     assert pooled["log10_ic50"] == pytest.approx(0.0499990202, abs=1e-8)
     assert pooled["log10_ic50_se"] == pytest.approx(0.1319499689, rel=1e-6)

@@ -104,7 +104,7 @@ CELL_COLUMNS = (
 FIT_COLUMNS = (
     "drug", "condition", "level", "cell", "model", "n_cells", "n_points", "n_concentrations",
     "conc_min_um", "conc_max_um", "ic50_um", "ic50_se_um", "ic50_ci_low_um", "ic50_ci_high_um",
-    "log10_ic50", "log10_ic50_se", "log10_ic50_sd", "hill", "hill_se", "top", "bottom",
+    "ic50_logci_low_um", "ic50_logci_high_um", "log10_ic50", "log10_ic50_se", "log10_ic50_sd", "hill", "hill_se", "top", "bottom",
     "residual_se", "df_resid", "ic50_in_range", "success", "status", "reason",
 )
 
@@ -386,6 +386,7 @@ def _fit_row(points: pd.DataFrame, model: str, conf: float, **keys: Any) -> tupl
         log10_ic50_se=se / (ic50 * _LN10) if ic50 > 0 else math.nan,
         hill=hill, hill_se=hill_se,
         top=est["top"][0] if "top" in est else 1.0,
+        **_log_ci(ic50, se, df, conf),
         bottom=est["bottom"][0] if "bottom" in est else 0.0,
         residual_se=float(res.residual_se), df_resid=df,
         ic50_in_range=bool(row["conc_min_um"] <= ic50 <= row["conc_max_um"]),
@@ -394,6 +395,14 @@ def _fit_row(points: pd.DataFrame, model: str, conf: float, **keys: Any) -> tupl
     if not row["ic50_in_range"]:
         row["reason"] = "IC50 outside the tested concentrations (extrapolated)"
     return row, res
+
+
+def _log_ci(ic50: float, se: float, df: float, conf: float) -> dict[str, float]:
+    """CI of the IC50 on the log scale: exp(ln IC50 ± t·se/IC50) (delta method on ln IC50)."""
+    if not (ic50 > 0 and np.isfinite(se) and df > 0):
+        return {"ic50_logci_low_um": math.nan, "ic50_logci_high_um": math.nan}
+    half = float(stats.t.ppf(0.5 + conf / 2.0, df)) * se / ic50
+    return {"ic50_logci_low_um": ic50 * math.exp(-half), "ic50_logci_high_um": ic50 * math.exp(half)}
 
 
 def _mean_log_row(cell_rows: list[dict], conf: float, model: str, **keys: Any) -> dict:
@@ -416,6 +425,8 @@ def _mean_log_row(cell_rows: list[dict], conf: float, model: str, **keys: Any) -
         ic50_um=10.0 ** mean, log10_ic50=mean, log10_ic50_se=sem, log10_ic50_sd=sd,
         ic50_ci_low_um=10.0 ** (mean - t * sem) if n > 1 else math.nan,
         ic50_ci_high_um=10.0 ** (mean + t * sem) if n > 1 else math.nan,
+        ic50_logci_low_um=10.0 ** (mean - t * sem) if n > 1 else math.nan,
+        ic50_logci_high_um=10.0 ** (mean + t * sem) if n > 1 else math.nan,
         hill=float(hills.mean()),
         hill_se=float(hills.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
         df_resid=float(n - 1), success=True, status="ok",
@@ -454,9 +465,11 @@ def fit_cells(
         pooled rows per drug × condition: ``pooled_mean_log`` (mean ± SEM of log10
         IC50 over cells passing QC with a successful fit; ``ic50_um`` = 10^mean, the
         geometric mean; CI = 10^(mean ± t(n−1)·SEM)) and ``pooled_global`` (one fit to
-        all points of those cells).  IC50 columns are in µM; per-cell and global CIs are
-        the engine's (``ci_low``/``ci_high`` of ``ic50``); ``log10_ic50_se`` by the delta
-        method, se/(IC50·ln 10).  QC-failed cells are fitted (status ``ok`` and
+        all points of those cells).  IC50 columns are in µM; per-cell and global CIs
+        ``ic50_ci_*`` are the engine's Wald intervals (drc ``confint``/``ED(interval =
+        "delta")``), ``ic50_logci_*`` the always-positive intervals on the log scale,
+        exp(ln IC50 ± t·se/IC50); ``log10_ic50_se`` by the delta method, se/(IC50·ln 10).
+        For ``pooled_mean_log`` both CI pairs are 10^(mean ± t(n−1)·SEM).  QC-failed cells are fitted (status ``ok`` and
         ``reason`` "cell failed QC: ...") but never pooled.  ``models`` maps
         ``(drug, condition, level, cell)`` to the engine's fit objects.
     """

@@ -47,3 +47,7 @@ r3 <- function(q) sum((ya - q[2] / (1 + (xa / q[3])^q[1]))^2)
 p3 <- optim(coef(m3), r3, method = "BFGS",
             control = list(reltol = 1e-16, maxit = 10000, parscale = coef(m3)))$par
 cat(sprintf("LL3_A hill=%.10f top=%.10f ic50=%.10f\n", p3[["b"]], p3[["d"]], p3[["e"]]))
+# log-scale (delta on ln e) 95% CI of cell A: exp(ln e +- t(3) se/e)
+fA <- fit_ll2(x, Y$A)
+h <- qt(0.975, 3) * fA$se[2] / fA$p[["e"]]
+cat(sprintf("logCI_A=%.8f %.8f\n", fA$p[["e"]] * exp(-h), fA$p[["e"]] * exp(h)))
