@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 # --- stats-more exports ---
-from nplab.stats.effsize import eta_squared, hedges_g, hedges_g_from_stats  # noqa: E402
-from nplab.stats.endpoints import (  # noqa: E402
+from nplab.stats.effsize import eta_squared, hedges_g, hedges_g_from_stats
+from nplab.stats.endpoints import (
     auc_trapezoid,
     change_from_predose,
     endpoints,
@@ -43,14 +43,14 @@ from nplab.stats.endpoints import (  # noqa: E402
     percent_mpe,
     percent_reversal,
 )
-from nplab.stats.nonparametric import (  # noqa: E402
+from nplab.stats.nonparametric import (
     adjust_pvalues,
     dunn,
     friedman,
     kruskal,
     mann_whitney,
 )
-from nplab.stats.power import (  # noqa: E402
+from nplab.stats.power import (
     cohens_f,
     pilot_effects,
     power_anova,
