@@ -252,3 +252,19 @@ def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
         ),
     )
     assert (t["status"] == "ok").all() and len(t) == rec.sweep_count
+
+
+def test_truncated_abf2_says_truncated(abf_dir, tmp_path):
+    """A half-copied ABF2 file: the error says 'truncated', not a struct.error text."""
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    src = (abf_dir / "2018_11_16_sh_0006.abf").read_bytes()
+    cut = tmp_path / "cut.abf"
+    cut.write_bytes(src[:150_000])
+    with pytest.raises(InputError, match=r"cut\.abf.*file is truncated \(150000 bytes"):
+        read_abf(cut)
+    junk = tmp_path / "junk.abf"
+    junk.write_bytes(b"ABF2" + bytes(100))  # signature only: not truncated, unreadable
+    with pytest.raises(InputError, match="not a readable ABF file"):
+        read_abf(junk)

@@ -355,6 +355,25 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
     return out
 
 
+def _abf2_extent(path: Path) -> int | None:
+    """Bytes an ABF2 file's section map describes (``None`` if not ABF2).
+
+    ABF2 header (ABFFIO ``ABF_FileInfo``): signature ``"ABF2"``, then at byte 76 the
+    section map, 18 entries of (uint32 block index, uint32 bytes, int64 count),
+    512-byte blocks.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(76 + 18 * 16)
+    if len(head) < 76 + 18 * 16 or head[:4] != b"ABF2":
+        return None
+    extent = 0
+    for k in range(18):
+        block, nbytes, count = struct.unpack_from("<IIq", head, 76 + 16 * k)
+        if block and nbytes and count > 0:
+            extent = max(extent, block * 512 + nbytes * count)
+    return extent or None
+
+
 def _user_list_epoch_params(abf: Any) -> list[int]:
     """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
 
@@ -550,6 +569,13 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
 
         abf = pyabf.ABF(str(p), loadData=False)
     except Exception as exc:  # pyabf raises bare Exception / struct.error / ValueError
+        size, extent = p.stat().st_size, _abf2_extent(p)
+        if extent is not None and size < extent:
+            raise InputError(
+                f"file is truncated ({size} bytes; its header describes {extent})",
+                file=label,
+                expected="a complete ABF file",
+            ) from None
         raise InputError(
             f"not a readable ABF file ({type(exc).__name__}: {exc})",
             file=label,
