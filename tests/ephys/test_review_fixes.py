@@ -268,3 +268,30 @@ def test_truncated_abf2_says_truncated(abf_dir, tmp_path):
     junk.write_bytes(b"ABF2" + bytes(100))  # signature only: not truncated, unreadable
     with pytest.raises(InputError, match="not a readable ABF file"):
         read_abf(junk)
+
+
+def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_dir):
+    """pyabf's writer makes ABF1 files with a 2048-byte header: bytes 4456-4463 (the ABF
+    1.8 nPNEnable/nPNPolarity group) are samples there.  Samples of exactly 1 LSB used to
+    be reported as 'online P/N: on'."""
+    import struct
+
+    import pyabf
+    import pyabf.abfWriter
+
+    from nplab.ephys import read_abf
+
+    data = np.zeros((2, 3000))
+    data[0, 0] = 1000.0  # sets the scale: 1 LSB = 1000 / 32768 * 10 ** k
+    path = tmp_path / "pyabf_written.abf"
+    pyabf.abfWriter.writeABF1(data, str(path), 20000, units="pA")
+    raw = path.read_bytes()
+    lsb = float(pyabf.ABF(str(path)).data[0][0]) / struct.unpack_from("<h", raw, 2048)[0]
+    data[0, 1204:1206] = lsb  # int16 samples 1204-1205 sit at bytes 4456-4459
+    pyabf.abfWriter.writeABF1(data, str(path), 20000, units="pA")
+    assert struct.unpack_from("<2h", path.read_bytes(), 4456) == (1, 1)
+    rec = read_abf(path)
+    assert rec.leak_subtraction[0].enabled is None
+    assert rec.leak_subtraction[0].note == "online P/N: unknown"
+    # ABF 1.8 files (6144-byte header) still read the real setting
+    assert read_abf(abf_dir / "05210017_vc_abf1.abf").leak_subtraction[0].enabled is False

@@ -414,6 +414,21 @@ def _abf1_shorts(path: Path, offset: int, count: int) -> tuple[int, ...]:
     return struct.unpack(f"<{count}h", _abf1_bytes(path, offset, 2 * count))
 
 
+def _abf1_has_extended_header(path: Path) -> bool:
+    """True when bytes 2048-6143 of an ABF1 file are header, not a section.
+
+    ABF1 section pointers (in 512-byte blocks): data at byte 40, tags 44, scope
+    config 52, deltas 72, voice tags 80, synch array 92 (ABF 1.8 ``ABFFileHeader``).
+    """
+    ptrs = [_abf1_int(path, off) for off in (40, 44, 52, 72, 80, 92)]
+    blocks = [b for b in ptrs if b > 0]
+    return bool(blocks) and min(blocks) * 512 >= 6144
+
+
+def _abf1_int(path: Path, offset: int) -> int:
+    return struct.unpack("<i", _abf1_bytes(path, offset, 4))[0]
+
+
 def _synch_starts_s(abf: Any, path: Path) -> np.ndarray | None:
     """Sweep start times (s) from the synch array, or ``None``."""
     if abf.abfVersion["major"] == 1:
@@ -487,7 +502,11 @@ def _leak(abf: Any, path: Path, channel_count: int) -> list[LeakSubtraction]:
                 )
             else:
                 # ABF1 extended on-line subtraction group: nPNEnable[2] at 4456,
-                # nPNPolarity[2] at 4460 (ABF 1.8 header layout).
+                # nPNPolarity[2] at 4460 (ABF 1.8 header layout).  Old 2048-byte
+                # headers (e.g. pyabf's writer) have no such group: those bytes are data.
+                if not _abf1_has_extended_header(path):
+                    out.append(LeakSubtraction(None))
+                    continue
                 enable = _abf1_shorts(path, 4456, 2)
                 polarity = _abf1_shorts(path, 4460, 2)
                 k = min(ch, 1)
