@@ -295,3 +295,21 @@ def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_di
     assert rec.leak_subtraction[0].note == "online P/N: unknown"
     # ABF 1.8 files (6144-byte header) still read the real setting
     assert read_abf(abf_dir / "05210017_vc_abf1.abf").leak_subtraction[0].enabled is False
+
+
+def test_abf1_user_list_read_from_header(tmp_path):
+    """ABF1 user list (ABF 1.8 header: nULEnable[4] int16 at 3360, nULParamToVary[4] at
+    3368) varying an epoch duration (code 35) makes the epoch table unusable."""
+    import struct
+
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    path = write_abf1(tmp_path / "ul.abf", np.zeros((2, NPTS)), RATE, epochs=EPOCHS, holding=-120.0)
+    assert read_abf(path).epoch(0, "B").start == 220  # no user list: table usable
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<4h", raw, 3360, 1, 0, 0, 0)
+    struct.pack_into("<4h", raw, 3368, 35, 0, 0, 0)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=r"user list .*code\(s\) 35"):
+        read_abf(path).epochs(0)

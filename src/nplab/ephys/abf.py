@@ -318,7 +318,7 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
-    varied = _user_list_epoch_params(abf)
+    varied = _user_list_epoch_params(abf, Path(rec.path))
     if varied:
         return (
             f"a Clampex user list sets epoch parameters per sweep (parameter code(s) "
@@ -374,7 +374,7 @@ def _abf2_extent(path: Path) -> int | None:
     return extent or None
 
 
-def _user_list_epoch_params(abf: Any) -> list[int]:
+def _user_list_epoch_params(abf: Any, path: Path) -> list[int]:
     """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
 
     ``nULParamToVary`` codes from 21 up address epoch parameters (ABFFIO
@@ -382,8 +382,15 @@ def _user_list_epoch_params(abf: Any) -> list[int]:
     table without user lists (e.g. ``2020_03_02_0000.abf``: the recorded command
     steps to +50 pA in sweep 6 while the table says +100 pA).
     """
-    enable = getattr(abf, "userListEnable", None)
-    params = getattr(abf, "userListParamToVary", None)
+    if abf.abfVersion["major"] == 1:
+        # ABF 1.8 extended group 12: nULEnable[4] (int16) at 3360, nULParamToVary[4] at
+        # 3368 (pyabf 2.3.8 reads both as int32 at 3360)
+        if not _abf1_has_extended_header(path):
+            return []
+        enable, params = _abf1_shorts(path, 3360, 4), _abf1_shorts(path, 3368, 4)
+    else:
+        enable = getattr(abf, "userListEnable", None)
+        params = getattr(abf, "userListParamToVary", None)
     if enable is None or params is None:
         return []
     if not isinstance(enable, list | tuple):
