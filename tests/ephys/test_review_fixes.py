@@ -313,3 +313,26 @@ def test_abf1_user_list_read_from_header(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(InputError, match=r"user list .*code\(s\) 35"):
         read_abf(path).epochs(0)
+
+
+def test_abf1_holding_has_one_value_per_dac(abf_dir):
+    """ABF1 has 4 DAC channels; pyabf's holdingCommand for ABF1 is the 20 epoch levels."""
+    from nplab.ephys import read_abf
+
+    rec = read_abf(abf_dir / "05210017_vc_abf1.abf")
+    assert rec.holding == [-70.0, 0.0, 0.0, 0.0]
+
+
+def test_old_abf1_header_has_no_epoch_table(tmp_path):
+    """pyabf-written ABF1 (2048-byte header): the epoch bytes pyabf reads are samples."""
+    import pyabf.abfWriter
+
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    path = tmp_path / "old.abf"
+    pyabf.abfWriter.writeABF1(np.zeros((2, 3000)), str(path), 20000, units="pA")
+    rec = read_abf(path)
+    with pytest.raises(InputError, match="old 2048-byte header"):
+        rec.epochs(0)
+    assert rec.sweep(1).shape == (3000,)  # the data themselves are fine

@@ -318,6 +318,10 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
+    if abf.abfVersion["major"] == 1 and not _abf1_has_extended_header(Path(rec.path)):
+        # pyabf reads ABF1 epochs from the ABF 1.8 extended header (bytes 2308-2668),
+        # which are samples in files with the old 2048-byte header
+        return "this ABF1 file has the old 2048-byte header, without an epoch section"
     varied = _user_list_epoch_params(abf, Path(rec.path))
     if varied:
         return (
@@ -692,7 +696,8 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         # header's fDACHoldingLevel[4] (byte 1394, ABF 1.8 layout) is the real one.
         dac = [float(v) for v in struct.unpack("<4f", _abf1_bytes(p, 1394, 16))]
         dac = [v if math.isfinite(v) and abs(v) < 1e6 else float("nan") for v in dac]
-        abf.holdingCommand = dac + list(abf.holdingCommand[4:])
+        # (pyabf's list has 20 entries, one per ABF1 epoch; ABF1 has 4 DAC channels)
+        abf.holdingCommand = dac
     holding = []
     for v in abf.holdingCommand:
         v = float(v)
