@@ -336,3 +336,35 @@ def test_old_abf1_header_has_no_epoch_table(tmp_path):
     with pytest.raises(InputError, match="old 2048-byte header"):
         rec.epochs(0)
     assert rec.sweep(1).shape == (3000,)  # the data themselves are fine
+
+
+def test_float32_abf2_samples_equal_pyabf(abf_dir, tmp_path):
+    """No float-format file in the corpus: rebuild 171116sh_0011 with float32 samples
+    (nDataFormat = 1 at byte 30, data section of 4-byte items, synch array moved after
+    it) and check the samples against pyabf and against the values written."""
+    import struct
+
+    import pyabf
+
+    from nplab.ephys import read_abf
+
+    src = abf_dir / "171116sh_0011.abf"
+    raw = src.read_bytes()
+    orig = pyabf.ABF(str(src))
+    data_block, _, count = struct.unpack_from("<IIq", raw, 76 + 16 * 10)
+    head = bytearray(raw[: data_block * 512])
+    values = (orig.data[0].astype(np.float64) + 0.123).astype("<f4")
+    body = values.tobytes() + bytes((-values.nbytes) % 512)
+    sb, sn, sc = struct.unpack_from("<IIq", raw, 76 + 16 * 15)
+    struct.pack_into("<IIq", head, 76 + 16 * 10, data_block, 4, count)
+    struct.pack_into("<IIq", head, 76 + 16 * 15, (len(head) + len(body)) // 512, sn, sc)
+    struct.pack_into("<h", head, 30, 1)
+    path = tmp_path / "float.abf"
+    path.write_bytes(bytes(head) + body + raw[sb * 512 : sb * 512 + sn * sc])
+    abf = pyabf.ABF(str(path))
+    rec = read_abf(path)
+    n = rec.sweep_points(0)
+    for s in range(rec.sweep_count):
+        abf.setSweep(s)
+        np.testing.assert_array_equal(rec.sweep(s), abf.sweepY)
+        np.testing.assert_array_equal(rec.sweep(s), values[s * n : (s + 1) * n])
