@@ -122,7 +122,15 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
             "changes level); unset: no membrane test.",
         ),
         "holding_mv": Param("float", None, unit="mV", doc="Holding potential."),
-        "sweep_interval_s": Param("float", None, min=0, unit="s", doc="Sweep start-to-start interval."),
+        "sweep_interval_s": Param(
+            "float",
+            None,
+            min=0,
+            unit="s",
+            doc="Documented start-to-start interval of the protocol; measurement takes the "
+            "true interval of each file from its header (ABF1 fEpisodeStartToStart, ABF2 "
+            "protocol section, or the synch array), so this value is not applied.",
+        ),
         "step_protocol": Param("list[table]", [], fields=_STEP, doc="Documented voltage steps."),
         "units": Param("str", None, doc="Override of the current channel's units."),
         "steady_state_sweeps": Param(
