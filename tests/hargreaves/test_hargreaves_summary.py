@@ -334,3 +334,27 @@ def test_clock_times_in_several_formats(tmp_path):
     p.write_text("animal,paw,timepoint,trial,latency_s,time\nR1,ipsi,bl,1,10,ten\n")
     with pytest.raises(InputError, match="'ten' is not a time"):
         read_trials(p)
+
+
+def test_bare_numbers_in_time_column_are_an_error(tmp_path):
+    # regression (review3): "300" in a `time` column was parsed by pandas.to_timedelta
+    # as 300 ns, so every interval looked far below min_intertrial_interval_s and the
+    # short_interval flag was silently wrong; seconds belong in time_s
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,0\nR1,ipsi,bl,2,11,300\nR1,ipsi,bl,3,12,600\n"
+    )
+    with pytest.raises(InputError, match=r"row 2, column 'time'.*is a number"):
+        read_trials(p)
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time_s\n"
+        "R1,ipsi,bl,1,10,0\nR1,ipsi,bl,2,11,300\nR1,ipsi,bl,3,12,600\n"
+    )
+    assert list(read_trials(p)["time_s"]) == [0.0, 300.0, 600.0]
+    assert summarise(p, baseline_window_s=None)["status"].iloc[0] == "ok"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,2026-01-05\nR1,ipsi,bl,2,11,2026-01-05 00:05\n"
+    )
+    assert list(read_trials(p)["time_s"].diff().dropna()) == [300.0]
