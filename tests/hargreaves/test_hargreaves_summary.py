@@ -229,7 +229,10 @@ def _edit(tmp_path, row_idx: int, column: str, value) -> object:
         (4, "cutoff_reached", "cut", "'cut' is not true/false"),
         (4, "cutoff_reached", "yes", "cutoff_reached is true but latency 10.1 s is below"),
         (4, "trial", "1", "appears twice"),
-        (4, "trial", "1.5", "is not a trial number"),
+        (4, "trial", "1.5", "1.5 is not a trial number"),
+        (4, "trial", "0", "0 is not a trial number"),
+        (4, "latency_s", "12,5", "'12,5' is not valid"),
+        (4, "latency_s", "inf", "above the cut-off"),
         (4, "trial", "x", "is not valid"),
         (4, "paw", "front", "is not a paw"),
         (4, "animal", "", "blank cell"),
@@ -242,6 +245,7 @@ def test_input_errors_name_file_row_column(files, tmp_path, idx, column, value, 
         summarise(p, animals=a)
     msg = str(exc.value)
     assert text in msg
+    assert "np." not in msg  # regression (review3): was "np.int64(0) is not a trial number"
     assert str(p) in msg and f"column '{column}'" in msg and f"row {idx + 2}" in msg
 
 

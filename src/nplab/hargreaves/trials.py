@@ -206,7 +206,7 @@ def load_inputs(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{df['trial'].iloc[i]!r} is not a trial number",
+            f"{trial[i]:g} is not a trial number",
             file=src,
             row=row_number(i),
             column="trial",
