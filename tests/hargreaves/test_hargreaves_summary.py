@@ -362,3 +362,25 @@ def test_bare_numbers_in_time_column_are_an_error(tmp_path):
         "R1,ipsi,bl,1,10,2026-01-05\nR1,ipsi,bl,2,11,2026-01-05 00:05\n"
     )
     assert list(read_trials(p)["time_s"].diff().dropna()) == [300.0]
+
+
+def test_km_interval_of_a_single_animal_is_not_estimable(tmp_path):
+    # regression (review3): with km_variance = "cluster" and one animal in a group x paw x
+    # timepoint, the robust variance is identically 0 and the interval collapsed onto
+    # the median (R survfit(..., cluster = animal) gives 12, 12, 12 for these trials)
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,group,paw,timepoint,trial,latency_s\n"
+        "A,veh,ipsi,bl,1,10\nA,veh,ipsi,bl,2,12\nA,veh,ipsi,bl,3,20\n"
+        "B,drug,ipsi,bl,1,10\nB,drug,ipsi,bl,2,12\nB,drug,ipsi,bl,3,20\n"
+        "C,drug,ipsi,bl,1,9\nC,drug,ipsi,bl,2,11\nC,drug,ipsi,bl,3,13\n"
+    )
+    km = km_medians(p).set_index("group")
+    assert km.loc["veh", "km_median_s"] == 12.0
+    assert np.isnan(km.loc["veh", "km_ci_low_s"]) and np.isnan(km.loc["veh", "km_ci_high_s"])
+    assert km.loc["veh", "status"] == "ci_not_estimable"
+    assert km.loc["drug", "status"] != "ci_not_estimable"
+    # Greenwood's variance does not depend on clusters: R survfit(Surv(c(10, 12, 20),
+    # c(1, 1, 0)) ~ 1) gives median 12, lower 10, upper NA
+    g = km_medians(p, km_variance="greenwood").set_index("group").loc["veh"]
+    assert (g["km_median_s"], g["km_ci_low_s"], g["status"]) == (12.0, 10.0, "ci_high_not_reached")

@@ -368,7 +368,9 @@ def km_medians(
         ``n_at_cutoff``, ``km_median_s``, ``km_ci_low_s``, ``km_ci_high_s``,
         ``status`` (``ok``; ``median_not_reached`` when half or more of the trials
         reached the cut-off; ``ci_high_not_reached`` when the upper limit lies beyond the
-        cut-off), ``protocol``.
+        cut-off; ``ci_not_estimable`` when the robust (cluster) variance rests on a
+        single animal - it is then identically 0 - and the limits are left empty),
+        ``protocol``.
     """
     data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
     tp_order = pd.unique(data["timepoint"])
@@ -391,8 +393,14 @@ def km_medians(
             ci_level=proto["ci_level"],
         )
         status = "ok"
+        ci_low, ci_high = res.ci_low, res.ci_high
         if np.isnan(res.median):
             status = "median_not_reached"
+        elif proto["km_variance"] == "cluster" and sub["animal"].nunique() < 2:
+            # one cluster: its influence terms sum to zero, so the robust variance is 0
+            # and R's interval collapses onto the median - no interval, flagged
+            ci_low, ci_high = np.nan, np.nan
+            status = "ci_not_estimable"
         elif np.isnan(res.ci_high):
             status = "ci_high_not_reached"
         rows.append(
@@ -402,8 +410,8 @@ def km_medians(
                 "n_trials": res.n,
                 "n_at_cutoff": res.n_censored,
                 "km_median_s": res.median,
-                "km_ci_low_s": res.ci_low,
-                "km_ci_high_s": res.ci_high,
+                "km_ci_low_s": ci_low,
+                "km_ci_high_s": ci_high,
                 "status": status,
                 "protocol": proto.label,
             }
