@@ -384,3 +384,18 @@ def test_km_interval_of_a_single_animal_is_not_estimable(tmp_path):
     # c(1, 1, 0)) ~ 1) gives median 12, lower 10, upper NA
     g = km_medians(p, km_variance="greenwood").set_index("group").loc["veh"]
     assert (g["km_median_s"], g["km_ci_low_s"], g["status"]) == (12.0, 10.0, "ci_high_not_reached")
+
+
+def test_numeric_baseline_timepoint_matches_float_timepoints(tmp_path):
+    # regression (review3): timepoints read as floats (0.0, 0.5, ...) never matched a
+    # baseline_timepoint of "0", so the baseline window was silently not checked
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s\n"
+        "A,ipsi,0,1,15\nA,ipsi,0,2,16\nA,ipsi,0.5,1,15\nA,ipsi,0.5,2,16\n"
+    )
+    s = summarise(p, baseline_timepoint="0", trials_per_paw=2, min_intertrial_interval_s=None)
+    assert list(s["timepoint"]) == [0.0, 0.5]
+    assert list(s["status"]) == ["baseline_out_of_window", "ok"]
+    s = summarise(p, baseline_timepoint="0.5", trials_per_paw=2)
+    assert list(s["status"]) == ["ok", "baseline_out_of_window"]

@@ -66,6 +66,15 @@ def _order_codes(values: pd.Series, order) -> np.ndarray:
     return pd.Categorical(values, categories=order).codes.astype(float)
 
 
+def _is_baseline(tp: Any, baseline: str) -> bool:
+    """Whether timepoint ``tp`` is the protocol's baseline label (numbers compared as
+    numbers, so a baseline_timepoint of "0" matches a timepoint read as 0.0)."""
+    if str(tp).strip().lower() == baseline:
+        return True
+    a, b = pd.to_numeric(pd.Series([tp, baseline], dtype=object), errors="coerce")
+    return bool(not np.isnan(a) and a == b)
+
+
 def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
     if lat.size == 0:
         return np.nan
@@ -260,7 +269,7 @@ def summarise(
         value = _average(lat, rule, last_n)
         if (
             window is not None
-            and str(tp).strip().lower() == baseline
+            and _is_baseline(tp, baseline)
             and not np.isnan(value)
             and not (window[0] <= value <= window[1])
         ):
