@@ -66,6 +66,15 @@ def _order_codes(values: pd.Series, order) -> np.ndarray:
     return pd.Categorical(values, categories=order).codes.astype(float)
 
 
+def _is_baseline(tp: Any, baseline: str) -> bool:
+    """Whether timepoint ``tp`` is the protocol's baseline label (numbers compared as
+    numbers, so a baseline_timepoint of "0" matches a timepoint read as 0.0)."""
+    if str(tp).strip().lower() == baseline:
+        return True
+    a, b = pd.to_numeric(pd.Series([tp, baseline], dtype=object), errors="coerce")
+    return bool(not np.isnan(a) and a == b)
+
+
 def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
     if lat.size == 0:
         return np.nan
@@ -260,7 +269,7 @@ def summarise(
         value = _average(lat, rule, last_n)
         if (
             window is not None
-            and str(tp).strip().lower() == baseline
+            and _is_baseline(tp, baseline)
             and not np.isnan(value)
             and not (window[0] <= value <= window[1])
         ):
@@ -368,7 +377,9 @@ def km_medians(
         ``n_at_cutoff``, ``km_median_s``, ``km_ci_low_s``, ``km_ci_high_s``,
         ``status`` (``ok``; ``median_not_reached`` when half or more of the trials
         reached the cut-off; ``ci_high_not_reached`` when the upper limit lies beyond the
-        cut-off), ``protocol``.
+        cut-off; ``ci_not_estimable`` when the robust (cluster) variance rests on a
+        single animal - it is then identically 0 - and the limits are left empty),
+        ``protocol``.
     """
     data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
     tp_order = pd.unique(data["timepoint"])
@@ -391,8 +402,14 @@ def km_medians(
             ci_level=proto["ci_level"],
         )
         status = "ok"
+        ci_low, ci_high = res.ci_low, res.ci_high
         if np.isnan(res.median):
             status = "median_not_reached"
+        elif proto["km_variance"] == "cluster" and sub["animal"].nunique() < 2:
+            # one cluster: its influence terms sum to zero, so the robust variance is 0
+            # and R's interval collapses onto the median - no interval, flagged
+            ci_low, ci_high = np.nan, np.nan
+            status = "ci_not_estimable"
         elif np.isnan(res.ci_high):
             status = "ci_high_not_reached"
         rows.append(
@@ -402,8 +419,8 @@ def km_medians(
                 "n_trials": res.n,
                 "n_at_cutoff": res.n_censored,
                 "km_median_s": res.median,
-                "km_ci_low_s": res.ci_low,
-                "km_ci_high_s": res.ci_high,
+                "km_ci_low_s": ci_low,
+                "km_ci_high_s": ci_high,
                 "status": status,
                 "protocol": proto.label,
             }
