@@ -347,12 +347,16 @@ def test_rundown_across_files_needs_start_times(tmp_path):
 
 
 def test_ic50_schema_extends_the_patchclamp_schema():
+    from nplab.ephys import PROTOCOL_SCHEMAS
     from nplab.ephys.ic50 import IC50_DEFAULTS, IC50_SCHEMA
-    from nplab.ephys.measure import PROTOCOL_SCHEMAS
+    from nplab.protocols import load_protocol
 
-    assert not set(IC50_SCHEMA) & set(PROTOCOL_SCHEMAS["patchclamp"])
+    # nplab.ephys adds the concentration–response keys to the measurement schema
     for key, spec in IC50_SCHEMA.items():
+        assert PROTOCOL_SCHEMAS["patchclamp"][key] is spec
         assert spec.default == IC50_DEFAULTS[key]
+    proto = load_protocol("patchclamp-nav-resting")
+    assert proto["rundown_correction"] == "linear" and proto["ic50_model"] == "LL.2"
 
 
 def test_per_sweep_file_names_aligned_to_experiment(three_cells, tmp_path):
