@@ -399,3 +399,15 @@ def test_qc_cells_layout_a_experiment_with_one_row_per_tag(repo_dir):
     # layout B: a drug-only file has no control
     q4 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[1:2].assign(tag=""))
     assert q4.loc[0, "n_control_sweeps"] == 0
+
+
+def test_membrane_test_epoch_must_exist(repo_dir):
+    """membrane_test = 'Q' (no such epoch) used to give NaN Ra silently, and the cell
+    then passed QC; now the file fails with the reason.  An index ('1' = B) works."""
+    path = repo_dir / "sample_data" / "ephys" / "navrest-cell01_0000.abf"
+    bad = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="Q"))
+    assert bad.loc[0, "status"] == "failed" and "epoch 'Q' is not in the epoch table" in bad.loc[0, "reason"]
+    by_letter = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="B"))
+    by_index = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="1"))
+    np.testing.assert_array_equal(by_letter["ra_mohm"], by_index["ra_mohm"])
+    assert np.isfinite(by_letter["ra_mohm"]).all()
