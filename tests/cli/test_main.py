@@ -62,3 +62,17 @@ def test_protocols_list_json_and_module_entry(capsys):
         check=False,
     )
     assert res.returncode == 0 and '"name": "snl"' in res.stdout
+
+
+def test_output_may_not_overwrite_an_input(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from nplab.cli._common import write_result
+    from nplab.errors import InputError
+
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    with pytest.raises(InputError, match="overwrite an input"):
+        write_result(pd.DataFrame({"a": [2]}), src, inputs=[src])
+    assert src.read_text() == "a\n1\n"

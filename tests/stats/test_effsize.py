@@ -111,8 +111,9 @@ def test_effsize_bad_input(rv):
 
 
 def test_eta_squared_on_mixed_anova_output(rv):
-    """Runs once stats-anova's mixed_anova is merged: its table feeds eta_squared."""
-    anova = pytest.importorskip("nplab.stats.anova")
+    """stats.mixed_anova's table feeds eta_squared (afex values)."""
+    from nplab.stats import anova
+
     d = pd.read_csv(REF / "effsize_mixed.csv")
     tab = anova.mixed_anova(d, dv="y", between="group", within="time", subject="rat")
     res = eta_squared(tab[["source", "df1", "df2", "F", "ss", "ss_error"]])

@@ -167,3 +167,29 @@ def test_output_is_deterministic_and_input_untouched(data):
     b = endpoints(data.sample(frac=1.0, random_state=3), **KW)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_duplicate_message_shows_plain_numeric_animal_ids():
+    # review: numeric animal ids were shown as np.int64(7) in the message
+    d = pd.DataFrame({"rat": [7, 7, 7, 7], "time": ["BL", "pre", "1", "1"],
+                      "lat": [10.0, 5.0, 6.0, 7.0]})
+    with pytest.raises(InputError, match=r"row 5, column 'time': animal 7 has a second value"):
+        endpoints(d, dv="lat", subject="rat", time="time", baseline="BL", predose="pre")
+
+
+def test_no_negative_zero_and_honest_auc_mpe_flag():
+    # review: % reversal 0 / (baseline - pre < 0) was written as -0.0, and the %MPE AUC
+    # of an animal at the cut-off before dosing claimed a missing value
+    d = pd.DataFrame({"rat": ["c"] * 4, "time": ["BL", "pre", "1", "2"],
+                      "lat": [11.0, 20.0, 20.0, 20.0]})
+    res = endpoints(d, dv="lat", subject="rat", time="time", baseline="BL", predose="pre",
+                    cutoff=20.0)
+    rev = res[res.endpoint == "reversal"]["value"].to_numpy()
+    assert (rev == 0).all() and not np.signbit(rev).any()
+    auc_mpe = res[res.endpoint == "auc_mpe"].iloc[0]
+    assert np.isnan(auc_mpe.value) and auc_mpe.flag == FLAG_PRE_AT_CUTOFF
+    d.loc[3, "lat"] = np.nan
+    res = endpoints(d, dv="lat", subject="rat", time="time", baseline="BL", predose="pre",
+                    cutoff=20.0)
+    flag = res[res.endpoint == "auc_mpe"].iloc[0].flag
+    assert "missing value" in flag and FLAG_PRE_AT_CUTOFF in flag

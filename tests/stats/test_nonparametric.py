@@ -188,3 +188,11 @@ def test_kruskal_dunn_hollander_wolfe(rvals):
         case = f"{r.a}|{r.b}"
         assert r.z == pytest.approx(rvals[("dunn_hw_holm", case, "z")], rel=RTOL)
         assert r.p_adj == pytest.approx(rvals[("dunn_hw_holm", case, "p_adj")], rel=RTOL)
+
+
+def test_friedman_duplicate_names_the_spreadsheet_row():
+    # review: the error named no row; blank values before it must not shift the number
+    d = pd.DataFrame({"s": [1, 1, 2, 2, 2, 3, 3], "t": ["a", "b", "a", "b", "b", "a", "b"],
+                      "y": [np.nan, 2.0, 1.0, 3.0, 4.0, 5.0, 1.0]})
+    with pytest.raises(InputError, match=r"row 6, column 't': subject 2 has two values"):
+        friedman(d, dv="y", within="t", subject="s")

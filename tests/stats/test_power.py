@@ -141,3 +141,14 @@ def test_power_bad_input():
         power_rm_anova(0.3, groups=2, measures=3, eps=0.2, n_total=20)
     with pytest.raises(InputError, match="effect"):
         power_rm_anova(0.3, groups=2, measures=3, effect="time", n_total=20)
+
+
+def test_pilot_duplicate_names_the_spreadsheet_row():
+    # review: the error named no row (and the private column '_time' without within=)
+    from nplab.errors import InputError
+    from nplab.stats.power import pilot_effects
+
+    d = pd.DataFrame({"rat": ["a", "b", "c", "c"], "grp": ["v", "v", "d", "d"],
+                      "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(InputError, match=r"row 5, column 'rat': subject 'c' has more"):
+        pilot_effects(d, dv="y", subject="rat", between="grp")

@@ -121,3 +121,13 @@ def test_bad_input_exit_2(run, tmp_path):
     assert not (tmp_path / "o.csv").exists()
     code, _, err = run("power", "--design", "t", "-o", tmp_path / "o.csv")
     assert code == 2 and "effect size" in err
+
+
+def test_by_level_named_in_errors(run, tmp_path):
+    # review: with --by, an error in one level's test did not say which level failed
+    t = tmp_path / "t.csv"
+    t.write_text("time,g,y\n1,a,1\n1,a,2\n1,b,3\n1,b,4\n2,a,1\n2,a,2\n2,b,3\n")
+    code, _, err = run("hedges-g", t, "--dv", "y", "--group", "g", "--by", "time",
+                       "-o", tmp_path / "o.csv")
+    assert code == 2 and "Traceback" not in err
+    assert "t.csv, column 'y': at time = 2: groups 'a' and 'b' have 2 and 1 values" in err

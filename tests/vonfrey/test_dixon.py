@@ -121,3 +121,22 @@ def test_second_public_copy_differs_only_by_its_known_typos():
         if not ok:
             wrong[s] = k
     assert wrong == {"XOOOOO": "-0.983", "XXXOXOOX": "--1.247"}
+
+
+def test_in_dixon_table_covers_exactly_the_printed_series():
+    from nplab.vonfrey.dixon import in_dixon_table
+
+    table = set(dixon_table()["series"])
+    assert len(table) == 248 and all(in_dixon_table(s) for s in table)
+    # initial run of 5, or more than 5 stimuli after the first change: not printed
+    assert not in_dixon_table("OOOOOXOXOX")
+    assert not in_dixon_table("OXOXOXO")
+    assert not in_dixon_table("XXXX")
+
+
+def test_series_outside_the_table_use_the_unrounded_ml_k():
+    from nplab.vonfrey import thresholds
+
+    row = thresholds(pd.DataFrame({"animal": ["a"], "responses": ["OXOXOXOX"]})).iloc[0]
+    assert row["method"] == "dixon-ml-k" and row["status"] == "overrun"
+    assert row["k"] == dixon_k("OXOXOXOX")

@@ -61,13 +61,18 @@ def test_output_columns_exactly():
     ],
 )
 def test_hand_computed_chaplan_cases(series, xf, k_printed, grams):
+    # the rat preset follows Chaplan exactly: Dixon's printed 3-decimal k
     row = thresholds(sheet(series)).iloc[0]
-    assert row["status"] == "ok" and row["method"] == "dixon-ml-k"
+    assert row["status"] == "ok" and row["method"] == "dixon-table-k"
     assert row["xf"] == xf and row["delta"] == 0.224 and row["n_stimuli"] == len(series)
     assert row["pattern"] == series.upper()
-    assert round(row["k"], 3) == k_printed
-    assert row["threshold_g"] == pytest.approx(grams, rel=3e-4)
-    assert row["threshold_g"] == pytest.approx(10 ** (xf + dixon_k(series) * 0.224) / 1e4, 1e-12)
+    assert row["k"] == k_printed
+    assert row["threshold_g"] == pytest.approx(grams, rel=1e-9)
+    # k_source = "ml": the unrounded maximum-likelihood k (within the table's rounding)
+    ml = thresholds(sheet(series), k_source="ml").iloc[0]
+    assert ml["method"] == "dixon-ml-k" and round(ml["k"], 3) == k_printed
+    assert ml["threshold_g"] == pytest.approx(grams, rel=3e-4)
+    assert ml["threshold_g"] == pytest.approx(10 ** (xf + dixon_k(series) * 0.224) / 1e4, 1e-12)
     assert row["log10_threshold"] == pytest.approx(np.log10(row["threshold_g"]), abs=1e-12)
     assert row["ci_low_g"] < row["threshold_g"] < row["ci_high_g"]
 
@@ -116,13 +121,15 @@ def test_delta_modes():
     assert flexible["delta"] == pytest.approx((4.93 - 4.31) / 3, abs=1e-12)
     grams = thresholds(s, xf_source="grams").iloc[0]
     assert grams["xf"] == pytest.approx(np.log10(8.0 * 1e4))
-    assert grams["threshold_g"] == pytest.approx(10 ** (np.log10(8.0) + dixon_k("OOOXOXOX") * 0.224))
+    k_table = round(dixon_k("OOOXOXOX"), 3)
+    assert grams["threshold_g"] == pytest.approx(10 ** (np.log10(8.0) + k_table * 0.224))
     assert grams["xf_source"] == "grams"
 
 
 @pytest.mark.parametrize(
     ("boundary", "below", "above"),
-    [("chaplan", 0.25, 15.0), ("end_filament", 10**3.61 / 1e4, 10**5.18 / 1e4)],
+    # end_filament: the force of the last filament tested, in the kit's grams
+    [("chaplan", 0.25, 15.0), ("end_filament", 0.4, 15.0)],
 )
 def test_boundary_policies(boundary, below, above):
     out = thresholds(sheet("XXXX", "OOOOO"), boundary=boundary)
@@ -181,7 +188,9 @@ def test_start_filament_override_and_unit():
     s = sheet("OXOXOX", "OXOXOX", start_filament=[np.nan, 4.0])
     out = thresholds(s)
     assert out["xf"].tolist() == [4.56, 4.74]
-    assert "start_filament" not in out.columns
+    # the input column is not an id column; the start used is a recorded convention
+    assert list(out.columns).count("start_filament") == 1
+    assert out["start_filament"].tolist() == [2.0, 4.0]
     with pytest.raises(InputError, match=r"row 2, column 'start_filament'.*not in kit"):
         thresholds(sheet("OXOXOX", start_filament=[3.0]))
     by_handle = thresholds(
@@ -314,6 +323,7 @@ def test_up_down_ld50_help_example_flexible_delta():
         start_filament=0.16,
         xf_source="grams",
         delta_mode="flexible",
+        k_source="ml",
     ).iloc[0]
     assert row["delta"] == pytest.approx(d, abs=1e-12)
     # R optimize() locates mu to ~1e-8 steps, hence rel 1e-7
@@ -327,3 +337,70 @@ def test_dixon_k_is_a_python_float():
 def test_protocol_start_not_in_kit():
     with pytest.raises(ProtocolError, match="start_filament 3 is not a filament"):
         thresholds(sheet("OXOXOX"), start_filament=3.0)
+
+
+def test_long_style_in_handles_needs_no_protocol_start():
+    # review: a long sheet records the start filament itself; switching the rat preset
+    # to handle numbers must not fail on the preset's start_filament (2.0, in grams)
+    handle = dict(zip([0.4, 0.6, 1.0, 2.0, 4.0, 6.0, 8.0, 15.0],
+                      [3.61, 3.84, 4.08, 4.31, 4.56, 4.74, 4.93, 5.18], strict=True))
+    rows = long_sheet("OOOXOXOX", 2.0)
+    for r in rows:
+        r["filament"] = handle[r["filament"]]
+    out = thresholds(pd.DataFrame(rows), filament_unit="handle")
+    assert out.loc[0, "status"] == "ok" and out.loc[0, "xf"] == 4.93
+    assert out.loc[0, "threshold_g"] == pytest.approx(10 ** (4.93 - 0.453 * 0.224) / 1e4, rel=3e-4)
+    with pytest.raises(ProtocolError, match="start_filament 2 is not a filament"):
+        thresholds(sheet("OXOXOX"), filament_unit="handle")  # a lab sheet does need it
+
+
+def test_path_leaving_the_kit_error_says_what_was_expected():
+    # review: the error named the wrong expectation ("only X and O") for a valid X/O
+    # series whose path leaves the kit
+    with pytest.raises(InputError) as err:
+        thresholds(sheet("OXOXOX", "XXXXX"))
+    msg = str(err.value)
+    assert "row 3, column 'responses'" in msg and "leaves the kit at stimulus 5" in msg
+    assert "only X" not in msg and "up-down path within kit 'chaplan-rat'" in msg
+
+
+def test_long_style_without_stimulus_column_uses_file_order():
+    # review: "one row per stimulus: applied filament, response" -- an order column is
+    # not always kept; the rows of each test are then taken in file order
+    rows = long_sheet("OOOXOXOX", 2.0, "r1") + long_sheet("xoxoxx", 2.0, "r2")
+    long = pd.DataFrame(rows).drop(columns="stimulus")
+    out = thresholds(long)
+    assert out["pattern"].tolist() == ["OOOXOXOX", "XOXOXX"]
+    with_order = thresholds(pd.DataFrame(rows))
+    assert out["threshold_g"].tolist() == with_order["threshold_g"].tolist()
+    # an order column is still honoured, and a rule violation still found, without it
+    rows[5]["filament"] = 4.0
+    with pytest.raises(InputError, match=r"row 7, column 'filament'.*up-down rule"):
+        thresholds(pd.DataFrame(rows).drop(columns="stimulus"))
+
+
+def test_custom_kit_without_handles_error_names_the_protocol_file(tmp_path):
+    # review: the error for xf_source = 'handle' on a kit without handles named no file
+    toml = tmp_path / "calibrated.toml"
+    toml.write_text(
+        '[protocol]\nname = "cal"\nversion = "1"\nkind = "vonfrey-updown"\n\n'
+        "[parameters]\nkit = \"custom\"\nfilaments_g = [0.38, 0.57, 1.23, 1.83, 3.66]\n"
+        "start_filament = 1.23\n"
+    )
+    with pytest.raises(ProtocolError) as err:
+        thresholds(sheet("OXOXOX"), toml)
+    assert str(err.value).startswith(f"{toml}, column 'xf_source': kit 'custom' has no handle")
+
+
+def test_start_filament_recorded_in_every_row():
+    # review: issue 3 lists the start filament among the conventions recorded in every
+    # output row (protocol default, sheet override, or the first filament of a long test)
+    out = thresholds(sheet("OXOXOX", "XOXOXX", start_filament=[np.nan, 1.0]))
+    assert out["start_filament"].tolist() == [2.0, 1.0]
+    by_handle = thresholds(sheet("OXOXOX"), filament_unit="handle", start_filament=4.31)
+    assert by_handle["start_filament"].tolist() == [4.31]
+    long = thresholds(pd.DataFrame(long_sheet("OOOXOXOX", 1.0)))
+    assert long["start_filament"].tolist() == [1.0]
+    sudo = thresholds(sheet("OXOXO"), "vonfrey-sudo")
+    assert sudo["start_filament"].tolist() == [0.16]
+    assert list(sudo.columns[-2:]) == ["start_filament", "fit"]

@@ -23,7 +23,10 @@ from nplab.errors import NplabError
 SUBCOMMANDS = [
     "nplab.cli.protocols",
     "nplab.cli.vonfrey",
+    "nplab.cli.hargreaves",
+    "nplab.cli.doseresponse",
     "nplab.cli.ephys",
+    "nplab.cli.stats",
 ]
 
 

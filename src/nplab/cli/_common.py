@@ -10,11 +10,31 @@ from typing import Any
 import click
 import pandas as pd
 
+from nplab.errors import InputError
 from nplab.protocols import Protocol
 from nplab.provenance import build_manifest, write_manifest
 from nplab.tables import write_table
 
-__all__ = ["manifest_option", "output_option", "protocol_option", "write_result"]
+__all__ = [
+    "check_not_an_input",
+    "manifest_option",
+    "output_option",
+    "protocol_option",
+    "write_result",
+]
+
+
+def check_not_an_input(output: Path, inputs: Iterable[Path]) -> None:
+    """Refuse an output path that would overwrite one of the run's input files."""
+    target = Path(output).resolve()
+    for p in inputs:
+        if Path(p).exists() and Path(p).resolve() == target:
+            raise InputError(
+                "the output would overwrite an input file",
+                file=output,
+                column="-o/--output",
+                expected="a new file name (inputs are never modified)",
+            )
 
 
 def output_option(**kwargs: Any):
@@ -61,7 +81,15 @@ def write_result(
     parameters: dict[str, Any] | None = None,
     manifest: bool = True,
 ) -> None:
-    """Write ``table`` atomically and, if asked, its provenance manifest beside it."""
+    """Write ``table`` atomically and, if asked, its provenance manifest beside it.
+
+    Raises
+    ------
+    InputError
+        If ``output`` is one of the ``inputs`` (inputs are never modified).
+    """
+    inputs = list(inputs)
+    check_not_an_input(output, inputs)
     write_table(table, output)
     if manifest:
         record = build_manifest(

@@ -67,7 +67,13 @@ def _per_level(
     for lev in level_order(df[by]):
         sub = df[df[by] == lev].copy()
         sub.attrs = dict(df.attrs)
-        res = fn(sub)
+        try:
+            res = fn(sub)
+        except InputError as exc:  # say at which level of --by the test failed
+            raise InputError(
+                f"at {by} = {lev}: {exc.reason}", file=exc.file, row=exc.row,
+                column=exc.column, expected=exc.expected,
+            ) from None
         res.insert(0, by, lev)
         parts.append(res)
     return pd.concat(parts, ignore_index=True)

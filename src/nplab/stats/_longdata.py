@@ -10,7 +10,7 @@ import pandas as pd
 from nplab.errors import InputError, row_number
 from nplab.tables import require_columns, to_numeric_column
 
-__all__ = ["check_long", "level_order"]
+__all__ = ["check_long", "level_order", "show"]
 
 
 def check_long(
@@ -55,3 +55,8 @@ def level_order(values: pd.Series) -> list:
         return sorted(uniq)
     except TypeError:
         return sorted(uniq, key=str)
+
+
+def show(value: object) -> str:
+    """``repr`` of a cell value for messages: ``2`` or ``'r1'``, not ``np.int64(2)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)

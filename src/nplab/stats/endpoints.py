@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.errors import InputError, row_number
-from nplab.stats._longdata import check_long, level_order
+from nplab.stats._longdata import check_long, level_order, show
 
 __all__ = [
     "ENDPOINTS",
@@ -77,7 +77,7 @@ def _ratio(num: np.ndarray, den: np.ndarray, reason: str) -> tuple[np.ndarray, n
     missing = np.isnan(num) | np.isnan(den)
     zero = ~missing & (den == 0)
     ok = ~missing & ~zero
-    out[ok] = num[ok] / den[ok] * 100.0
+    out[ok] = num[ok] / den[ok] * 100.0 + 0.0  # + 0.0: no -0 (0 / negative)
     flags[missing] = FLAG_MISSING
     flags[zero] = reason
     return out, flags
@@ -307,7 +307,7 @@ def endpoints(
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise InputError(
-            f"animal {df[subject].iloc[i]!r} has a second value at time {df['_tlabel'].iloc[i]}",
+            f"animal {show(df[subject].iloc[i])} has a second value at time {df['_tlabel'].iloc[i]}",
             file=source, row=row_number(i), column=time,
             expected="one value per animal, paw and time",
         )
@@ -317,7 +317,7 @@ def endpoints(
         if (per > 1).any():
             s = per.index[per.to_numpy() > 1][0]
             i = int(np.flatnonzero((df[subject] == s).to_numpy())[0])
-            raise InputError(f"animal {s!r} is in more than one group", file=source,
+            raise InputError(f"animal {show(s)} is in more than one group", file=source,
                              row=row_number(i), column=group, expected="one group per animal")
         group_of = df.drop_duplicates(subject).set_index(subject)[group].to_dict()
 
@@ -383,7 +383,9 @@ def endpoints(
                            else "missing value in the time course")
         if name == "auc_mpe" and undefined.any():
             for i in np.flatnonzero(undefined):
-                flag[i] = _join(flag[i], *[f for f in mflags[i] if f and f != FLAG_MISSING])
+                reasons = [f for f in mflags[i] if f and f != FLAG_MISSING]
+                missing = (mflags[i] == FLAG_MISSING).any() or np.isnan(yy[i, 1])
+                flag[i] = _join(flag[i] if missing else "", *reasons)
         blocks.append((name, np.array([np.nan]), area[:, None], flag[:, None]))
 
     labels_all = np.array([base_label, pre_label, *[post_labels[t] for t in post_times]],

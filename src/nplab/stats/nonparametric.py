@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from nplab.errors import InputError
-from nplab.stats._longdata import check_long, level_order
+from nplab.errors import InputError, row_number
+from nplab.stats._longdata import check_long, level_order, show
 
 __all__ = [
     "P_ADJUST_METHODS",
@@ -379,9 +379,10 @@ def _friedman_one(
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise InputError(
-            f"subject {df[subject].iloc[i]!r} has two values at {within} "
-            f"{df[within].iloc[i]!r}",
+            f"subject {show(df[subject].iloc[i])} has two values at {within} "
+            f"{show(df[within].iloc[i])}",
             file=source,
+            row=row_number(df.index[i]),  # index = position in the caller's table
             column=within,
             expected="one value per subject and level",
         )

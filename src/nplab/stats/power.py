@@ -36,8 +36,8 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
-from nplab.errors import InputError
-from nplab.stats._longdata import check_long, level_order
+from nplab.errors import InputError, row_number
+from nplab.stats._longdata import check_long, level_order, show
 
 __all__ = [
     "RM_EFFECTS",
@@ -425,9 +425,10 @@ def pilot_effects(
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise InputError(
-            f"subject {df[subject].iloc[i]!r} has more than one value here",
+            f"subject {show(df[subject].iloc[i])} has more than one value here",
             file=source,
-            column=within_col,
+            row=row_number(df.index[i]),  # index = position in the caller's table
+            column=within if within is not None else subject,
             expected="one value per subject (and time)",
         )
     times = level_order(df[within_col])

@@ -8,7 +8,7 @@ Public API
     ``ci_low_g``, ``ci_high_g``, ``k``, ``delta``, ``xf``, ``n_stimuli``, ``pattern``,
     ``method``, ``status``, ``message`` and the convention columns ``protocol``
     (name@version), ``kit``, ``filament_unit``, ``xf_source``, ``delta_mode``,
-    ``boundary``, ``stopping_rule``, ``ci_method`` (SUDO protocols add
+    ``boundary``, ``stopping_rule``, ``ci_method``, ``start_filament`` (SUDO protocols add
     ``threshold_filament`` before ``threshold_g`` and ``fit``).
 :func:`dixon_k`
     Dixon's k of any X/O series by maximum likelihood (Dixon 1965, 1980).
@@ -107,6 +107,12 @@ _UPDOWN_SCHEMA = {
         "the filaments used, or exact ML on actual log filament values (Christensen 2020)",
     ),
     "delta": Param("float", default=0.224, min=0, unit="log10", doc="fixed delta"),
+    "k_source": Param(
+        "str", default="table", choices=("table", "ml"),
+        doc="table: Dixon's printed 3-decimal k for the 248 series it covers (nominal N 2-6, "
+        "initial run <= 4; reproduced by maximum likelihood and rounded as printed), the "
+        "unrounded ML k otherwise; ml: always the unrounded ML k",
+    ),
     "stopping_rule": Param(
         "str", default="chaplan", choices=("chaplan", "none"),
         doc="chaplan: stop stimuli_after_crossover stimuli after the first change",
@@ -159,8 +165,8 @@ def thresholds(
     ----------
     data
         A DataFrame or a CSV/XLSX path, lab-sheet style (``responses`` column,
-        optional ``start_filament``) or long style (``stimulus``, ``filament``,
-        ``response``); see :mod:`nplab.vonfrey.sheets`.  Other columns are id columns.
+        optional ``start_filament``) or long style (``filament``, ``response``,
+        optional ``stimulus`` order, else file order); see :mod:`nplab.vonfrey.sheets`.  Other columns are id columns.
     protocol
         A ``vonfrey-updown`` or ``vonfrey-sudo`` protocol name or path.
     **overrides
@@ -194,7 +200,10 @@ def thresholds(
         raise InputError("the sheet has no data rows", file=file, expected="one test per row")
     params = proto.params
     kit = kit_from_params(params, file=proto.path)
-    start = _start_index(kit, params, proto.path)
+    # long-style sheets record every filament applied (the first one is the start), so
+    # the protocol's default start is only needed, and only checked, for lab sheets
+    long_style = "responses" not in df.columns
+    start = -1 if long_style else _start_index(kit, params, proto.path)
     tests = sheet_tests(df, kit, filament_unit=params["filament_unit"], default_start=start)
     sudo = proto.kind == "vonfrey-sudo"
     if sudo:
@@ -202,7 +211,7 @@ def thresholds(
         columns = ["threshold_filament", *RESULT_COLUMNS]
         evaluate = evaluate_sudo
     else:
-        resolved = resolve_kit_params(kit, params)
+        resolved = resolve_kit_params(kit, params, file=proto.path)
         columns, evaluate = RESULT_COLUMNS, evaluate_series
     res = updown_results(
         tests.patterns, tests.start, tests.invalid, kit, resolved, evaluate, columns
@@ -226,6 +235,13 @@ def thresholds(
             np.full(len(status), f"{n} stimuli after the first change of response"),
         )
     conv = conventions(proto, kit)
+    # the start filament of each test (protocol default, sheet override, or the first
+    # filament of a long-style test), in filament_unit; NaN where it is not in the kit
+    ref = kit.grams if params["filament_unit"] == "grams" else kit.handles
+    labels = np.full(len(kit), np.nan) if ref is None else np.asarray(ref, dtype=float)
+    conv["start_filament"] = np.where(
+        tests.start >= 0, labels[np.clip(tests.start, 0, len(kit) - 1)], np.nan
+    )
     if sudo:
         slope, intercept = resolved["_fit"]
         conv.update(

@@ -44,6 +44,7 @@ __all__ = [
     "dixon_k",
     "dixon_table",
     "grid_levels",
+    "in_dixon_table",
     "ml_interval",
     "ml_mean",
     "normalise_series",
@@ -198,6 +199,17 @@ def dixon_k(series: str) -> float:
 def dixon_interval(series: str, level: float = 0.95) -> tuple[float, float, float]:
     """``(k, k_low, k_high)``: k and its likelihood-ratio CI, in steps from the last level."""
     return _grid_fit(normalise_series(series), float(level))
+
+
+def in_dixon_table(series: str) -> bool:
+    """Whether Dixon's printed table covers ``series``.
+
+    The table lists series with an initial run of 1-4 like responses followed by 1-5
+    stimuli starting with the first change (nominal N 2-6).
+    """
+    s = normalise_series(series)
+    run = len(s) - len(s.lstrip(s[0]))
+    return 1 <= run <= 4 and 1 <= len(s) - run <= 5
 
 
 def dixon_table() -> pd.DataFrame:

@@ -76,12 +76,16 @@ class Kit:
     def __len__(self) -> int:
         return len(self.grams)
 
-    def log_values(self, xf_source: str) -> np.ndarray:
-        """Log scale of the kit: handle numbers, or log10(grams x 10^4)."""
+    def log_values(self, xf_source: str, *, file: str | None = None) -> np.ndarray:
+        """Log scale of the kit: handle numbers, or log10(grams x 10^4).
+
+        ``file`` (the protocol's path) is named in the error for a kit without handles.
+        """
         if xf_source == "handle":
             if self.handles is None:
                 raise ProtocolError(
                     f"kit '{self.name}' has no handle numbers",
+                    file=file,
                     column="xf_source",
                     expected="xf_source = 'grams' or a kit with handles",
                 )

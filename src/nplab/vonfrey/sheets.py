@@ -7,7 +7,8 @@ Every other column (``animal``, ``paw``, ``timepoint``, ``group``, ...) is an id
 and is carried through to the output.
 
 Long style: one row per stimulus with the id columns, ``stimulus`` (order of
-application, a number), ``filament`` (the filament applied, in the protocol's
+application, a number; optional: without it the rows of each test are taken in file
+order), ``filament`` (the filament applied, in the protocol's
 ``filament_unit``: grams, or handle numbers) and ``response`` (X or O).  The first
 recorded filament is the start; every later filament must follow the up-down rule
 (one filament weaker after X, one stronger after O).
@@ -75,8 +76,8 @@ def _style(df: pd.DataFrame) -> str:
         "cannot tell the sheet style",
         file=df.attrs.get("source"),
         column="responses",
-        expected="a 'responses' column (one row per test) or 'stimulus', 'filament', "
-        "'response' columns (one row per stimulus)",
+        expected="a 'responses' column (one row per test) or 'filament', 'response' "
+        "(and 'stimulus') columns (one row per stimulus)",
     )
 
 
@@ -151,7 +152,9 @@ def _sheet_style(
     ok = good[codes]
     invalid = np.where(ok, "", why[codes]).astype(object)
     column = np.full(n, "responses", dtype=object)
-    expected = np.full(n, "only X (withdrawal) and O (no withdrawal)", dtype=object)
+    # what was expected is only known here for bad characters; other problems found
+    # later (a path leaving the kit) get their own text from the caller
+    expected = np.where(ok, "", "only X (withdrawal) and O (no withdrawal)").astype(object)
     start = np.full(n, default_start, dtype=np.int64)
     if "start_filament" in df.columns:
         values = to_numeric_column(
@@ -181,10 +184,15 @@ def _sheet_style(
 
 
 def _long_style(df: pd.DataFrame, kit: Kit, unit: str, file: str | None) -> Tests:
-    require_columns(df, ("animal", *LONG_COLUMNS), file=file)
+    require_columns(df, ("animal", "filament", "response"), file=file)
     id_cols = [c for c in df.columns if c not in LONG_COLUMNS]
-    _check_duplicates(df, [*id_cols, "stimulus"], file)
-    order = to_numeric_column(df, "stimulus", file=file, expected="the stimulus order, a number")
+    if "stimulus" in df.columns:
+        _check_duplicates(df, [*id_cols, "stimulus"], file)
+        order = to_numeric_column(
+            df, "stimulus", file=file, expected="the stimulus order, a number"
+        )
+    else:  # no order column: the rows of each test in the order of the file
+        order = np.arange(len(df), dtype=float)
     fil = to_numeric_column(
         df, "filament", file=file, expected=f"a filament of the kit in {unit}"
     )

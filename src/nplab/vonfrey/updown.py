@@ -26,7 +26,7 @@ import pandas as pd
 
 from nplab.errors import InputError
 from nplab.protocols import Protocol
-from nplab.vonfrey.dixon import dixon_interval, ml_interval
+from nplab.vonfrey.dixon import dixon_interval, in_dixon_table, ml_interval
 from nplab.vonfrey.kits import Kit
 
 __all__ = [
@@ -61,9 +61,11 @@ CONVENTION_COLUMNS = [
     "filament_unit",
     "xf_source",
     "delta_mode",
+    "k_source",
     "boundary",
     "stopping_rule",
     "ci_method",
+    "start_filament",
 ]
 
 _NAN = float("nan")
@@ -126,7 +128,7 @@ def evaluate_series(pattern: str, start: int, kit: Kit, params: dict) -> dict:
             value = params["below_value_g"] if below else params["above_value_g"]
             note = f"assigned Chaplan's fixed {'floor' if below else 'ceiling'} {value:g} g"
         elif policy == "end_filament":
-            value = 10 ** xf / 1e4
+            value = float(kit.grams[idx[-1]])
             note = f"threshold {'<=' if below else '>='} end filament ({value:.6g} g); a bound"
         else:
             value = _NAN
@@ -158,8 +160,10 @@ def evaluate_series(pattern: str, start: int, kit: Kit, params: dict) -> dict:
     else:
         delta = {"fixed": params["delta"], "kit_mean": params["_kit_mean"]}.get(mode, flexible)
         k, klo, khi = dixon_interval(pattern, level)
-        mu, low, high = xf + k * delta, xf + klo * delta, xf + khi * delta
         method = "dixon-ml-k"
+        if params.get("k_source", "ml") == "table" and in_dixon_table(pattern):
+            k, method = round(k, 3), "dixon-table-k"
+        mu, low, high = xf + k * delta, xf + klo * delta, xf + khi * delta
     if status == "ok" and not logs[0] <= mu <= logs[-1]:
         side = "below the weakest" if mu < logs[0] else "above the strongest"
         message = f"estimate lies {side} filament of the kit (extrapolated)"
@@ -179,9 +183,12 @@ def evaluate_series(pattern: str, start: int, kit: Kit, params: dict) -> dict:
     }
 
 
-def resolve_kit_params(kit: Kit, params: dict) -> dict:
-    """Protocol parameters plus the kit's log scale (``_logs``) and mean step."""
-    logs = kit.log_values(params["xf_source"])
+def resolve_kit_params(kit: Kit, params: dict, *, file: str | None = None) -> dict:
+    """Protocol parameters plus the kit's log scale (``_logs``) and mean step.
+
+    ``file``: the protocol's path, named in errors.
+    """
+    logs = kit.log_values(params["xf_source"], file=file)
     return {**params, "_logs": logs, "_kit_mean": float(np.mean(np.diff(logs)))}
 
 
@@ -233,6 +240,7 @@ def conventions(proto: Protocol, kit: Kit) -> dict[str, str]:
         "filament_unit": p["filament_unit"],
         "xf_source": p.get("xf_source", ""),
         "delta_mode": p.get("delta_mode", ""),
+        "k_source": p.get("k_source", ""),
         "boundary": p.get("boundary", ""),
         "stopping_rule": p.get("stopping_rule", ""),
         "ci_method": (

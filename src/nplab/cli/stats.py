@@ -1,0 +1,252 @@
+"""``nplab stats anova|mixed|dunnett|tukey|pairwise|report``: group statistics from a CSV.
+
+Every subcommand reads one long-format table (CSV/TSV/Excel), writes one tidy table
+(``-o``, CSV or Parquet) atomically with a provenance manifest beside it.
+
+Other modules attach more subcommands to this group: add the module's name to
+:data:`EXTENSIONS` (one line); the module exposes ``command`` — a click command (added as
+is) or a click group (its subcommands are added to ``nplab stats``), or a list
+``COMMANDS`` of click commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from nplab.cli._common import manifest_option, output_option, write_result
+from nplab.errors import InputError
+from nplab.tables import atomic_write, read_table
+
+#: Modules whose ``command`` is attached to ``nplab stats`` (the lead appends e.g.
+#: ``"nplab.cli.stats_more"``).
+EXTENSIONS: list[str] = ["nplab.cli.stats_more"]
+
+_INPUT = click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _read(path: Path, *columns: str | None):
+    return read_table(path, required=[c for c in columns if c])
+
+
+@click.group("stats")
+def command() -> None:
+    """Group statistics: mixed ANOVA, mixed models, post hoc tests, reports."""
+
+
+@command.command("anova")
+@_INPUT
+@output_option()
+@click.option("--dv", required=True, help="Response column (e.g. log_threshold).")
+@click.option("--between", default=None, help="Between-subject factor (e.g. group).")
+@click.option("--within", default=None, help="Within-subject factor (e.g. time).")
+@click.option("--subject", default=None, help="Animal id column (needed with --within).")
+@manifest_option()
+def anova_cmd(table, output, dv, between, within, subject, manifest):
+    """Mixed / repeated-measures / one-way ANOVA (Type III, GG/HF, Mauchly; = afex)."""
+    from nplab.stats.anova import mixed_anova
+
+    data = _read(table, dv, between, within, subject)
+    result = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
+    params = {"dv": dv, "between": between, "within": within, "subject": subject}
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+@command.command("mixed")
+@_INPUT
+@output_option()
+@click.option("--formula", required=True, help="Fixed part, e.g. 'y ~ C(group) * C(time)'.")
+@click.option("--subject", required=True, help="Animal id column (random-effect groups).")
+@click.option("--re-formula", default=None, help="Random part, e.g. '~day' (default: intercept).")
+@click.option("--emmeans", "emmeans_specs", default=None,
+              help="Also write marginal means for these comma-separated variables.")  # fmt: skip
+@click.option("--emmeans-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File for the marginal means (default: OUTPUT with .emmeans before suffix).")  # fmt: skip
+@click.option("--dunnett-group", default=None,
+              help="Also write Dunnett comparisons of this factor's marginal means "
+                   "(OUTPUT.dunnett.csv).")
+@click.option("--control", default=None, help="Control level for --dunnett-group.")
+@click.option("--by", default=None, help="Compare at each level of this factor (e.g. time).")
+@manifest_option()
+def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output,
+              dunnett_group, control, by, manifest):
+    """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
+    from nplab.stats.mixedlm import mixed_model
+
+    data = _read(table, subject)
+    fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
+    params = {"formula": formula, "subject": subject, "re_formula": re_formula,
+              "n_obs": fit.n_obs, "n_dropped": fit.n_dropped, "converged": fit.converged}  # fmt: skip
+    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    if emmeans_specs:
+        specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
+        target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
+        write_result(fit.emmeans(specs), target, inputs=[table],
+                     parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+    if dunnett_group:
+        if control is None:
+            raise InputError("--dunnett-group needs --control", column="control")
+        write_result(fit.dunnett(dunnett_group, control, by=by),
+                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
+                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
+                                 "by": by}, manifest=manifest)  # fmt: skip
+
+
+def _posthoc_options(fn):
+    options = [
+        click.option("--dv", required=True, help="Response column."),
+        click.option("--group", required=True, help="Group (between) column."),
+        click.option("--within", default=None,
+                     help="Compare groups at each level of this factor (mixed design)."),
+        click.option("--subject", default=None, help="Animal id column (with --within)."),
+        click.option("--model", type=click.Choice(["multivariate", "univariate"]),
+                     default="multivariate", show_default=True,
+                     help="Error term at each level of --within."),
+        click.option("--conf-level", type=float, default=0.95, show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):  # click applies decorators bottom-up
+        fn = option(fn)
+    return fn
+
+
+def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
+    from nplab.stats import posthoc
+
+    if within is None:
+        if method == "dunnett":
+            return posthoc.dunnett(data, dv=dv, group=group, **kw)
+        if method == "tukey":
+            return posthoc.tukey(data, dv=dv, group=group, conf_level=kw["conf_level"])
+        return posthoc.pairwise(data, dv=dv, group=group, p_adjust=method, **kw)
+    if subject is None:
+        raise InputError("--within needs --subject", column="subject")
+    return posthoc.posthoc_by_time(data, dv, group, within, subject, method=method, model=model,
+                                   **kw)  # fmt: skip
+
+
+@command.command("dunnett")
+@_INPUT
+@output_option()
+@_posthoc_options
+@click.option("--control", required=True, help="Control level of --group (e.g. vehicle).")
+@click.option("--alternative", type=click.Choice(["two-sided", "greater", "less"]),
+              default="two-sided", show_default=True)  # fmt: skip
+@manifest_option()
+def dunnett_cmd(table, output, dv, group, within, subject, model, conf_level, control,
+                alternative, manifest):  # fmt: skip
+    """Dunnett vs control (deterministic p-values), optionally at each time point."""
+    data = _read(table, dv, group, within, subject)
+    result = _by_time_or_oneway(data, dv, group, within, subject, model, "dunnett",
+                                control=control, alternative=alternative, conf_level=conf_level)  # fmt: skip
+    params = {"dv": dv, "group": group, "within": within, "subject": subject, "model": model,
+              "control": control, "alternative": alternative, "conf_level": conf_level}  # fmt: skip
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+@command.command("tukey")
+@_INPUT
+@output_option()
+@_posthoc_options
+@manifest_option()
+def tukey_cmd(table, output, dv, group, within, subject, model, conf_level, manifest):
+    """Tukey all pairs (Tukey–Kramer), optionally at each time point."""
+    data = _read(table, dv, group, within, subject)
+    result = _by_time_or_oneway(data, dv, group, within, subject, model, "tukey",
+                                conf_level=conf_level)  # fmt: skip
+    params = {"dv": dv, "group": group, "within": within, "subject": subject, "model": model,
+              "conf_level": conf_level}  # fmt: skip
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+def _parse_pairs(text: str | None):
+    if not text:
+        return None
+    pairs = []
+    for item in text.split(","):
+        a, sep, b = item.partition(":")
+        if not sep or not a.strip() or not b.strip():
+            raise InputError(f"pair {item!r} is not of the form A:B", column="--pairs",
+                             expected="comma-separated A:B pairs, e.g. drug:vehicle,sham:vehicle")  # fmt: skip
+        pairs.append((a.strip(), b.strip()))
+    return pairs
+
+
+@command.command("pairwise")
+@_INPUT
+@output_option()
+@_posthoc_options
+@click.option("--pairs", default=None, help="Declared pairs 'A:B,C:D' (default: all pairs).")
+@click.option("--adjust", type=click.Choice(["holm", "bonferroni", "sidak", "holm-sidak", "none"]),
+              default="holm", show_default=True)  # fmt: skip
+@manifest_option()
+def pairwise_cmd(table, output, dv, group, within, subject, model, conf_level, pairs, adjust,
+                 manifest):  # fmt: skip
+    """Declared pairs with Holm / Bonferroni / Šidák adjustment."""
+    data = _read(table, dv, group, within, subject)
+    result = _by_time_or_oneway(data, dv, group, within, subject, model, adjust,
+                                pairs=_parse_pairs(pairs), conf_level=conf_level)  # fmt: skip
+    params = {"dv": dv, "group": group, "within": within, "subject": subject, "model": model,
+              "pairs": pairs, "adjust": adjust, "conf_level": conf_level}  # fmt: skip
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+@command.command("report")
+@_INPUT
+@output_option()
+@click.option("--dv", required=True, help="Response column.")
+@click.option("--between", required=True, help="Group column.")
+@click.option("--within", required=True, help="Time column.")
+@click.option("--subject", required=True, help="Animal id column.")
+@click.option("--control", required=True, help="Control group for Dunnett at each time.")
+@click.option("--model", type=click.Choice(["multivariate", "univariate"]),
+              default="multivariate", show_default=True)  # fmt: skip
+@click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the time course (.png/.svg/.pdf).")  # fmt: skip
+@click.option("--paragraph", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the results paragraph here (default: OUTPUT with .txt suffix).")  # fmt: skip
+@manifest_option()
+def report_cmd(table, output, dv, between, within, subject, control, model, figure, paragraph,
+               manifest):  # fmt: skip
+    """Mixed ANOVA + Dunnett at each time: tables, a results paragraph and a figure.
+
+    OUTPUT gets the ANOVA table; OUTPUT.dunnett.csv the post hoc table.
+    """
+    from nplab.stats.anova import mixed_anova
+    from nplab.stats.posthoc import dunnett_by_time
+    from nplab.stats.report import results_paragraph, save_figure, timecourse_figure
+
+    data = _read(table, dv, between, within, subject)
+    aov = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
+    ph = dunnett_by_time(data, dv, between, within, subject, control=control, model=model)
+    text = results_paragraph(aov, dv=dv, posthoc=ph, control=control, within=within)
+    params = {"dv": dv, "between": between, "within": within, "subject": subject,
+              "control": control, "model": model}  # fmt: skip
+    write_result(aov, output, inputs=[table], parameters=params, manifest=manifest)
+    write_result(ph, output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
+                 parameters=params, manifest=manifest)  # fmt: skip
+    target = paragraph or output.with_suffix(".txt")
+    with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text + "\n")
+    if figure is not None:
+        save_figure(timecourse_figure(data, dv, between, within, subject, ph), figure)
+    click.echo(text)
+
+
+def _attach(group: click.Group, module_names: list[str]) -> None:
+    for name in module_names:
+        module = importlib.import_module(name)
+        if hasattr(module, "COMMANDS"):  # a list of click commands
+            for sub in module.COMMANDS:
+                group.add_command(sub)
+            continue
+        extra = module.command
+        if isinstance(extra, click.Group):
+            for sub in extra.commands.values():
+                group.add_command(sub)
+        else:
+            group.add_command(extra)
+
+
+_attach(command, EXTENSIONS)

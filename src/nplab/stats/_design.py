@@ -1,0 +1,198 @@
+"""Shared input checks for the group statistics: long-format data to a subject × level matrix.
+
+Private helpers used by :mod:`nplab.stats.anova`, :mod:`nplab.stats.posthoc` and
+:mod:`nplab.stats.report`, so that every analysis validates its input the same way and
+reports bad input as :class:`~nplab.errors.InputError` naming the row and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nplab.errors import InputError, row_number
+from nplab.tables import require_columns, to_numeric_column
+
+__all__ = ["Design", "check_frame", "levels_of", "numeric_dv", "wide_design"]
+
+
+def check_frame(data: object, columns: list[str | None]) -> pd.DataFrame:
+    """Check that ``data`` is a DataFrame with all the named ``columns`` (``None`` skipped)."""
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    wanted = [c for c in columns if c is not None]
+    if len(set(wanted)) != len(wanted):
+        raise InputError(f"the same column is given twice among {wanted}")
+    require_columns(data, wanted)
+    if len(data) == 0:
+        raise InputError("the table has no data rows", file=data.attrs.get("source"))
+    return data
+
+
+def numeric_dv(data: pd.DataFrame, dv: str, *, allow_missing: bool = False) -> np.ndarray:
+    """The dependent variable as float; blanks/text are an error naming the row."""
+    values = to_numeric_column(data, dv, allow_missing=allow_missing)
+    bad = ~np.isfinite(values) & ~np.isnan(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "infinite value",
+            file=data.attrs.get("source"),
+            row=row_number(i),
+            column=dv,
+            expected="a finite number",
+        )
+    return values
+
+
+def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
+    """Ordered levels of a factor column.
+
+    Categorical columns keep their category order (unused categories dropped); numeric
+    columns are sorted; anything else keeps the order of first appearance (so time points
+    stay in the order of the file).  Blank cells are an error naming the row.
+    """
+    miss = values.isna().to_numpy()
+    if miss.any():
+        i = int(np.flatnonzero(miss)[0])
+        raise InputError(
+            "blank cell in a factor column",
+            file=data.attrs.get("source"),
+            row=row_number(i),
+            column=column,
+            expected="a group / level label",
+        )
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.unique())
+        return [c for c in values.cat.categories if c in present]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return sorted(pd.unique(values).tolist())
+    return pd.unique(values).tolist()
+
+
+@dataclass(frozen=True)
+class Design:
+    """A complete subject × within-level matrix with the subjects' between-group codes.
+
+    Attributes
+    ----------
+    y
+        ``(n_subjects, n_within)`` float matrix of the dependent variable.
+    group
+        ``(n_subjects,)`` integer codes into ``group_levels`` (all 0 without a between factor).
+    group_levels, within_levels
+        Level labels in analysis order (``[None]`` when the factor is absent).
+    subjects
+        Subject labels, in row order of ``y``.
+    """
+
+    y: np.ndarray
+    group: np.ndarray
+    group_levels: list
+    within_levels: list
+    subjects: list
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_levels)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.bincount(self.group, minlength=self.n_groups)
+
+
+def wide_design(
+    data: pd.DataFrame,
+    *,
+    dv: str,
+    subject: str | None,
+    between: str | None = None,
+    within: str | None = None,
+) -> Design:
+    """Validate long-format data and pivot it to a complete subject × within-level matrix.
+
+    One row per subject and within level is required (no duplicates, no missing cells:
+    an incomplete animal is an error that suggests :func:`nplab.stats.mixed_model`), and
+    each subject must belong to exactly one between-group.  Without ``within`` every row
+    is its own subject when ``subject`` is ``None``.
+    """
+    if between is None and within is None:
+        raise InputError("give a between factor, a within factor, or both")
+    if within is not None and subject is None:
+        raise InputError("a within-subject factor needs the subject column", column="subject")
+    check_frame(data, [dv, subject, between, within])
+    src = data.attrs.get("source")
+    y = numeric_dv(data, dv)
+    frame = pd.DataFrame({"_y": y}, index=np.arange(len(data)))
+    if subject is None:
+        subj = pd.Series(np.arange(len(data)), index=frame.index)
+        subj_levels = list(range(len(data)))
+    else:
+        subj = data[subject].reset_index(drop=True)
+        subj_levels = levels_of(subj, subject, data)
+    frame["_s"] = pd.Categorical(subj, categories=subj_levels).codes.astype(np.int64)
+    if between is not None:
+        gcol = data[between].reset_index(drop=True)
+        group_levels = levels_of(gcol, between, data)
+        frame["_g"] = pd.Categorical(gcol, categories=group_levels).codes.astype(np.int64)
+    else:
+        group_levels = [None]
+        frame["_g"] = 0
+    if within is not None:
+        wcol = data[within].reset_index(drop=True)
+        within_levels = levels_of(wcol, within, data)
+        frame["_w"] = pd.Categorical(wcol, categories=within_levels).codes.astype(np.int64)
+    else:
+        within_levels = [None]
+        frame["_w"] = 0
+    n, k = len(subj_levels), len(within_levels)
+    # subjects must not change group
+    g_first = np.full(n, -1)
+    for i, (s, g) in enumerate(zip(frame["_s"].to_numpy(), frame["_g"].to_numpy(), strict=True)):
+        if g_first[s] == -1:
+            g_first[s] = g
+        elif g_first[s] != g:
+            raise InputError(
+                f"subject {subj_levels[s]!r} appears in two groups "
+                f"({group_levels[g_first[s]]!r} and {group_levels[g]!r})",
+                file=src,
+                row=row_number(i),
+                column=between,
+                expected="one group per subject",
+            )
+    cell = frame["_s"].to_numpy() * k + frame["_w"].to_numpy()
+    dup = pd.Series(cell).duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        s, w = divmod(int(cell[i]), k)
+        what = f" at {within} = {within_levels[w]!r}" if within is not None else ""
+        raise InputError(
+            f"subject {subj_levels[s]!r} has more than one value{what}",
+            file=src,
+            row=row_number(i),
+            column=dv,
+            expected="one row per subject and level (average replicate trials first)",
+        )
+    mat = np.full(n * k, np.nan)
+    mat[cell] = frame["_y"].to_numpy()
+    mat = mat.reshape(n, k)
+    holes = np.isnan(mat)
+    if holes.any():
+        s, w = np.argwhere(holes)[0]
+        raise InputError(
+            f"subject {subj_levels[s]!r} has no value at {within} = {within_levels[w]!r} "
+            f"({int(holes.any(axis=1).sum())} incomplete subject(s)); repeated-measures ANOVA "
+            "needs complete data — use nplab.stats.mixed_model (linear mixed model) instead",
+            file=src,
+            column=within,
+            expected="a value for every subject at every level",
+        )
+    return Design(
+        y=mat,
+        group=g_first.astype(int),
+        group_levels=group_levels,
+        within_levels=within_levels,
+        subjects=list(subj_levels),
+    )

@@ -1,0 +1,267 @@
+"""Reporting: a plain-English results paragraph and a time-course figure.
+
+The paragraph is generated only from the numbers in the tables (APA style: F(df1, df2),
+p to three decimals or "p < .001", Greenhouse–Geisser ε with the corrected p, generalised
+η²; American Psychological Association 2020, *Publication Manual*, 7th ed., §6.43–6.46).
+The figure shows mean ± SEM per group over the within factor with post hoc markers
+(* p < .05, ** p < .01, *** p < .001 vs the control) and is written reproducibly
+(no timestamps, fixed SVG hash salt).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nplab.errors import InputError
+from nplab.stats._design import wide_design
+from nplab.tables import atomic_write
+
+__all__ = ["format_p", "results_paragraph", "save_figure", "stars", "timecourse_figure"]
+
+
+def format_p(p: float) -> str:
+    """APA p-value: ``"p < .001"`` or ``"p = .023"`` (no leading zero)."""
+    if not np.isfinite(p):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < .001"
+    text = f"{p:.3f}"
+    if text.startswith("0"):
+        text = text[1:]
+    return f"p = {text}"
+
+
+def stars(p: float) -> str:
+    """``"***"``, ``"**"``, ``"*"`` or ``""`` for p < .001, .01, .05."""
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}"
+
+
+def _df(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
+
+
+def _effect_sentence(row: pd.Series, label: str, alpha: float, sphericity: str) -> str:
+    within = np.isfinite(row["eps_gg"])
+    sig = row["p_gg" if (within and sphericity == "GG") else "p"] < alpha
+    if within and sphericity == "HF":
+        sig = row["p_hf"] < alpha
+    verdict = "a significant" if sig else "no significant"
+    text = (
+        f"{verdict} {label}, F({_df(row['df1'])}, {_df(row['df2'])}) = {_num(row['F'])}, "
+        f"{format_p(row['p'])}, generalised η² = {_num(row['ges'], 3)}"
+    )
+    if within and row["df1"] > 1 and np.isfinite(row["mauchly_w"]) and sphericity != "none":
+        if sphericity == "HF":
+            text += (
+                f" (Huynh–Feldt ε = {_num(min(1.0, row['eps_hf']))}, corrected "
+                f"{format_p(row['p_hf'])})"
+            )
+        else:
+            text += (
+                f" (Greenhouse–Geisser ε = {_num(row['eps_gg'])}, corrected "
+                f"{format_p(row['p_gg'])})"
+            )
+    return text
+
+
+def results_paragraph(
+    anova: pd.DataFrame,
+    *,
+    dv: str | None = None,
+    posthoc: pd.DataFrame | None = None,
+    control: str | None = None,
+    within: str | None = None,
+    alpha: float = 0.05,
+    sphericity: str = "GG",
+    method: str = "Dunnett's test",
+) -> str:
+    """Plain-English results paragraph from a :func:`mixed_anova` table (and post hoc table).
+
+    Parameters
+    ----------
+    anova
+        Output of :func:`nplab.stats.mixed_anova`.
+    dv
+        Name of the response, used in the first sentence.
+    posthoc
+        Optional :func:`nplab.stats.dunnett_by_time` table (``<within>, group, diff, p,
+        ci_low, ci_high``) or :func:`nplab.stats.dunnett` table.
+    control
+        Control group named in the post hoc sentence.
+    within
+        Name of the within factor column in ``posthoc``.
+    alpha
+        Significance level used for the words "significant" / "no significant".
+    sphericity
+        Which correction decides significance of within effects and is reported:
+        ``"GG"`` (default, afex's), ``"HF"`` or ``"none"``.
+    method
+        Name of the post hoc procedure as printed.
+
+    Returns
+    -------
+    str
+        E.g. "A two-way mixed ANOVA (group × time) on log_threshold showed a significant
+        group × time interaction, F(15, 110) = 8.11, p < .001, generalised η² = 0.348
+        (Greenhouse–Geisser ε = 0.52, corrected p < .001); ..."
+    """
+    if sphericity not in ("GG", "HF", "none"):
+        raise InputError(f"unknown sphericity correction {sphericity!r}", expected="GG / HF / none")
+    need = {"source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "eps_hf", "p_hf", "ges"}
+    if not isinstance(anova, pd.DataFrame) or not need <= set(anova.columns) or anova.empty:
+        raise InputError("the ANOVA table lacks the columns of mixed_anova",
+                         expected=", ".join(sorted(need)))  # fmt: skip
+    sources = list(anova["source"])
+    inter = [s for s in sources if ":" in s]
+    mains = [s for s in sources if ":" not in s]
+    rows = anova.set_index("source")
+    n_between = sum(1 for s in mains if not np.isfinite(rows.loc[s, "eps_gg"]))
+    n_within = len(mains) - n_between
+    if n_between and n_within:
+        kind = f"A two-way mixed ANOVA ({' × '.join(mains)})"
+    elif n_within:
+        kind = f"A one-way repeated-measures ANOVA ({mains[0]})"
+    else:
+        kind = f"A one-way ANOVA ({mains[0]})"
+    on = f" on {dv}" if dv else ""
+    parts = []
+    for s in inter:
+        parts.append(_effect_sentence(rows.loc[s], f"{s.replace(':', ' × ')} interaction", alpha,
+                                      sphericity))  # fmt: skip
+    for s in mains:
+        parts.append(_effect_sentence(rows.loc[s], f"main effect of {s}", alpha, sphericity))
+    text = f"{kind}{on} showed " + "; ".join(parts) + "."
+    sph = [s for s in sources if np.isfinite(rows.loc[s, "mauchly_w"])] if "mauchly_w" in rows else []
+    if sph:
+        r = rows.loc[sph[0]]
+        verdict = "was violated" if r["mauchly_p"] < alpha else "was not rejected"
+        text += (
+            f" Sphericity {verdict} (Mauchly's W = {_num(r['mauchly_w'], 3)}, "
+            f"{format_p(r['mauchly_p'])})."
+        )
+    if posthoc is not None and len(posthoc):
+        text += " " + _posthoc_sentence(posthoc, control, within, alpha, method)
+    return text
+
+
+def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: str) -> str:
+    if not {"group", "diff", "p"} <= set(ph.columns):
+        raise InputError("the post hoc table lacks group/diff/p columns", expected="dunnett output")
+    vs = f" against {control}" if control is not None else ""
+    where = f" at each {within}" if within is not None and within in ph.columns else ""
+    sig = ph[ph["p"] < alpha]
+    if sig.empty:
+        return f"{method}{vs}{where} found no group that differed (all p ≥ {alpha:g})."
+    items = []
+    for group, sub in sig.groupby("group", sort=False):
+        bits = []
+        for _, r in sub.iterrows():
+            at = f"{within} {r[within]}: " if where else ""
+            bits.append(
+                f"{at}difference {_num(r['diff'], 3)}"
+                + (
+                    f" [{_num(r['ci_low'], 3)}, {_num(r['ci_high'], 3)}]"
+                    if "ci_low" in r and np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])
+                    else ""
+                )
+                + f", {format_p(r['p'])}"
+            )
+        items.append(f"{group} ({'; '.join(bits)})")
+    return f"{method}{vs}{where} showed differences for " + "; ".join(items) + "."
+
+
+def timecourse_figure(
+    data: pd.DataFrame,
+    dv: str,
+    between: str,
+    within: str,
+    subject: str,
+    posthoc: pd.DataFrame | None = None,
+    *,
+    alpha: float = 0.05,
+    ylabel: str | None = None,
+    title: str | None = None,
+):
+    """Mean ± SEM per group over ``within`` with post hoc markers; returns a Figure.
+
+    Parameters
+    ----------
+    data, dv, between, within, subject
+        Long-format complete design (as :func:`nplab.stats.mixed_anova`).
+    posthoc
+        Optional :func:`nplab.stats.dunnett_by_time` table; groups with p < ``alpha`` at a
+        time point get stars (``*``, ``**``, ``***``) above their mean, in their colour.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    design = wide_design(data, dv=dv, subject=subject, between=between, within=within)
+    levels = design.within_levels
+    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in levels)
+    x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
+    fig = Figure(figsize=(7.6, 4.0))
+    ax = fig.add_subplot(1, 1, 1)
+    n_g = design.n_groups
+    offsets = (np.arange(n_g) - (n_g - 1) / 2) * (0.015 * (np.ptp(x) if np.ptp(x) > 0 else 1.0))
+    span = np.nanmax(design.y) - np.nanmin(design.y) or 1.0
+    for gi, label in enumerate(design.group_levels):
+        y = design.y[design.group == gi]
+        mean = y.mean(axis=0)
+        sem = y.std(axis=0, ddof=1) / np.sqrt(len(y)) if len(y) > 1 else np.zeros(len(mean))
+        line = ax.errorbar(x + offsets[gi], mean, yerr=sem, marker="o", ms=4, capsize=3,
+                           lw=1.5, label=f"{label} (n={len(y)})")  # fmt: skip
+        if posthoc is not None and {"group", "p", within} <= set(posthoc.columns):
+            colour = line[0].get_color()
+            rows = posthoc[posthoc["group"].astype(str) == str(label)]
+            for _, r in rows.iterrows():
+                if r["p"] >= alpha:
+                    continue
+                idx = [i for i, v in enumerate(levels) if str(v) == str(r[within])]
+                if not idx:
+                    continue
+                j = idx[0]
+                ax.text(x[j] + offsets[gi], mean[j] + sem[j] + 0.03 * span, stars(r["p"]),
+                        ha="center", va="bottom", color=colour, fontsize=9)  # fmt: skip
+    if not numeric:
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(v) for v in levels])
+    ax.set_xlabel(within)
+    ax.set_ylabel(ylabel or f"{dv} (mean ± SEM)")
+    if title:
+        ax.set_title(title)
+    marked = posthoc is not None and {"group", "p", within} <= set(posthoc.columns)
+    note = "* p<.05  ** p<.01  *** p<.001 (post hoc)" if marked else None
+    ax.margins(y=0.12)
+    ax.legend(frameon=False, fontsize=8, title=note, title_fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))  # fmt: skip
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | os.PathLike[str], dpi: int = 150) -> Path:
+    """Save ``fig`` reproducibly (PNG/SVG/PDF by suffix), atomically."""
+    import matplotlib
+
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise InputError(f"unsupported figure format {target.suffix!r}", expected=".png, .svg or .pdf")
+    meta = {"png": {"Date": None, "Software": None}, "svg": {"Date": None},
+            "pdf": {"CreationDate": None, "Producer": None}}[fmt]  # fmt: skip
+    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "path"}):
+        with atomic_write(target, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=dpi, metadata=meta)
+    return target
