@@ -424,10 +424,11 @@ def _membrane(rec, s, trace, key, cmd, to_pa) -> dict[str, float]:
                 idx = i
                 break
     else:
-        for i, e in enumerate(eps):
-            if e.letter == key.strip():
-                idx = i
-                break
+        want: str | int = key.strip()
+        if isinstance(want, str) and want.lstrip("-").isdigit():
+            want = int(want)
+        # a letter or index that is not in the table is an InputError (as for windows)
+        idx = eps.index(rec.epoch(s, want, channel=cmd))
     if idx is None or idx == 0:
         return {"ra_mohm": np.nan, "rm_mohm": np.nan, "cm_pf": np.nan, "holding_pa": np.nan}
     prev, step = eps[idx - 1], eps[idx]
