@@ -71,8 +71,12 @@ def _is_baseline(tp: Any, baseline: str) -> bool:
     numbers, so a baseline_timepoint of "0" matches a timepoint read as 0.0)."""
     if str(tp).strip().lower() == baseline:
         return True
-    a, b = pd.to_numeric(pd.Series([tp, baseline], dtype=object), errors="coerce")
-    return bool(not np.isnan(a) and a == b)
+    if not isinstance(tp, (int, float, np.number)) or isinstance(tp, bool):
+        return False
+    try:
+        return float(tp) == float(baseline)
+    except ValueError:
+        return False
 
 
 def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
