@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
+_OUTPUT_SUFFIXES = {".csv", ".parquet"}
 
 
 def read_table(
@@ -155,6 +156,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual mode
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
@@ -174,7 +178,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Python's shortest round-trip representation.
     """
     target = Path(path)
-    if target.suffix.lower() == ".parquet":
+    suffix = target.suffix.lower()
+    if suffix not in _OUTPUT_SUFFIXES:
+        raise InputError(
+            f"cannot write a table as '{suffix or target.name}'",
+            file=target,
+            column="-o/--output",
+            expected="a name ending in .csv or .parquet",
+        )
+    if suffix == ".parquet":
         with atomic_write(target, "wb") as fh:
             df.to_parquet(fh, index=False)
     else:

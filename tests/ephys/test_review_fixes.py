@@ -252,3 +252,162 @@ def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
         ),
     )
     assert (t["status"] == "ok").all() and len(t) == rec.sweep_count
+
+
+def test_truncated_abf2_says_truncated(abf_dir, tmp_path):
+    """A half-copied ABF2 file: the error says 'truncated', not a struct.error text."""
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    src = (abf_dir / "2018_11_16_sh_0006.abf").read_bytes()
+    cut = tmp_path / "cut.abf"
+    cut.write_bytes(src[:150_000])
+    with pytest.raises(InputError, match=r"cut\.abf.*file is truncated \(150000 bytes"):
+        read_abf(cut)
+    junk = tmp_path / "junk.abf"
+    junk.write_bytes(b"ABF2" + bytes(100))  # signature only: not truncated, unreadable
+    with pytest.raises(InputError, match="not a readable ABF file"):
+        read_abf(junk)
+
+
+def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_dir):
+    """pyabf's writer makes ABF1 files with a 2048-byte header: bytes 4456-4463 (the ABF
+    1.8 nPNEnable/nPNPolarity group) are samples there.  Samples of exactly 1 LSB used to
+    be reported as 'online P/N: on'."""
+    import struct
+
+    import pyabf
+    import pyabf.abfWriter
+
+    from nplab.ephys import read_abf
+
+    data = np.zeros((2, 3000))
+    data[0, 0] = 1000.0  # sets the scale: 1 LSB = 1000 / 32768 * 10 ** k
+    path = tmp_path / "pyabf_written.abf"
+    pyabf.abfWriter.writeABF1(data, str(path), 20000, units="pA")
+    raw = path.read_bytes()
+    lsb = float(pyabf.ABF(str(path)).data[0][0]) / struct.unpack_from("<h", raw, 2048)[0]
+    data[0, 1204:1206] = lsb  # int16 samples 1204-1205 sit at bytes 4456-4459
+    pyabf.abfWriter.writeABF1(data, str(path), 20000, units="pA")
+    assert struct.unpack_from("<2h", path.read_bytes(), 4456) == (1, 1)
+    rec = read_abf(path)
+    assert rec.leak_subtraction[0].enabled is None
+    assert rec.leak_subtraction[0].note == "online P/N: unknown"
+    # ABF 1.8 files (6144-byte header) still read the real setting
+    assert read_abf(abf_dir / "05210017_vc_abf1.abf").leak_subtraction[0].enabled is False
+
+
+def test_abf1_user_list_read_from_header(tmp_path):
+    """ABF1 user list (ABF 1.8 header: nULEnable[4] int16 at 3360, nULParamToVary[4] at
+    3368) varying an epoch duration (code 35) makes the epoch table unusable."""
+    import struct
+
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    path = write_abf1(tmp_path / "ul.abf", np.zeros((2, NPTS)), RATE, epochs=EPOCHS, holding=-120.0)
+    assert read_abf(path).epoch(0, "B").start == 220  # no user list: table usable
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<4h", raw, 3360, 1, 0, 0, 0)
+    struct.pack_into("<4h", raw, 3368, 35, 0, 0, 0)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=r"user list .*code\(s\) 35"):
+        read_abf(path).epochs(0)
+
+
+def test_abf1_holding_has_one_value_per_dac(abf_dir):
+    """ABF1 has 4 DAC channels; pyabf's holdingCommand for ABF1 is the 20 epoch levels."""
+    from nplab.ephys import read_abf
+
+    rec = read_abf(abf_dir / "05210017_vc_abf1.abf")
+    assert rec.holding == [-70.0, 0.0, 0.0, 0.0]
+
+
+def test_old_abf1_header_has_no_epoch_table(tmp_path):
+    """pyabf-written ABF1 (2048-byte header): the epoch bytes pyabf reads are samples."""
+    import pyabf.abfWriter
+
+    from nplab.ephys import read_abf
+    from nplab.errors import InputError
+
+    path = tmp_path / "old.abf"
+    pyabf.abfWriter.writeABF1(np.zeros((2, 3000)), str(path), 20000, units="pA")
+    rec = read_abf(path)
+    with pytest.raises(InputError, match="old 2048-byte header"):
+        rec.epochs(0)
+    assert rec.sweep(1).shape == (3000,)  # the data themselves are fine
+
+
+def test_float32_abf2_samples_equal_pyabf(abf_dir, tmp_path):
+    """No float-format file in the corpus: rebuild 171116sh_0011 with float32 samples
+    (nDataFormat = 1 at byte 30, data section of 4-byte items, synch array moved after
+    it) and check the samples against pyabf and against the values written."""
+    import struct
+
+    import pyabf
+
+    from nplab.ephys import read_abf
+
+    src = abf_dir / "171116sh_0011.abf"
+    raw = src.read_bytes()
+    orig = pyabf.ABF(str(src))
+    data_block, _, count = struct.unpack_from("<IIq", raw, 76 + 16 * 10)
+    head = bytearray(raw[: data_block * 512])
+    values = (orig.data[0].astype(np.float64) + 0.123).astype("<f4")
+    body = values.tobytes() + bytes((-values.nbytes) % 512)
+    sb, sn, sc = struct.unpack_from("<IIq", raw, 76 + 16 * 15)
+    struct.pack_into("<IIq", head, 76 + 16 * 10, data_block, 4, count)
+    struct.pack_into("<IIq", head, 76 + 16 * 15, (len(head) + len(body)) // 512, sn, sc)
+    struct.pack_into("<h", head, 30, 1)
+    path = tmp_path / "float.abf"
+    path.write_bytes(bytes(head) + body + raw[sb * 512 : sb * 512 + sn * sc])
+    abf = pyabf.ABF(str(path))
+    rec = read_abf(path)
+    n = rec.sweep_points(0)
+    for s in range(rec.sweep_count):
+        abf.setSweep(s)
+        np.testing.assert_array_equal(rec.sweep(s), abf.sweepY)
+        np.testing.assert_array_equal(rec.sweep(s), values[s * n : (s + 1) * n])
+
+
+def test_qc_cells_layout_a_experiment_with_one_row_per_tag(repo_dir):
+    """Layout A experiment tables list a file once per tag; the last row (a drug
+    concentration) used to decide that the file had no control sweeps at all."""
+    import pandas as pd
+
+    from nplab.ephys import qc_cells
+
+    path = repo_dir / "sample_data" / "ephys" / "navrest-washin01_0000.abf"
+    t = measure(path, "patchclamp-nav-resting")
+    exp = pd.DataFrame(
+        {
+            "cell": ["w1"] * 5,
+            "file": [str(path)] * 5,
+            "conc_um": [0.0, 3.0, 10.0, 30.0, 100.0],
+            "tag": ["", "+amitriptyline 3 uM", "+amitriptyline 10 uM",
+                    "+amitriptyline 30 uM", "+amitriptyline 100 uM"],
+        }
+    )
+    q = qc_cells(t, "patchclamp-nav-resting", experiment=exp)
+    # the first tag (99 s) falls in the 10th sweep's interval (10-s sweeps): 10 control sweeps
+    assert q.loc[0, "n_control_sweeps"] == int((t["tag_index"] == 0).sum()) == 10
+    assert "no control sweeps" not in q.loc[0, "reason"]
+    # the same with tags only (no 0-µM row) and with a blank concentration
+    q2 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[1:])
+    q3 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[:1].assign(conc_um=np.nan, tag=""))
+    assert q2.loc[0, "n_control_sweeps"] == q3.loc[0, "n_control_sweeps"] == 10
+    # layout B: a drug-only file has no control
+    q4 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[1:2].assign(tag=""))
+    assert q4.loc[0, "n_control_sweeps"] == 0
+
+
+def test_membrane_test_epoch_must_exist(repo_dir):
+    """membrane_test = 'Q' (no such epoch) used to give NaN Ra silently, and the cell
+    then passed QC; now the file fails with the reason.  An index ('1' = B) works."""
+    path = repo_dir / "sample_data" / "ephys" / "navrest-cell01_0000.abf"
+    bad = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="Q"))
+    assert bad.loc[0, "status"] == "failed" and "epoch 'Q' is not in the epoch table" in bad.loc[0, "reason"]
+    by_letter = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="B"))
+    by_index = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="1"))
+    np.testing.assert_array_equal(by_letter["ra_mohm"], by_index["ra_mohm"])
+    assert np.isfinite(by_letter["ra_mohm"]).all()

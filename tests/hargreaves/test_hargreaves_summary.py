@@ -229,7 +229,10 @@ def _edit(tmp_path, row_idx: int, column: str, value) -> object:
         (4, "cutoff_reached", "cut", "'cut' is not true/false"),
         (4, "cutoff_reached", "yes", "cutoff_reached is true but latency 10.1 s is below"),
         (4, "trial", "1", "appears twice"),
-        (4, "trial", "1.5", "is not a trial number"),
+        (4, "trial", "1.5", "1.5 is not a trial number"),
+        (4, "trial", "0", "0 is not a trial number"),
+        (4, "latency_s", "12,5", "'12,5' is not valid"),
+        (4, "latency_s", "inf", "above the cut-off"),
         (4, "trial", "x", "is not valid"),
         (4, "paw", "front", "is not a paw"),
         (4, "animal", "", "blank cell"),
@@ -242,6 +245,7 @@ def test_input_errors_name_file_row_column(files, tmp_path, idx, column, value, 
         summarise(p, animals=a)
     msg = str(exc.value)
     assert text in msg
+    assert "np." not in msg  # regression (review3): was "np.int64(0) is not a trial number"
     assert str(p) in msg and f"column '{column}'" in msg and f"row {idx + 2}" in msg
 
 
@@ -334,3 +338,80 @@ def test_clock_times_in_several_formats(tmp_path):
     p.write_text("animal,paw,timepoint,trial,latency_s,time\nR1,ipsi,bl,1,10,ten\n")
     with pytest.raises(InputError, match="'ten' is not a time"):
         read_trials(p)
+
+
+def test_bare_numbers_in_time_column_are_an_error(tmp_path):
+    # regression (review3): "300" in a `time` column was parsed by pandas.to_timedelta
+    # as 300 ns, so every interval looked far below min_intertrial_interval_s and the
+    # short_interval flag was silently wrong; seconds belong in time_s
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,0\nR1,ipsi,bl,2,11,300\nR1,ipsi,bl,3,12,600\n"
+    )
+    with pytest.raises(InputError, match=r"row 2, column 'time'.*is a number"):
+        read_trials(p)
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time_s\n"
+        "R1,ipsi,bl,1,10,0\nR1,ipsi,bl,2,11,300\nR1,ipsi,bl,3,12,600\n"
+    )
+    assert list(read_trials(p)["time_s"]) == [0.0, 300.0, 600.0]
+    assert summarise(p, baseline_window_s=None)["status"].iloc[0] == "ok"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s,time\n"
+        "R1,ipsi,bl,1,10,2026-01-05\nR1,ipsi,bl,2,11,2026-01-05 00:05\n"
+    )
+    assert list(read_trials(p)["time_s"].diff().dropna()) == [300.0]
+
+
+def test_km_interval_of_a_single_animal_is_not_estimable(tmp_path):
+    # regression (review3): with km_variance = "cluster" and one animal in a group x paw x
+    # timepoint, the robust variance is identically 0 and the interval collapsed onto
+    # the median (R survfit(..., cluster = animal) gives 12, 12, 12 for these trials)
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,group,paw,timepoint,trial,latency_s\n"
+        "A,veh,ipsi,bl,1,10\nA,veh,ipsi,bl,2,12\nA,veh,ipsi,bl,3,20\n"
+        "B,drug,ipsi,bl,1,10\nB,drug,ipsi,bl,2,12\nB,drug,ipsi,bl,3,20\n"
+        "C,drug,ipsi,bl,1,9\nC,drug,ipsi,bl,2,11\nC,drug,ipsi,bl,3,13\n"
+    )
+    km = km_medians(p).set_index("group")
+    assert km.loc["veh", "km_median_s"] == 12.0
+    assert np.isnan(km.loc["veh", "km_ci_low_s"]) and np.isnan(km.loc["veh", "km_ci_high_s"])
+    assert km.loc["veh", "status"] == "ci_not_estimable"
+    assert km.loc["drug", "status"] != "ci_not_estimable"
+    # Greenwood's variance does not depend on clusters: R survfit(Surv(c(10, 12, 20),
+    # c(1, 1, 0)) ~ 1) gives median 12, lower 10, upper NA
+    g = km_medians(p, km_variance="greenwood").set_index("group").loc["veh"]
+    assert (g["km_median_s"], g["km_ci_low_s"], g["status"]) == (12.0, 10.0, "ci_high_not_reached")
+
+
+def test_numeric_baseline_timepoint_matches_float_timepoints(tmp_path):
+    # regression (review3): timepoints read as floats (0.0, 0.5, ...) never matched a
+    # baseline_timepoint of "0", so the baseline window was silently not checked
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s\n"
+        "A,ipsi,0,1,15\nA,ipsi,0,2,16\nA,ipsi,0.5,1,15\nA,ipsi,0.5,2,16\n"
+    )
+    s = summarise(p, baseline_timepoint="0", trials_per_paw=2, min_intertrial_interval_s=None)
+    assert list(s["timepoint"]) == [0.0, 0.5]
+    assert list(s["status"]) == ["baseline_out_of_window", "ok"]
+    s = summarise(p, baseline_timepoint="0.5", trials_per_paw=2)
+    assert list(s["status"]) == ["ok", "baseline_out_of_window"]
+
+
+def test_tobit_estimate_above_cutoff_is_noted(tmp_path):
+    # review3: a Tobit latency beyond the cut-off is an extrapolation; it is kept (not
+    # clipped) and said so in the message.  R: survreg(Surv(log(lat), ev) ~ 0 + a,
+    # dist = "gaussian") on these trials gives coef a1 = 4.852656148 (exp = 128.1 s)
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s\n"
+        "a1,ipsi,bl,1,0.1\na1,ipsi,bl,2,20\na1,ipsi,bl,3,20\na1,ipsi,bl,4,20\n"
+        "a2,ipsi,bl,1,19.9\na2,ipsi,bl,2,20\na2,ipsi,bl,3,20\n"
+    )
+    s = summarise(p, baseline_window_s=None).set_index("animal")
+    assert s.loc["a1", "tobit_latency_s"] == pytest.approx(np.exp(4.852656148), rel=1e-7)
+    assert "above the cut-off" in s.loc["a1", "message"]
+    assert s.loc["a1", "mean_latency_s"] == pytest.approx(15.025)

@@ -18,6 +18,7 @@ CASES = {
     "cci": ("log_threshold", "group", "time", "animal"),
     "within": ("log_threshold", None, "time", "animal"),
     "oneway": ("log_threshold", "group", None, "animal"),
+    "spherical": ("y", "group", "t", "animal"),  # Huynh-Feldt epsilon > 1 (reported uncapped)
 }
 RTOL = 1e-6
 
@@ -118,3 +119,28 @@ def test_subject_in_two_groups_and_missing_column():
         mixed_anova(data, dv="log_threshold", between="group", within="time", subject="animal")
     with pytest.raises(InputError, match="missing"):
         mixed_anova(data, dv="nope", between="group", within="time", subject="animal")
+
+
+def test_two_level_designs_equal_t_tests():
+    # 2 time points: time effect = paired t test (within-only), group × time interaction =
+    # pooled two-sample t test on the change scores (t² = F); no sphericity to assess
+    from scipy import stats
+
+    data, _ = _load("cci")
+    two = data[data["time"].isin(["D14", "h1"]) & data["group"].isin(["vehicle", "drug_high"])]
+    wide = two.pivot(index="animal", columns="time", values="log_threshold")
+    grp = two.groupby("animal")["group"].first().loc[wide.index]
+    change = wide["h1"] - wide["D14"]
+    veh = two[two["group"] == "vehicle"]
+    w = veh.pivot(index="animal", columns="time", values="log_threshold")
+    rm = mixed_anova(veh, dv="log_threshold", within="time", subject="animal")
+    t_paired = stats.ttest_rel(w["h1"], w["D14"])
+    assert rm.loc[0, "F"] == pytest.approx(t_paired.statistic**2, rel=1e-10)
+    assert rm.loc[0, "p"] == pytest.approx(t_paired.pvalue, rel=1e-9)
+    assert rm.loc[0, "eps_gg"] == 1.0 and np.isnan(rm.loc[0, "mauchly_w"])
+    mx = mixed_anova(two, dv="log_threshold", between="group", within="time", subject="animal")
+    t_int = stats.ttest_ind(change[grp == "drug_high"], change[grp == "vehicle"])
+    inter = mx.set_index("source").loc["group:time"]
+    assert inter["F"] == pytest.approx(t_int.statistic**2, rel=1e-10)
+    assert inter["p"] == pytest.approx(t_int.pvalue, rel=1e-9)
+    assert inter["p_gg"] == inter["p"]

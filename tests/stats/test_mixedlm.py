@@ -120,3 +120,30 @@ def test_bad_inputs():
     fit = mixed_model(data, formula="log_threshold ~ group", subject="animal")
     with pytest.raises(InputError, match="not a variable"):
         fit.emmeans("dose")
+
+
+def test_dunnett_by_time_from_mixed_model(cci_fit):
+    # emmeans trt.vs.ctrl | time (asymptotic) + single-step p from mvtnorm::pmvnorm
+    got = cci_fit.dunnett("group", control="vehicle", by="time")
+    exp = _expected("dunnett")
+    g = got.assign(time=got["time"].astype(str), group=got["group"].astype(str))
+    g = g.set_index(["time", "group"]).loc[list(zip(exp["time"], exp["group"], strict=True))]
+    np.testing.assert_allclose(g["diff"], exp["estimate"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g["se"], exp["SE"], rtol=RTOL_SE)
+    np.testing.assert_allclose(g["t"], exp["z.ratio"], rtol=2e-4)
+    # z differs from lme4's by <= 2e-4 relative (REML optimum); p (up to 1e-9) follows it
+    np.testing.assert_allclose(g["p"], exp["p_mvt"], rtol=1e-3, atol=5e-6)
+    assert np.all(np.isinf(got["df"]))
+    with pytest.raises(InputError, match="control"):
+        cci_fit.dunnett("group", control="saline", by="time")
+
+
+def test_dunnett_refuses_non_product_correlation():
+    # additive model: group contrasts share the time effects, so the family is not of
+    # Dunnett's product-correlation form — refused rather than silently mis-adjusted
+    from nplab.errors import NplabError
+
+    data = pd.read_csv(REF / "lmm_data_cci_missing.csv")
+    fit = mixed_model(data, formula="log_threshold ~ C(group) + C(time)", subject="animal")
+    with pytest.raises(NplabError, match="product correlation"):
+        fit.dunnett("group", control="vehicle", by="time")

@@ -193,6 +193,7 @@ DUNNETT_TABLES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", sorted(DUNNETT_TABLES, key=str))
 def test_published_dunnett_tables(key):
     alternative, df = key

@@ -75,9 +75,11 @@ def test_report_writes_tables_paragraph_and_figure(tmp_path, capsys):
 def test_mixed_with_emmeans(tmp_path, capsys):
     out = tmp_path / "lmm.csv"
     code, _, err = run(["stats", "mixed", REF / "lmm_data_cci_missing.csv", "-o", out,
-                        "--formula", "log_threshold ~ C(group) + C(time)", "--subject", "animal",
-                        "--emmeans", "group"], capsys)  # fmt: skip
+                        "--formula", "log_threshold ~ C(group) * C(time)", "--subject", "animal",
+                        "--emmeans", "group", "--dunnett-group", "group", "--control", "vehicle",
+                        "--by", "time"], capsys)  # fmt: skip
     assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "lmm.dunnett.csv")) == 18
     assert list(pd.read_csv(out).columns) == ["term", "estimate", "se", "z", "p", "ci_low", "ci_high"]
     assert len(pd.read_csv(tmp_path / "lmm.emmeans.csv")) == 4
 

@@ -72,7 +72,9 @@ def fit_cmd(
 ) -> None:
     """Fit a dose–response model to DATA and write the parameter table to OUTPUT.
 
-    Columns of OUTPUT: curve, parameter, estimate, se, t, p, ci_low, ci_high, shared.
+    Columns of OUTPUT: curve, parameter, estimate, se, t, p, ci_low, ci_high, shared,
+    success, message (per curve with --many). With --ed, a second table (curve, level,
+    estimate, se, ci_low, ci_high, interval, status) is written.
     """
     from nplab import doseresponse as dr
 

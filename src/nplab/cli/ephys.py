@@ -58,3 +58,9 @@ def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manif
     click.echo(
         f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}", err=True
     )
+
+
+# ``nplab ephys ic50`` (concentration–response from an experiment table).
+from nplab.cli.ephys_ic50 import ic50_command  # noqa: E402
+
+command.add_command(ic50_command)

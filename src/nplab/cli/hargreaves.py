@@ -1,9 +1,17 @@
-"""``nplab hargreaves TRIALS --protocol NAME_OR_PATH -o OUT [--animals A] [--figure F]``."""
+"""``nplab hargreaves TRIALS --protocol NAME_OR_PATH -o OUT [--animals A] [--figure F]``.
+
+Protocol parameters can be overridden on the command line: ``--cutoff 15`` (the cut-off,
+``cutoff_s``) or ``--set KEY=VALUE`` for any parameter (``--set discard_first_trial=true``,
+``--set baseline_window_s=[8,12]``); overrides are validated like the protocol file and
+recorded in the manifest.
+"""
 
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,10 +21,51 @@ from nplab.errors import InputError
 __all__ = ["command"]
 
 
+def _overrides(cutoff: float | None, settings: tuple[str, ...]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs (VALUE read as TOML, else as text) plus ``--cutoff``."""
+    from nplab.hargreaves import PROTOCOL_SCHEMAS
+
+    out: dict[str, Any] = {}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(
+                f"{item!r} is not KEY=VALUE", column="--set", expected="KEY=VALUE"
+            )
+        key, text = key.strip(), text.strip()
+        param = PROTOCOL_SCHEMAS["hargreaves"].get(key)
+        if param is not None and param.type == "str":
+            value: Any = text.strip("\"'")  # e.g. baseline_timepoint=0 stays the text "0"
+        else:
+            try:
+                value = tomllib.loads(f"v = {text}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = text
+        out[key] = value
+    if cutoff is not None:
+        out["cutoff_s"] = cutoff
+    return out
+
+
 @click.command("hargreaves")
 @click.argument("trials", type=click.Path(dir_okay=False, path_type=Path))
 @protocol_option(default="hargreaves-rat")
 @output_option()
+@click.option(
+    "--cutoff",
+    "--cutoff-s",
+    "cutoff",
+    type=float,
+    default=None,
+    help="Override the protocol's cut-off (cutoff_s, seconds).",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a protocol parameter (repeatable), e.g. --set discard_first_trial=true.",
+)
 @click.option(
     "--animals",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -47,6 +96,8 @@ def command(
     trials: Path,
     protocol: str,
     output: Path,
+    cutoff: float | None,
+    settings: tuple[str, ...],
     animals: Path | None,
     figure: Path | None,
     differences: Path | None,
@@ -68,7 +119,7 @@ def command(
         raise InputError(
             "unsupported figure format", file=figure, expected="a .png or .svg file name"
         )
-    data = read_trials(trials, protocol, animals)
+    data = read_trials(trials, protocol, animals, **_overrides(cutoff, settings))
     proto = data.attrs["protocol"]
     summary = summarise(data, proto, animals)
     if figure is not None and animals is None and "group" not in summary.columns:

@@ -64,9 +64,15 @@ def anova_cmd(table, output, dv, between, within, subject, manifest):
               help="Also write marginal means for these comma-separated variables.")  # fmt: skip
 @click.option("--emmeans-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File for the marginal means (default: OUTPUT with .emmeans before suffix).")  # fmt: skip
+@click.option("--dunnett-group", default=None,
+              help="Also write Dunnett comparisons of this factor's marginal means "
+                   "(OUTPUT.dunnett.csv).")
+@click.option("--control", default=None, help="Control level for --dunnett-group.")
+@click.option("--by", default=None, help="Compare at each level of this factor (e.g. time).")
 @manifest_option()
-def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output, manifest):
-    """Linear mixed model (REML): fixed-effects table, optional marginal means."""
+def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output,
+              dunnett_group, control, by, manifest):
+    """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
     from nplab.stats.mixedlm import mixed_model
 
     data = _read(table, subject)
@@ -79,18 +85,29 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
         target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
         write_result(fit.emmeans(specs), target, inputs=[table],
                      parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+    if dunnett_group:
+        if control is None:
+            raise InputError("--dunnett-group needs --control", column="control")
+        write_result(fit.dunnett(dunnett_group, control, by=by),
+                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
+                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
+                                 "by": by}, manifest=manifest)  # fmt: skip
 
 
 def _posthoc_options(fn):
-    fn = click.option("--dv", required=True, help="Response column.")(fn)
-    fn = click.option("--group", required=True, help="Group (between) column.")(fn)
-    fn = click.option("--within", default=None,
-                      help="Compare groups at each level of this factor (mixed design).")(fn)  # fmt: skip
-    fn = click.option("--subject", default=None, help="Animal id column (with --within).")(fn)
-    fn = click.option("--model", type=click.Choice(["multivariate", "univariate"]),
-                      default="multivariate", show_default=True,
-                      help="Error term at each level of --within.")(fn)  # fmt: skip
-    fn = click.option("--conf-level", type=float, default=0.95, show_default=True)(fn)
+    options = [
+        click.option("--dv", required=True, help="Response column."),
+        click.option("--group", required=True, help="Group (between) column."),
+        click.option("--within", default=None,
+                     help="Compare groups at each level of this factor (mixed design)."),
+        click.option("--subject", default=None, help="Animal id column (with --within)."),
+        click.option("--model", type=click.Choice(["multivariate", "univariate"]),
+                     default="multivariate", show_default=True,
+                     help="Error term at each level of --within."),
+        click.option("--conf-level", type=float, default=0.95, show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):  # click applies decorators bottom-up
+        fn = option(fn)
     return fn
 
 

@@ -52,6 +52,17 @@ class Layout:
         index = -np.ones((n_curves, 5), dtype=int)
         values = np.zeros((n_curves, 5))
         names: list[tuple[int, str]] = []
+        if not shared:  # vectorised: curve-major, drc parameter order
+            js = [j for j, p in enumerate(PARAMETERS) if p in free and p not in fixed]
+            for j, pname in enumerate(PARAMETERS):
+                if pname in fixed:
+                    values[:, j] = fixed[pname]
+                elif pname not in free:
+                    values[:, j] = 1.0 if pname == "asym" else 0.0
+            if js:
+                index[:, js] = np.arange(n_curves * len(js)).reshape(n_curves, len(js))
+            names = [(k, PARAMETERS[j]) for k in range(n_curves) for j in js]
+            return cls(family, index, values, names)
         for j, pname in enumerate(PARAMETERS):
             if pname in fixed:
                 values[:, j] = fixed[pname]

@@ -106,8 +106,18 @@ class DoseResponseFit:
 
     @property
     def vcov(self) -> np.ndarray:
-        """Covariance matrix of the estimated parameters (order of ``layout.names``)."""
+        """Covariance matrix of the estimated parameters (order of ``layout.names``).
+
+        For fits of many independent curves the matrix is block-diagonal and kept as
+        ``vcov_blocks`` (curves, p, p); the dense matrix is only built up to 5000
+        parameters.
+        """
         if self.vcov_dense is None:
+            if self.n_params > 5000:
+                raise InputError(
+                    f"the covariance of {self.n_params} parameters is block-diagonal; "
+                    "use fit.vcov_blocks (one p x p block per curve)", column="vcov",
+                )
             self.vcov_dense = self._vsub(np.arange(self.n_params))
         return self.vcov_dense
 
@@ -729,7 +739,12 @@ def _fit_independent(
         t, c, ok, _ = lm_many(family, xs[run], ys[run], mask[run], theta0[run], free)
         theta[run], rss[run], conv[run] = t, c, ok
     # alternative starts: every curve of a small fit, else the ones that did not converge
-    retry = run & (~conv if ncurve > 50 else np.ones(ncurve, dtype=bool))
+    # (large batches: skip step-like curves, |hill| > 8, whose hill diverges between two
+    # doses -- other starts do not help them; they are continued below)
+    if ncurve > 50:
+        retry = run & ~conv & ~(np.abs(theta[:, 0]) > 8)
+    else:
+        retry = run.copy()
     if retry.any():
         rows = np.flatnonzero(retry)
         lx = np.sort(np.log(np.where(mask[rows] & (xs[rows] > 0), xs[rows], np.nan)), axis=1)
@@ -745,22 +760,26 @@ def _fit_independent(
             alt = theta0[rows].copy()
             alt[:, 0] = -alt[:, 0]
             alts.append(alt)
-        for alt in alts:
-            ok_alt = np.all(np.isfinite(alt), axis=1)
-            sel = rows[ok_alt]
-            if sel.size == 0:
-                continue
-            t, c, ok, _ = lm_many(family, xs[sel], ys[sel], mask[sel], alt[ok_alt], free, max_iter=100)
-            better = np.isfinite(c) & (
-                (c < rss[sel] * (1 - 1e-12)) | ~np.isfinite(rss[sel]) | (ok & ~conv[sel] & (c <= rss[sel]))
-            )
-            idx = sel[better]
-            theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
+        if alts:
+            # all alternative starts of all retried curves in one batched call
+            stack = np.concatenate(alts)
+            src = np.tile(rows, len(alts))
+            ok_alt = np.all(np.isfinite(stack), axis=1)
+            stack, src = stack[ok_alt], src[ok_alt]
+            if src.size:
+                t, c, ok, _ = lm_many(family, xs[src], ys[src], mask[src], stack, free, max_iter=30)
+                for i in np.argsort(c, kind="stable"):
+                    k = src[i]
+                    if not np.isfinite(c[i]):
+                        continue
+                    if (c[i] < rss[k] * (1 - 1e-12) or not np.isfinite(rss[k])
+                            or (ok[i] and not conv[k] and c[i] <= rss[k])):
+                        theta[k], rss[k], conv[k] = t[i], c[i], ok[i]
     # curves still not converged (typically hill -> infinity between two doses, or an
     # asymptote running away): continue from the best point found so far
     cont = run & ~conv & np.all(np.isfinite(theta), axis=1)
     if cont.any():
-        t, c, ok, _ = lm_many(family, xs[cont], ys[cont], mask[cont], theta[cont], free, max_iter=400)
+        t, c, ok, _ = lm_many(family, xs[cont], ys[cont], mask[cont], theta[cont], free, max_iter=150)
         better = np.isfinite(c) & (c <= rss[cont])
         idx = np.flatnonzero(cont)[better]
         theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]

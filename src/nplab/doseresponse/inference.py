@@ -269,11 +269,9 @@ def _flags_many(fit: DoseResponseFit, ed: np.ndarray) -> np.ndarray:
     """Vectorised :func:`curve_flags` for independent curves (same rules)."""
     d = fit.data
     ncurve = len(fit.curves)
-    full = np.stack([fit.layout.full_curve(fit.theta, k) for k in range(ncurve)]) if ncurve < 50 else None
-    if full is None:
-        full = fit.layout.fixed_values.copy()
-        mask = fit.layout.index >= 0
-        full[mask] = fit.theta[fit.layout.index[mask]]
+    full = fit.layout.fixed_values.copy()
+    mask = fit.layout.index >= 0
+    full[mask] = fit.theta[fit.layout.index[mask]]
     big = np.inf
     pos = d.x > 0
     pmin = np.full(ncurve, big)

@@ -318,7 +318,11 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
-    varied = _user_list_epoch_params(abf)
+    if abf.abfVersion["major"] == 1 and not _abf1_has_extended_header(Path(rec.path)):
+        # pyabf reads ABF1 epochs from the ABF 1.8 extended header (bytes 2308-2668),
+        # which are samples in files with the old 2048-byte header
+        return "this ABF1 file has the old 2048-byte header, without an epoch section"
+    varied = _user_list_epoch_params(abf, Path(rec.path))
     if varied:
         return (
             f"a Clampex user list sets epoch parameters per sweep (parameter code(s) "
@@ -355,7 +359,26 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
     return out
 
 
-def _user_list_epoch_params(abf: Any) -> list[int]:
+def _abf2_extent(path: Path) -> int | None:
+    """Bytes an ABF2 file's section map describes (``None`` if not ABF2).
+
+    ABF2 header (ABFFIO ``ABF_FileInfo``): signature ``"ABF2"``, then at byte 76 the
+    section map, 18 entries of (uint32 block index, uint32 bytes, int64 count),
+    512-byte blocks.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(76 + 18 * 16)
+    if len(head) < 76 + 18 * 16 or head[:4] != b"ABF2":
+        return None
+    extent = 0
+    for k in range(18):
+        block, nbytes, count = struct.unpack_from("<IIq", head, 76 + 16 * k)
+        if block and nbytes and count > 0:
+            extent = max(extent, block * 512 + nbytes * count)
+    return extent or None
+
+
+def _user_list_epoch_params(abf: Any, path: Path) -> list[int]:
     """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
 
     ``nULParamToVary`` codes from 21 up address epoch parameters (ABFFIO
@@ -363,8 +386,15 @@ def _user_list_epoch_params(abf: Any) -> list[int]:
     table without user lists (e.g. ``2020_03_02_0000.abf``: the recorded command
     steps to +50 pA in sweep 6 while the table says +100 pA).
     """
-    enable = getattr(abf, "userListEnable", None)
-    params = getattr(abf, "userListParamToVary", None)
+    if abf.abfVersion["major"] == 1:
+        # ABF 1.8 extended group 12: nULEnable[4] (int16) at 3360, nULParamToVary[4] at
+        # 3368 (pyabf 2.3.8 reads both as int32 at 3360)
+        if not _abf1_has_extended_header(path):
+            return []
+        enable, params = _abf1_shorts(path, 3360, 4), _abf1_shorts(path, 3368, 4)
+    else:
+        enable = getattr(abf, "userListEnable", None)
+        params = getattr(abf, "userListParamToVary", None)
     if enable is None or params is None:
         return []
     if not isinstance(enable, list | tuple):
@@ -393,6 +423,21 @@ def _abf1_float(path: Path, offset: int) -> float:
 
 def _abf1_shorts(path: Path, offset: int, count: int) -> tuple[int, ...]:
     return struct.unpack(f"<{count}h", _abf1_bytes(path, offset, 2 * count))
+
+
+def _abf1_has_extended_header(path: Path) -> bool:
+    """True when bytes 2048-6143 of an ABF1 file are header, not a section.
+
+    ABF1 section pointers (in 512-byte blocks): data at byte 40, tags 44, scope
+    config 52, deltas 72, voice tags 80, synch array 92 (ABF 1.8 ``ABFFileHeader``).
+    """
+    ptrs = [_abf1_int(path, off) for off in (40, 44, 52, 72, 80, 92)]
+    blocks = [b for b in ptrs if b > 0]
+    return bool(blocks) and min(blocks) * 512 >= 6144
+
+
+def _abf1_int(path: Path, offset: int) -> int:
+    return struct.unpack("<i", _abf1_bytes(path, offset, 4))[0]
 
 
 def _synch_starts_s(abf: Any, path: Path) -> np.ndarray | None:
@@ -468,7 +513,11 @@ def _leak(abf: Any, path: Path, channel_count: int) -> list[LeakSubtraction]:
                 )
             else:
                 # ABF1 extended on-line subtraction group: nPNEnable[2] at 4456,
-                # nPNPolarity[2] at 4460 (ABF 1.8 header layout).
+                # nPNPolarity[2] at 4460 (ABF 1.8 header layout).  Old 2048-byte
+                # headers (e.g. pyabf's writer) have no such group: those bytes are data.
+                if not _abf1_has_extended_header(path):
+                    out.append(LeakSubtraction(None))
+                    continue
                 enable = _abf1_shorts(path, 4456, 2)
                 polarity = _abf1_shorts(path, 4460, 2)
                 k = min(ch, 1)
@@ -550,6 +599,13 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
 
         abf = pyabf.ABF(str(p), loadData=False)
     except Exception as exc:  # pyabf raises bare Exception / struct.error / ValueError
+        size, extent = p.stat().st_size, _abf2_extent(p)
+        if extent is not None and size < extent:
+            raise InputError(
+                f"file is truncated ({size} bytes; its header describes {extent})",
+                file=label,
+                expected="a complete ABF file",
+            ) from None
         raise InputError(
             f"not a readable ABF file ({type(exc).__name__}: {exc})",
             file=label,
@@ -640,7 +696,8 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         # header's fDACHoldingLevel[4] (byte 1394, ABF 1.8 layout) is the real one.
         dac = [float(v) for v in struct.unpack("<4f", _abf1_bytes(p, 1394, 16))]
         dac = [v if math.isfinite(v) and abs(v) < 1e6 else float("nan") for v in dac]
-        abf.holdingCommand = dac + list(abf.holdingCommand[4:])
+        # (pyabf's list has 20 entries, one per ABF1 epoch; ABF1 has 4 DAC channels)
+        abf.holdingCommand = dac
     holding = []
     for v in abf.holdingCommand:
         v = float(v)

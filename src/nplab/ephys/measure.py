@@ -71,8 +71,9 @@ _WINDOW = {
     "epoch": Param(
         "str",
         None,
-        doc="Epoch letter (A, B, …), Clampex index as text ('0' = A), or 'pre'/'post'; "
-        "unset: offsets are times from the sweep start.",
+        doc="Epoch letter (A, B, …), Clampex index (0 = A; a number or its text), or "
+        "'pre'/'post'; unset: offsets are times from the sweep start.",
+        int_as_text=True,
     ),
     "anchor": Param(
         "str", "start", choices=("start", "end"), doc="Offsets count from the epoch start or end."
@@ -83,7 +84,7 @@ _WINDOW = {
     ),
 }
 _STEP = {
-    "epoch": Param("str", "", doc="Epoch letter."),
+    "epoch": Param("str", "", doc="Epoch letter (or Clampex index).", int_as_text=True),
     "level_mv": Param("float", None, unit="mV", doc="Command level."),
     "duration_ms": Param("float", None, unit="ms", min=0, doc="Duration."),
     "note": Param("str", "", doc="What the epoch is for."),
@@ -118,11 +119,20 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
         "membrane_test": Param(
             "str",
             None,
+            int_as_text=True,
             doc="Epoch letter of the membrane-test step, or 'auto' (first step that "
             "changes level); unset: no membrane test.",
         ),
         "holding_mv": Param("float", None, unit="mV", doc="Holding potential."),
-        "sweep_interval_s": Param("float", None, min=0, unit="s", doc="Sweep start-to-start interval."),
+        "sweep_interval_s": Param(
+            "float",
+            None,
+            min=0,
+            unit="s",
+            doc="Documented start-to-start interval of the protocol; measurement takes the "
+            "true interval of each file from its header (ABF1 fEpisodeStartToStart, ABF2 "
+            "protocol section, or the synch array), so this value is not applied.",
+        ),
         "step_protocol": Param("list[table]", [], fields=_STEP, doc="Documented voltage steps."),
         "units": Param("str", None, doc="Override of the current channel's units."),
         "steady_state_sweeps": Param(
@@ -416,10 +426,11 @@ def _membrane(rec, s, trace, key, cmd, to_pa) -> dict[str, float]:
                 idx = i
                 break
     else:
-        for i, e in enumerate(eps):
-            if e.letter == key.strip():
-                idx = i
-                break
+        want: str | int = key.strip()
+        if isinstance(want, str) and want.lstrip("-").isdigit():
+            want = int(want)
+        # a letter or index that is not in the table is an InputError (as for windows)
+        idx = eps.index(rec.epoch(s, want, channel=cmd))
     if idx is None or idx == 0:
         return {"ra_mohm": np.nan, "rm_mohm": np.nan, "cm_pf": np.nan, "holding_pa": np.nan}
     prev, step = eps[idx - 1], eps[idx]

@@ -66,6 +66,19 @@ def _order_codes(values: pd.Series, order) -> np.ndarray:
     return pd.Categorical(values, categories=order).codes.astype(float)
 
 
+def _is_baseline(tp: Any, baseline: str) -> bool:
+    """Whether timepoint ``tp`` is the protocol's baseline label (numbers compared as
+    numbers, so a baseline_timepoint of "0" matches a timepoint read as 0.0)."""
+    if str(tp).strip().lower() == baseline:
+        return True
+    if not isinstance(tp, (int, float, np.number)) or isinstance(tp, bool):
+        return False
+    try:
+        return float(tp) == float(baseline)
+    except ValueError:
+        return False
+
+
 def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
     if lat.size == 0:
         return np.nan
@@ -174,7 +187,9 @@ def summarise(
         t interval when nothing is censored) - prefer it for inference
         (:mod:`nplab.hargreaves.censored`);
         all empty when every used trial reached the cut-off (the estimate is above the
-        cut-off, not finite) or the SD is not estimable (e.g. one trial per animal);
+        cut-off, not finite) or the SD is not estimable (e.g. one trial per animal); a
+        finite ``tobit_latency_s`` above the cut-off (mostly censored trials) is kept and
+        noted in ``message`` as an extrapolation;
         ``status``: ``ok`` or ``;``-joined flags ``too_few_valid``, ``excluded``,
         ``trial_count`` (the number of valid trials recorded, before any discarded first
         trial, differs from ``trials_per_paw``; repeated invalid trials do not count), ``short_interval``
@@ -260,7 +275,7 @@ def summarise(
         value = _average(lat, rule, last_n)
         if (
             window is not None
-            and str(tp).strip().lower() == baseline
+            and _is_baseline(tp, baseline)
             and not np.isnan(value)
             and not (window[0] <= value <= window[1])
         ):
@@ -296,6 +311,13 @@ def summarise(
     no_fit = ~tobit_ok & ~dropped & (out["n_valid"] > out["n_at_cutoff"]).to_numpy()
     for i in np.flatnonzero(no_fit):
         note = "Tobit estimate not available (SD not estimable or fit did not converge)"
+        out.at[i, "_msgs"] = [*out.at[i, "_msgs"], note]
+    beyond = tobit_ok & (out["tobit_latency_s"].to_numpy(dtype=float) > cutoff)
+    for i in np.flatnonzero(beyond):
+        note = (
+            f"Tobit latency {out.at[i, 'tobit_latency_s']:.3g} s lies above the cut-off "
+            f"({cutoff:g} s): extrapolated from the censored trials"
+        )
         out.at[i, "_msgs"] = [*out.at[i, "_msgs"], note]
     out["status"] = [";".join(f) if f else "ok" for f in out["_flags"]]
     out["message"] = ["; ".join(m) for m in out["_msgs"]]
@@ -368,7 +390,9 @@ def km_medians(
         ``n_at_cutoff``, ``km_median_s``, ``km_ci_low_s``, ``km_ci_high_s``,
         ``status`` (``ok``; ``median_not_reached`` when half or more of the trials
         reached the cut-off; ``ci_high_not_reached`` when the upper limit lies beyond the
-        cut-off), ``protocol``.
+        cut-off; ``ci_not_estimable`` when the robust (cluster) variance rests on a
+        single animal - it is then identically 0 - and the limits are left empty),
+        ``protocol``.
     """
     data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
     tp_order = pd.unique(data["timepoint"])
@@ -391,8 +415,14 @@ def km_medians(
             ci_level=proto["ci_level"],
         )
         status = "ok"
+        ci_low, ci_high = res.ci_low, res.ci_high
         if np.isnan(res.median):
             status = "median_not_reached"
+        elif proto["km_variance"] == "cluster" and sub["animal"].nunique() < 2:
+            # one cluster: its influence terms sum to zero, so the robust variance is 0
+            # and R's interval collapses onto the median - no interval, flagged
+            ci_low, ci_high = np.nan, np.nan
+            status = "ci_not_estimable"
         elif np.isnan(res.ci_high):
             status = "ci_high_not_reached"
         rows.append(
@@ -402,8 +432,8 @@ def km_medians(
                 "n_trials": res.n,
                 "n_at_cutoff": res.n_censored,
                 "km_median_s": res.median,
-                "km_ci_low_s": res.ci_low,
-                "km_ci_high_s": res.ci_high,
+                "km_ci_low_s": ci_low,
+                "km_ci_high_s": ci_high,
                 "status": status,
                 "protocol": proto.label,
             }

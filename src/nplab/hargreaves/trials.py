@@ -77,6 +77,17 @@ def _times(df: pd.DataFrame, file: Any) -> np.ndarray | None:
         if pd.isna(value) or value == "":
             continue
         kind = "date-time" if ("T" in value or "-" in value) else "clock time"
+        if not np.isnan(pd.to_numeric(value, errors="coerce")):
+            # a bare number (e.g. "300") would be read as nanoseconds by
+            # pandas.to_timedelta; seconds belong in a time_s column
+            raise InputError(
+                f"{raw.iloc[i]!r} is a number, not a clock time",
+                file=file,
+                row=row_number(i),
+                column="time",
+                expected="a clock time HH:MM[:SS] or an ISO date-time "
+                "(put seconds in a time_s column)",
+            )
         try:
             if kind == "date-time":
                 out[i] = pd.Timestamp(value).value / 1e9
@@ -195,7 +206,7 @@ def load_inputs(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{df['trial'].iloc[i]!r} is not a trial number",
+            f"{trial[i]:g} is not a trial number",
             file=src,
             row=row_number(i),
             column="trial",

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nplab.errors import InputError, NplabError
+from nplab.errors import InputError, NplabError, row_number
 from nplab.stats._design import check_frame, levels_of, numeric_dv
 
 __all__ = ["FIXED_COLUMNS", "MixedModelResult", "mixed_model"]
@@ -79,6 +79,105 @@ class MixedModelResult:
     _covariates: list = field(default_factory=list, repr=False)
     _cov_fe: np.ndarray = field(default=None, repr=False)
 
+    def _grid_rows(self, specs: list[str], at) -> tuple[list[dict], np.ndarray]:
+        """Reference-grid combinations of ``specs`` and their averaged design rows L."""
+        at = dict(at or {})
+        known = set(self._factors) | set(self._covariates)
+        for name in [*specs, *at]:
+            if name not in known:
+                raise InputError(
+                    f"{name!r} is not a variable of the model's fixed part",
+                    column=name,
+                    expected="one of " + ", ".join(sorted(known)),
+                )
+        axes: dict[str, list] = {}
+        for name, levels in self._factors.items():
+            axes[name] = list(at[name]) if name in at else list(levels)
+        for name in self._covariates:
+            axes[name] = [float(v) for v in at[name]] if name in at else [
+                float(self._data[name].mean())
+            ]
+        grid = pd.DataFrame(list(itertools.product(*axes.values())), columns=list(axes))
+        for name in self._factors:
+            src = self._data[name]
+            if isinstance(src.dtype, pd.CategoricalDtype):
+                grid[name] = pd.Categorical(grid[name], categories=src.cat.categories)
+            else:
+                grid[name] = grid[name].astype(src.dtype)
+        x = _design_rows(self.result.model.data.model_spec, grid)
+        keys = grid[specs].astype(object).apply(tuple, axis=1)
+        rows, lmat = [], []
+        for key in dict.fromkeys(keys):
+            lmat.append(x[(keys == key).to_numpy()].mean(axis=0))
+            rows.append(dict(zip(specs, key, strict=True)))
+        return rows, np.array(lmat)
+
+    def dunnett(
+        self,
+        group: str,
+        control,
+        by: str | None = None,
+        alternative: str = "two-sided",
+        conf_level: float | None = None,
+    ) -> pd.DataFrame:
+        """Dunnett comparisons of marginal means with ``control``, at each level of ``by``.
+
+        Contrasts of :meth:`emmeans` (``group`` levels − control) with Wald (z, df = ∞)
+        inference and single-step adjustment within each ``by`` level, as R
+        ``contrast(emmeans(fit, ~ group | time, lmer.df = "asymptotic"), "trt.vs.ctrl",
+        adjust = "mvt")``.  Different groups hold different animals, so their marginal
+        means are uncorrelated and the contrasts have Dunnett's product correlation
+        (checked; a model where this fails raises :class:`~nplab.errors.NplabError`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[by,] group, diff, se, t (= z), df (= inf), p, ci_low, ci_high``.
+        """
+        from nplab.stats.posthoc import (
+            _check_alternative,
+            dunnett_critical,
+            dunnett_pvalues,
+        )
+
+        _check_alternative(alternative)
+        level = self.conf_level if conf_level is None else conf_level
+        specs = [group] if by is None else [by, group]
+        rows, lmat = self._grid_rows(specs, None)
+        beta = self.result.fe_params.to_numpy()
+        frame = pd.DataFrame(rows)
+        as_text = frame[group].astype(str)
+        if str(control) not in set(as_text):
+            raise InputError(f"control {control!r} is not a level of {group!r}", column=group,
+                             expected="one of " + ", ".join(dict.fromkeys(as_text)))  # fmt: skip
+        tables = []
+        blocks = [frame.index] if by is None else [
+            frame.index[frame[by] == b] for b in dict.fromkeys(frame[by])
+        ]
+        for idx in blocks:
+            idx = np.asarray(idx)
+            ctrl = idx[as_text.to_numpy()[idx] == str(control)][0]
+            others = idx[idx != ctrl]
+            cmat = lmat[others] - lmat[ctrl]
+            vc = cmat @ self._cov_fe @ cmat.T
+            v0 = float(lmat[ctrl] @ self._cov_fe @ lmat[ctrl])
+            off = vc[~np.eye(len(others), dtype=bool)]
+            if off.size and not np.allclose(off, v0, rtol=1e-6, atol=1e-12 * v0):
+                raise NplabError("these comparisons do not have Dunnett's product correlation "
+                                 "(groups' marginal means are correlated in this model)")  # fmt: skip
+            diff = cmat @ beta
+            se = np.sqrt(np.diag(vc))
+            lam = np.sqrt(v0 / np.diag(vc))
+            z = diff / se
+            p = dunnett_pvalues(z, lam, np.inf, alternative)
+            crit = dunnett_critical(lam, np.inf, level, alternative)
+            tab = frame.loc[others].reset_index(drop=True)
+            tab["diff"], tab["se"], tab["t"], tab["df"], tab["p"] = diff, se, z, np.inf, p
+            tab["ci_low"] = -np.inf if alternative == "less" else diff - crit * se
+            tab["ci_high"] = np.inf if alternative == "greater" else diff + crit * se
+            tables.append(tab)
+        return pd.concat(tables, ignore_index=True)
+
     def emmeans(
         self,
         specs: str | Sequence[str],
@@ -103,41 +202,10 @@ class MixedModelResult:
             ``emmean``, ``se``, ``ci_low``, ``ci_high`` (Wald, normal quantile).
         """
         specs = [specs] if isinstance(specs, str) else list(specs)
-        at = dict(at or {})
         level = self.conf_level if conf_level is None else conf_level
-        known = set(self._factors) | set(self._covariates)
-        for name in [*specs, *at]:
-            if name not in known:
-                raise InputError(
-                    f"{name!r} is not a variable of the model's fixed part",
-                    column=name,
-                    expected="one of " + ", ".join(sorted(known)),
-                )
-        axes: dict[str, list] = {}
-        for name, levels in self._factors.items():
-            axes[name] = list(at[name]) if name in at else list(levels)
-        for name in self._covariates:
-            axes[name] = [float(v) for v in at[name]] if name in at else [
-                float(self._data[name].mean())
-            ]
-        names = list(axes)
-        grid = pd.DataFrame(list(itertools.product(*axes.values())), columns=names)
-        for name in self._factors:
-            src = self._data[name]
-            if isinstance(src.dtype, pd.CategoricalDtype):
-                grid[name] = pd.Categorical(grid[name], categories=src.cat.categories)
-            else:
-                grid[name] = grid[name].astype(src.dtype)
-        x = _design_rows(self.result.model.data.model_spec, grid)
+        rows, lmat = self._grid_rows(specs, at)
         beta = self.result.fe_params.to_numpy()
         cov = self._cov_fe
-        keys = grid[specs].astype(object).apply(tuple, axis=1) if specs else None
-        order = list(dict.fromkeys(keys))
-        rows, lmat = [], []
-        for key in order:
-            lvec = x[(keys == key).to_numpy()].mean(axis=0)
-            lmat.append(lvec)
-            rows.append(dict(zip(specs, key, strict=True)))
         lmat = np.array(lmat)
         est = lmat @ beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", lmat, cov, lmat))
@@ -220,7 +288,8 @@ def mixed_model(
     used = used.reset_index(drop=True)
     if used[subject].isna().any():
         i = int(np.flatnonzero(data[subject].isna().to_numpy())[0])
-        raise InputError("blank subject", row=i + 2, column=subject, expected="an animal id")
+        raise InputError("blank subject", file=data.attrs.get("source"), row=row_number(i),
+                         column=subject, expected="an animal id")  # fmt: skip
     factors: dict[str, list] = {}
     covariates: list[str] = []
     for v in variables:

@@ -12,7 +12,7 @@ standard normal ``W`` and on ``S = χ_ν/√ν`` makes them independent:
     P(max_i |T_i| ≥ t) = ∫₀^∞ f_S(s) ∫ φ(w) [1 − Π_i (1 − q_i(w, s))] dw ds,
     q_i = Φ̄((ts − λ_i w)/σ_i) + Φ̄((ts + λ_i w)/σ_i),   σ_i = √(1 − λ_i²)
 
-(Dunnett 1955 eq. 2.3; Hochberg & Tamhane 1987, *Multiple Comparison Procedures*, ch. 3).
+(Dunnett 1955; Hochberg & Tamhane 1987, *Multiple Comparison Procedures*, ch. 3).
 The complement is integrated directly (so small p-values keep their relative accuracy):
 the inner integral by a composite 12-point Gauss–Legendre rule on a fixed grid over
 ``|w| ≤ 9`` whose panel width (≤ 0.5) adapts to the sharpest ``σ_i/λ_i``; the outer one by
@@ -20,9 +20,10 @@ a composite 8-point Gauss–Legendre rule over the χ density, evaluated at two 
 (panels of 1 and 0.5 SD of S): when the two disagree by more than 1e-9 relative, the
 outer integral is redone by adaptive QUADPACK quadrature (``scipy.integrate.quad``,
 deterministic) to 1e-10 relative error.  Critical values solve ``P = α`` with Brent's
-method on the fixed rule, polished by secant steps on the checked integral.  No Monte Carlo is involved, so
-p-values are reproducible to the last bit and accurate to ≥ 6 significant digits
-(checked against mvtnorm at abseps 1e-9 and against Dunnett's published tables).
+method on the fixed rule, polished by secant steps on the checked integral.  No Monte
+Carlo is involved, so p-values are reproducible to the last bit; they agree with an
+independent evaluation by R's adaptive ``integrate`` to ~1e-13 relative, with mvtnorm's
+``pmvt`` within its ~1e-6 absolute error, and with Dunnett's (1955, 1964) published tables.
 
 Tukey all-pairs uses the studentized range distribution (Tukey–Kramer for unequal n;
 ``scipy.stats.studentized_range``), as R ``TukeyHSD`` / emmeans ``adjust = "tukey"``.
@@ -584,7 +585,9 @@ def posthoc_by_time(
         comparison at time t uses only time t's data, the pooled within-group variance at
         t and df = N − G — robust to non-sphericity.  ``"univariate"``: the split-plot
         pooled error combining the subject and residual strata with Satterthwaite df
-        (assumes sphericity; Prism's and older afex's choice).
+        (assumes sphericity; Prism's and older afex's choice).  Both reproduce emmeans
+        ``contrast(emmeans(aov_ez(...), ~ group | time, model = ...), "trt.vs.ctrl")`` SEs
+        and df exactly, also for unbalanced groups (tests/stats/reference).
 
     Returns
     -------

@@ -211,10 +211,10 @@ def timecourse_figure(
     levels = design.within_levels
     numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in levels)
     x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
-    fig = Figure(figsize=(6.4, 4.0))
+    fig = Figure(figsize=(7.6, 4.0))
     ax = fig.add_subplot(1, 1, 1)
     n_g = design.n_groups
-    offsets = (np.arange(n_g) - (n_g - 1) / 2) * (0.04 * (np.ptp(x) if np.ptp(x) > 0 else 1.0))
+    offsets = (np.arange(n_g) - (n_g - 1) / 2) * (0.015 * (np.ptp(x) if np.ptp(x) > 0 else 1.0))
     span = np.nanmax(design.y) - np.nanmin(design.y) or 1.0
     for gi, label in enumerate(design.group_levels):
         y = design.y[design.group == gi]
@@ -241,7 +241,11 @@ def timecourse_figure(
     ax.set_ylabel(ylabel or f"{dv} (mean ± SEM)")
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize=8)
+    marked = posthoc is not None and {"group", "p", within} <= set(posthoc.columns)
+    note = "* p<.05  ** p<.01  *** p<.001 (post hoc)" if marked else None
+    ax.margins(y=0.12)
+    ax.legend(frameon=False, fontsize=8, title=note, title_fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig

@@ -88,3 +88,12 @@ write_ref("within", veh, "log_threshold", NULL, "time", "animal")
 # 4. One-way between-subjects ANOVA: the h1 time point.
 h1 <- cci[cci$time == "h1", ]
 write_ref("oneway", h1, "log_threshold", "group", NULL, "animal")
+
+# 5. Near-spherical design (independent errors) where the Huynh-Feldt epsilon exceeds 1:
+#    car reports it uncapped, p uses min(1, eps).
+set.seed(1)
+sph <- expand.grid(t = paste0("t", 1:4), animal = sprintf("a%02d", 1:18))
+sph$group <- rep(c("g1", "g2", "g3"), times = c(5, 6, 7))[as.integer(factor(sph$animal))]
+sph$y <- round(rnorm(nrow(sph)) + 0.3 * as.integer(factor(sph$t)), 4)
+sph <- sph[, c("animal", "group", "t", "y")]
+write_ref("spherical", sph, "y", "group", "t", "animal")

@@ -49,3 +49,27 @@ em_s <- as.data.frame(emmeans(f1, ~ Days, at = list(Days = c(0, 4.5, 9)), lmer.d
 names(em_s)[1] <- "time"; em_s$time <- as.character(em_s$time); em_s$group <- NA; em_s$case <- "sleep_days"
 cols <- c("case", "group", "time", "emmean", "SE", "asymp.LCL", "asymp.UCL")
 write_rec(rbind(em[, cols], em_g[, cols], em_s[, cols]), "lmm_expected_emmeans.csv")
+
+# Dunnett vs vehicle at each time point from the mixed model (asymptotic/Wald, df = Inf):
+# estimates and SEs from emmeans; single-step p from mvtnorm::pmvnorm (Genz-Bretz,
+# abseps 1e-9) with the contrasts' correlation matrix.
+suppressMessages(library(mvtnorm))
+alg <- GenzBretz(maxpts = 1e6, abseps = 1e-9, releps = 0)
+ct <- contrast(emmeans(f3, ~ group | time, lmer.df = "asymptotic"), "trt.vs.ctrl",
+               ref = "vehicle", adjust = "none")
+ctd <- as.data.frame(summary(ct))
+V <- vcov(ct)
+ctd$p_mvt <- NA_real_
+for (tm in unique(as.character(ctd$time))) {
+  rows <- which(as.character(ctd$time) == tm)
+  R <- cov2cor(V[rows, rows])
+  for (i in rows) {
+    z <- abs(ctd$z.ratio[i]); set.seed(1)
+    ctd$p_mvt[i] <- 1 - pmvnorm(lower = rep(-z, length(rows)), upper = rep(z, length(rows)),
+                                corr = R, algorithm = alg)
+  }
+}
+ctd$group <- sub(" - vehicle", "", as.character(ctd$contrast))
+ctd$time <- as.character(ctd$time)
+write_rec(ctd[, c("time", "group", "estimate", "SE", "z.ratio", "p_mvt")],
+          "lmm_expected_dunnett.csv")
