@@ -64,7 +64,11 @@ EXPERIMENT_COLUMNS = ("cell", "file", "drug", "conc_um", "holding_mv", "conditio
 #: Run-down correction options.
 RUNDOWN_METHODS = ("none", "linear", "vehicle")
 
-_UNIT_TO_UM = {"p": 1e-6, "n": 1e-3, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1e3, "": 1e6}
+# value in µM = number * _UNIT_TO_UM[prefix] / _UNIT_DIV[prefix]: dividing by 1e3 / 1e6
+# (not multiplying by 1e-3 / 1e-6, which are inexact in binary) gives the correctly
+# rounded µM value, e.g. "10 pM" -> 1e-05 exactly as written, not 9.999999999999999e-06.
+_UNIT_TO_UM = {"p": 1.0, "n": 1.0, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1e3, "": 1e6}
+_UNIT_DIV = {"p": 1e6, "n": 1e3, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1.0, "": 1.0}
 _NUMBER = r"(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
 # n/u/µ/p prefixes accept either case of the "M"; the milli prefix only as "mM" (so that
 # "3min" or "1 mm" are not read as millimolar); a bare "M" (molar) must be upper case.
@@ -98,7 +102,7 @@ def parse_concentration(text: str) -> float | None:
             key = "m"
         else:
             key = ""
-        found.add(value * _UNIT_TO_UM[key])
+        found.add(value * _UNIT_TO_UM[key] / _UNIT_DIV[key])
     if len(found) != 1:
         return None
     return found.pop()
@@ -149,7 +153,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     bad = np.flatnonzero(conc < 0)
     if bad.size:
         raise InputError(
-            f"{conc[bad[0]]!r} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
+            f"{float(conc[bad[0]]):g} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
             expected="a concentration >= 0 in µM",
         )
     out["conc_um"] = conc
@@ -168,7 +172,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
         h = to_numeric_column(df, "h", file=file, allow_missing=True, expected="a fraction in [0, 1]")
         bad = np.flatnonzero((h < 0) | (h > 1))
         if bad.size:
-            raise InputError(f"{h[bad[0]]!r} is out of range", file=file, row=row_number(int(bad[0])),
+            raise InputError(f"{float(h[bad[0]]):g} is out of range", file=file, row=row_number(int(bad[0])),
                              column="h", expected="a fraction in [0, 1]")
         out["h"] = h
     for opt in ("target", "protocol"):

@@ -561,12 +561,16 @@ class IC50Result:
     protocols: dict[str, Protocol | None] = field(default_factory=dict)
 
 
-def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFrame:
+def _file_start_times(
+    experiment: pd.DataFrame, base: Path | None, failed_files: set[str] | frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """Fill ``start_s`` from the ABF headers' recording times (relative per cell).
 
     Needed for run-down correction across files (one file per concentration).  A file
-    whose header has no valid start time is an :class:`InputError` asking for
-    ``start_s`` in the experiment table.
+    whose header reads but has no valid start time is an :class:`InputError` asking
+    for ``start_s`` in the experiment table.  A file in ``failed_files`` (every row of it
+    failed in the per-sweep table, e.g. unreadable) gets a blank start instead: it has
+    no measurement to correct, and one bad file must not abort the batch.
     """
     import pyabf
 
@@ -577,8 +581,11 @@ def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFra
         try:
             when = pyabf.ABF(str(p), loadData=False).abfDateTime
             ok = when.year >= 1980  # pyabf gives 1970/1900 dates for unset headers
-        except Exception:  # unreadable header (the per-sweep table flags the file)
+        except Exception:  # unreadable header
             ok = False
+        if not ok and f in failed_files:
+            starts.append(math.nan)
+            continue
         if not ok:
             raise InputError(
                 "no valid recording start time in the file header, needed for run-down "
@@ -686,7 +693,10 @@ def ic50(
         if "start_s" in exp and exp["start_s"].notna().any():
             raise InputError("start_s is blank for some files", file=source, column="start_s",
                              expected="a start time for every file, or none at all")
-        exp = _file_start_times(exp, base)
+        status = per_sweep.assign(_f=per_sweep["file"].astype(str))
+        ok_files = set(status.loc[status["status"] == "ok", "_f"])
+        failed = set(status["_f"]) - ok_files
+        exp = _file_start_times(exp, base, failed)
     sweep_parts, cell_parts, fit_parts, models = [], [], [], {}
     for cond, proto in protos.items():
         pc = params_by[cond]

@@ -1,0 +1,61 @@
+"""Regression tests for bugs found in the independent review (review5) of the patch-clamp
+concentration-response part (issue 6 items 4, 5, 7, 11)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from nplab.ephys.concentrations import parse_concentration, validate_experiment
+from nplab.ephys.ic50 import ic50
+from nplab.errors import InputError
+
+
+def test_tag_concentrations_are_correctly_rounded():
+    # the exact decimal value written in the tag, converted to µM (hand values)
+    assert parse_concentration("10 pM") == 1e-05
+    assert parse_concentration("0.3 nM") == 0.0003
+    assert parse_concentration("0.7 nM") == 0.0007
+    assert parse_concentration("+amitriptyline 1 uM") == 1.0
+    assert parse_concentration("1µM") == 1.0
+    assert parse_concentration("10 mM") == 10000.0
+    assert parse_concentration("wash") is None
+
+
+def test_negative_value_message_is_plain():
+    import pandas as pd
+
+    df = pd.DataFrame({"cell": ["c"], "file": ["f.abf"], "drug": ["ami"], "conc_um": [-1.0],
+                       "holding_mv": [-120], "condition": ["rest"]})
+    with pytest.raises(InputError) as e:
+        validate_experiment(df, file="exp.csv")
+    msg = str(e.value)
+    assert "row 2" in msg and "conc_um" in msg and "-1 is negative" in msg
+    assert "np.float64" not in msg
+
+
+def test_unreadable_file_does_not_abort_the_batch(repo_dir, tmp_path):
+    # one bad file of a cell (unreadable control) with run-down correction across files:
+    # the header start time cannot be read; this used to abort the whole batch with an
+    # InputError. Now the file is a failed row, the cell is kept with its reason and
+    # the other cell is still fitted.
+    d = repo_dir / "sample_data" / "ephys"
+    rows = ["cell,file,drug,conc_um,holding_mv,condition"]
+    for k in range(5):
+        f = f"herg-cell01_000{k}.abf"
+        shutil.copy(d / f, tmp_path / f)
+        rows.append(f"good,{f},amitriptyline,{[0, 1, 3, 10, 30][k]},-80,patchclamp-herg")
+    (tmp_path / "bad_0000.abf").write_bytes(b"not an abf file at all")
+    shutil.copy(d / "herg-cell02_0001.abf", tmp_path / "bad_0001.abf")
+    rows += ["bad,bad_0000.abf,vehicle,0,-80,patchclamp-herg",
+             "bad,bad_0001.abf,amitriptyline,1,-80,patchclamp-herg"]
+    (tmp_path / "exp.csv").write_text("\n".join(rows) + "\n")
+    res = ic50(tmp_path / "exp.csv", rundown="linear")
+    bad = res.cells[res.cells["cell"] == "bad"]
+    assert len(bad) and (bad["cell_status"] == "failed").all()
+    assert "bad_0000.abf" in bad["cell_reason"].iloc[0]
+    good = res.fits[(res.fits["level"] == "cell") & (res.fits["cell"] == "good")].iloc[0]
+    assert good["ic50_um"] == pytest.approx(4.78, rel=0.05)
+    pooled = res.fits[res.fits["level"] == "pooled_mean_log"].iloc[0]
+    assert pooled["n_cells"] == 1
