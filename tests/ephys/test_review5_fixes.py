@@ -59,3 +59,28 @@ def test_unreadable_file_does_not_abort_the_batch(repo_dir, tmp_path):
     assert good["ic50_um"] == pytest.approx(4.78, rel=0.05)
     pooled = res.fits[res.fits["level"] == "pooled_mean_log"].iloc[0]
     assert pooled["n_cells"] == 1
+
+
+def test_references_fall_back_to_the_protocol_target(repo_dir, tmp_path):
+    # the sample experiment table has no 'target' column: the hERG protocol's target
+    # ("hERG") must still put the fitted IC50 beside the published 4.78 µM (Jo et al.
+    # 2000); an explicit target column still wins.
+    d = repo_dir / "sample_data" / "ephys"
+    rows = ["cell,file,drug,conc_um,holding_mv,condition"]
+    for c in (1, 2):
+        for k, conc in enumerate([0, 1, 3, 10, 30]):
+            rows.append(f"herg-cell0{c},{d / f'herg-cell0{c}_000{k}.abf'},"
+                        f"{'vehicle' if conc == 0 else 'amitriptyline'},{conc},-80,"
+                        "patchclamp-herg")
+    (tmp_path / "exp.csv").write_text("\n".join(rows) + "\n")
+    res = ic50(tmp_path / "exp.csv", rundown="linear")
+    ref = res.references.set_index("level")
+    assert ref.loc["pooled_mean_log", "key"] == "hERG"
+    assert ref.loc["pooled_mean_log", "reference_um"] == 4.78
+    fit = res.fits.set_index("level").loc["pooled_mean_log"]
+    assert ref.loc["pooled_mean_log", "ratio"] == pytest.approx(fit["ic50_um"] / 4.78, rel=1e-12)
+    lines = (tmp_path / "exp.csv").read_text().splitlines()
+    with_target = [lines[0] + ",target"] + [ln + ",no-such-target" for ln in lines[1:]]
+    (tmp_path / "exp2.csv").write_text("\n".join(with_target) + "\n")
+    res2 = ic50(tmp_path / "exp2.csv", rundown="linear")
+    assert res2.references is None or len(res2.references) == 0

@@ -651,7 +651,8 @@ def ic50(
     references
         ``True``: compare pooled IC50s with ``protocols/references/<drug>.toml`` when
         such a file exists; a path or DataFrame: use that reference table; ``False``:
-        skip.
+        skip.  Each drug × condition is matched by the experiment's ``target`` column,
+        or else by its protocol's ``target`` parameter.
     h
         Fraction of available (resting) channels per condition, e.g.
         ``{"-120 mV": 1.0, "V1/2": 0.5}``; overrides an ``h`` column of the experiment.
@@ -750,7 +751,7 @@ def ic50(
             load_references,
         )
 
-        targets = _targets(cells)
+        targets = _targets(cells, protos)
         if isinstance(references, pd.DataFrame):
             ref = references
         elif references is True:
@@ -893,13 +894,24 @@ def _protocol_qc(sweeps: pd.DataFrame, exp: pd.DataFrame, proto: Protocol) -> pd
     return qc_cells(ps, proto, experiment=files[["cell", "file", "conc_um"]])
 
 
-def _targets(cells: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Reference target of each drug × condition (from the ``target`` column)."""
+def _targets(
+    cells: pd.DataFrame, protos: Mapping[str, Protocol | None] | None = None
+) -> dict[tuple[str, str], str]:
+    """Reference target of each drug × condition.
+
+    From the experiment's ``target`` column; where that is absent or blank, the
+    ``target`` parameter of the condition's protocol (e.g. ``hERG`` for
+    ``patchclamp-herg``), so that a plain experiment table is still compared with the
+    published values.
+    """
     out: dict[tuple[str, str], str] = {}
-    if "target" not in cells:
-        return out
     for (drug, cond), g in cells.groupby(["drug", "condition"]):
-        vals = [v for v in g["target"].dropna().unique() if str(v)]
+        vals = ([str(v) for v in g["target"].dropna().unique() if str(v).strip()]
+                if "target" in g else [])
+        if not vals:
+            proto = (protos or {}).get(str(cond))
+            t = proto.get("target") if proto is not None else None
+            vals = [str(t)] if t is not None and str(t).strip() else []
         if vals:
-            out[(str(drug), str(cond))] = str(vals[0])
+            out[(str(drug), str(cond))] = vals[0]
     return out
