@@ -84,3 +84,19 @@ def test_references_fall_back_to_the_protocol_target(repo_dir, tmp_path):
     (tmp_path / "exp2.csv").write_text("\n".join(with_target) + "\n")
     res2 = ic50(tmp_path / "exp2.csv", rundown="linear")
     assert res2.references is None or len(res2.references) == 0
+
+
+def test_per_sweep_table_written_by_ic50_can_be_analysed_again(repo_dir, tmp_path):
+    # the per_sweep table of an ic50 run already carries cell/condition/start_s/...;
+    # feeding it back (CLI --per-sweep) used to crash with KeyError 'start_s' (merge
+    # suffixes). It must give the same fits.
+    d = repo_dir / "sample_data" / "ephys"
+    rows = ["cell,file,drug,conc_um,holding_mv,condition"]
+    for k, conc in enumerate([0, 1, 3, 10, 30]):
+        rows.append(f"herg-cell01,{d / f'herg-cell01_000{k}.abf'},"
+                    f"{'vehicle' if conc == 0 else 'amitriptyline'},{conc},-80,patchclamp-herg")
+    (tmp_path / "exp.csv").write_text("\n".join(rows) + "\n")
+    first = ic50(tmp_path / "exp.csv", rundown="linear", references=False)
+    again = ic50(tmp_path / "exp.csv", first.sweeps, rundown="linear", references=False)
+    assert again.fits["ic50_um"].tolist() == first.fits["ic50_um"].tolist()
+    assert again.cells["fraction"].tolist() == first.cells["fraction"].tolist()

@@ -78,6 +78,9 @@ _CONC_RE = re.compile(
 )
 _WASH_RE = re.compile(r"\b(wash|washout|wash-out|wash out)\b", re.IGNORECASE)
 _VEHICLE = "vehicle"
+# columns added to the per-sweep rows by assign_concentrations
+_ADDED_COLUMNS = ("cell", "drug", "condition", "holding_mv", "target", "h", "start_s",
+                  "elapsed_s", "conc_um", "role", "segment", "segment_label", "segment_order")
 #: Drug names that mean "no drug" (the control solution) rather than a blocker.
 NO_DRUG = ("vehicle", "control", "none", "-")
 
@@ -297,7 +300,9 @@ def assign_concentrations(
             if len(ps) == 0:
                 raise InputError(f"no per-sweep rows with {col} = {want!r}", column=col,
                                  expected=f"one of {present}")
-    ps = ps.copy()
+    # columns this function adds are replaced (e.g. when the per-sweep table written by
+    # ``nplab ephys ic50`` itself is analysed again); merging would otherwise suffix them
+    ps = ps.drop(columns=[c for c in _ADDED_COLUMNS if c in ps]).copy()
     ps["file"] = ps["file"].astype(str)
     if "tag_index" not in ps:
         ps["tag_index"] = 0
