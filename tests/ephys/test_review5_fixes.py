@@ -100,3 +100,20 @@ def test_per_sweep_table_written_by_ic50_can_be_analysed_again(repo_dir, tmp_pat
     again = ic50(tmp_path / "exp.csv", first.sweeps, rundown="linear", references=False)
     assert again.fits["ic50_um"].tolist() == first.fits["ic50_um"].tolist()
     assert again.cells["fraction"].tolist() == first.cells["fraction"].tolist()
+
+
+def test_two_drugs_in_one_cell_is_an_input_error():
+    # a second drug in the same cell used to be fitted silently as the first drug
+    import pandas as pd
+
+    df = pd.DataFrame({"cell": ["c", "c", "c", "d"], "file": ["a", "b", "e", "f"],
+                       "drug": ["vehicle", "amitriptyline", "TTX", "Amitriptyline"],
+                       "conc_um": [0.0, 1.0, 1.0, 1.0], "holding_mv": -120,
+                       "condition": "rest"})
+    with pytest.raises(InputError) as e:
+        validate_experiment(df, file="exp.csv")
+    msg = str(e.value)
+    assert "row 4" in msg and "'drug'" in msg and "more than one drug" in msg
+    # case differences and vehicle/control rows are not a second drug
+    ok = df[df["drug"] != "TTX"].assign(drug=["control", "amitriptyline", "AMITRIPTYLINE"])
+    assert len(validate_experiment(ok.reset_index(drop=True), file="exp.csv")) == 3

@@ -131,7 +131,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     Columns ``cell``, ``file``, ``drug``, ``condition`` are text (blank cells are an
     error except ``condition``, which defaults to ""); ``conc_um`` is a number >= 0 or
     blank (blank: take concentrations from the file's tags); ``holding_mv`` a number or
-    blank; optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
+    blank; one drug per cell (besides the no-drug names of :data:`NO_DRUG`); optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
     ``target`` and ``protocol`` text.  The same file may not get two rows with the same tag.
 
     Raises
@@ -189,6 +189,18 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
         raise InputError(f"cell '{c}' has more than one condition", file=file, row=row_number(i),
                          column="condition",
                          expected="one condition per cell (use one cell id per condition)")
+    # one drug per cell (a second drug, e.g. TTX at the end, would otherwise be fitted
+    # silently as concentrations of the first one)
+    is_drug = ~out["drug"].str.casefold().isin(NO_DRUG)
+    drugs = out[is_drug].groupby("cell")["drug"].agg(lambda d: d.str.casefold().nunique())
+    if (drugs > 1).any():
+        c = drugs[drugs > 1].index[0]
+        rows_c = out[is_drug & (out["cell"] == c)]
+        first = rows_c["drug"].iloc[0].casefold()
+        i = int(rows_c.index[(rows_c["drug"].str.casefold() != first).to_numpy()][0])
+        raise InputError(f"cell '{c}' lists more than one drug", file=file, row=row_number(i),
+                         column="drug",
+                         expected="one drug per cell (plus vehicle/control rows at 0 µM)")
     # one file belongs to one cell
     owners = out.groupby("file")["cell"].nunique()
     if (owners > 1).any():
