@@ -117,3 +117,17 @@ def test_two_drugs_in_one_cell_is_an_input_error():
     # case differences and vehicle/control rows are not a second drug
     ok = df[df["drug"] != "TTX"].assign(drug=["control", "amitriptyline", "AMITRIPTYLINE"])
     assert len(validate_experiment(ok.reset_index(drop=True), file="exp.csv")) == 3
+
+
+def test_unit_conversions_give_the_written_decimal():
+    # nM -> µM scaled in decimal: the double nearest to the written value (hand values)
+    from nplab.ephys.references import load_references
+
+    ref = load_references("amitriptyline").set_index("key")
+    assert ref.loc["SERT", "value_um"] == 0.00345
+    assert ref.loc["DAT", "value_um"] == 3.78
+    assert ref.loc["NET", "value_um"] == 0.0133
+    assert ref.loc["M1-M5", "value_high_um"] == 0.024
+    assert ref.loc["hERG", "value_um"] == 4.78
+    assert parse_concentration("3.45 nM") == 0.00345
+    assert parse_concentration("3780nM") == 3.78

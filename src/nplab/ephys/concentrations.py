@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -64,11 +65,11 @@ EXPERIMENT_COLUMNS = ("cell", "file", "drug", "conc_um", "holding_mv", "conditio
 #: Run-down correction options.
 RUNDOWN_METHODS = ("none", "linear", "vehicle")
 
-# value in µM = number * _UNIT_TO_UM[prefix] / _UNIT_DIV[prefix]: dividing by 1e3 / 1e6
-# (not multiplying by 1e-3 / 1e-6, which are inexact in binary) gives the correctly
-# rounded µM value, e.g. "10 pM" -> 1e-05 exactly as written, not 9.999999999999999e-06.
-_UNIT_TO_UM = {"p": 1.0, "n": 1.0, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1e3, "": 1e6}
-_UNIT_DIV = {"p": 1e6, "n": 1e3, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1.0, "": 1.0}
+# µM per unit, as exact decimals: the written number is scaled in decimal arithmetic and
+# rounded once, so "10 pM" -> 1e-05 and "3.45 nM" -> 0.00345 (the double nearest to
+# the written value), not 9.999999999999999e-06 / 0.0034500000000000004.
+_UNIT_TO_UM = {"p": Decimal("1e-6"), "n": Decimal("1e-3"), "u": Decimal(1), "µ": Decimal(1),
+               "μ": Decimal(1), "m": Decimal(1000), "": Decimal(1000000)}
 _NUMBER = r"(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
 # n/u/µ/p prefixes accept either case of the "M"; the milli prefix only as "mM" (so that
 # "3min" or "1 mm" are not read as millimolar); a bare "M" (molar) must be upper case.
@@ -98,14 +99,14 @@ def parse_concentration(text: str) -> float | None:
         return None
     found = set()
     for m in _CONC_RE.finditer(text):
-        value = float(m.group("num"))
+        value = Decimal(m.group("num"))
         if m.group("prefix"):
             key = m.group("prefix").lower()
         elif m.group("milli"):
             key = "m"
         else:
             key = ""
-        found.add(value * _UNIT_TO_UM[key] / _UNIT_DIV[key])
+        found.add(float(value * _UNIT_TO_UM[key]))
     if len(found) != 1:
         return None
     return found.pop()
