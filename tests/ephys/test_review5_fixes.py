@@ -131,3 +131,22 @@ def test_unit_conversions_give_the_written_decimal():
     assert ref.loc["hERG", "value_um"] == 4.78
     assert parse_concentration("3.45 nM") == 0.00345
     assert parse_concentration("3780nM") == 3.78
+
+
+def test_unfitted_cell_says_why_its_periods_were_unusable():
+    # vehicle run-down correction without any vehicle cell: the fit row used to say only
+    # "0 points at 0 drug concentrations"; it must carry the periods' reason too
+    import pandas as pd
+
+    rows = []
+    for f, vals in (("a0.abf", [-100.0] * 3), ("a1.abf", [-50.0] * 3), ("a2.abf", [-30.0] * 3)):
+        for i, v in enumerate(vals):
+            rows.append({"file": f, "sweep": i, "time_s": 10.0 * i, "value": v,
+                         "status": "ok", "reason": ""})
+    exp = pd.DataFrame({"cell": ["A"] * 3, "file": ["a0.abf", "a1.abf", "a2.abf"],
+                        "drug": ["vehicle", "ami", "ami"], "conc_um": [0.0, 1.0, 3.0],
+                        "holding_mv": -120, "condition": "rest", "start_s": [0, 30, 60]})
+    res = ic50(exp, pd.DataFrame(rows), rundown="vehicle", references=False)
+    row = res.fits[res.fits["level"] == "cell"].iloc[0]
+    assert row["status"] == "not_fitted"
+    assert "no time-matched vehicle cell" in row["reason"]

@@ -58,6 +58,7 @@ __all__ = [
     "rundown_factor",
     "steady_state",
     "validate_experiment",
+    "vehicle_ratio",
 ]
 
 #: Required columns of the experiment table.

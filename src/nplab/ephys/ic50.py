@@ -485,6 +485,12 @@ def fit_cells(
             pts = _fit_points(g, model)
             row, res = _fit_row(pts, model, confidence_level, drug=drug, condition=cond,
                                 level="cell", cell=str(cell), n_cells=1)
+            if row["status"] == "not_fitted":
+                # say why periods were unusable (e.g. no time-matched vehicle cell)
+                why = [r for r in dict.fromkeys(g.loc[g["role"] == "drug", "reason"].astype(str))
+                       if r and r != "nan"]
+                if why:
+                    row["reason"] = "; ".join([row["reason"], *why])
             cell_ok = g["cell_status"].iloc[0] == "ok"
             if not cell_ok:
                 why = g["cell_reason"].iloc[0]
