@@ -150,3 +150,19 @@ def test_unfitted_cell_says_why_its_periods_were_unusable():
     row = res.fits[res.fits["level"] == "cell"].iloc[0]
     assert row["status"] == "not_fitted"
     assert "no time-matched vehicle cell" in row["reason"]
+
+
+def test_per_sweep_table_missing_columns_names_the_file(repo_dir, tmp_path):
+    # a --per-sweep table without 'status' etc.: InputError naming that table and the
+    # column (was an internal KeyError 'status', exit 1)
+    import pandas as pd
+
+    from nplab.tables import read_table
+
+    p = tmp_path / "ps.csv"
+    p.write_text("file,sweep\nnavrest-cell01_0000.abf,0\n")
+    exp = repo_dir / "sample_data" / "ephys" / "experiment.csv"
+    with pytest.raises(InputError) as e:
+        ic50(exp, read_table(p), rundown="linear")
+    assert "ps.csv" in str(e.value) and "required column is missing" in str(e.value)
+    assert isinstance(pd.read_csv(p), pd.DataFrame)  # input untouched

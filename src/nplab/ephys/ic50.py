@@ -51,6 +51,7 @@ from nplab.ephys.concentrations import (
 )
 from nplab.errors import InputError, NplabError, row_number
 from nplab.protocols import Param, Protocol, load_protocol
+from nplab.tables import require_columns
 
 __all__ = [
     "CELL_COLUMNS",
@@ -693,6 +694,8 @@ def ic50(
     if per_sweep is None:
         per_sweep = _measure_files(exp, protos, base, measure_func, measure_kwargs)
     else:
+        require_columns(per_sweep, ("file", "sweep", "time_s", "value", "status"),
+                        file=per_sweep.attrs.get("source"))
         per_sweep = _align_files(per_sweep, exp, base)
     needs_times = any(p["rundown_correction"] != "none" for p in params_by.values())
     multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
