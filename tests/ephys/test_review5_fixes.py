@@ -166,3 +166,25 @@ def test_per_sweep_table_missing_columns_names_the_file(repo_dir, tmp_path):
         ic50(exp, read_table(p), rundown="linear")
     assert "ps.csv" in str(e.value) and "required column is missing" in str(e.value)
     assert isinstance(pd.read_csv(p), pd.DataFrame)  # input untouched
+
+
+def test_vehicle_correction_hand_values_and_no_vehicle_fit_rows():
+    # time-matched vehicle: fraction = (I_drug/I_ctrl)/(I_veh(t)/I_veh,ctrl)
+    # hand values: 0.5/0.9 and 0.2/0.8; vehicle cells get no (empty) fit rows
+    import pandas as pd
+
+    rows = []
+    for f, v in (("a0", -100), ("a1", -50), ("a2", -20), ("v0", -100), ("v1", -90), ("v2", -80)):
+        for i in range(3):
+            rows.append({"file": f + ".abf", "sweep": i, "time_s": 10.0 * i, "value": float(v),
+                         "status": "ok", "reason": ""})
+    exp = pd.DataFrame({"cell": ["A"] * 3 + ["V"] * 3,
+                        "file": [f + ".abf" for f in ("a0", "a1", "a2", "v0", "v1", "v2")],
+                        "drug": ["vehicle", "ami", "ami"] + ["vehicle"] * 3,
+                        "conc_um": [0, 1, 3, 0, 0, 0], "holding_mv": -120, "condition": "rest",
+                        "start_s": [0, 30, 60] * 2})
+    res = ic50(exp, pd.DataFrame(rows), rundown="vehicle", steady_state_sweeps=3,
+               references=False)
+    a = res.cells[(res.cells["cell"] == "A") & (res.cells["role"] == "drug")]
+    assert a["fraction"].tolist() == pytest.approx([0.5 / 0.9, 0.2 / 0.8], rel=1e-12)
+    assert set(res.fits["drug"]) == {"ami"}

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from nplab.ephys.concentrations import (
+    NO_DRUG,
     RUNDOWN_METHODS,
     assign_concentrations,
     control_lines,
@@ -455,7 +456,7 @@ def fit_cells(
         ``"LL.2"`` (top 1, bottom 0: ``I/Ictl = 1/(1 + (x/IC50)^h)``), ``"LL.3"``
         (free top) or ``"LL.4"`` (free top and bottom).  With a free top the control
         periods (x = 0, fraction 1) are fitted too; with LL.2 they carry no information
-        and are left out.
+        and are left out.  Vehicle cells (drug ``vehicle``) get no fit rows.
     confidence_level
         Level of the pooled mean-log CI (per-cell and global CIs come from the engine).
 
@@ -481,6 +482,8 @@ def fit_cells(
     fitted: dict[tuple[str, str, str, str], Any] = {}
     usable = cells[cells["role"].isin(["drug", "control"])]
     for (drug, cond), grp in usable.groupby(["drug", "condition"], sort=True):
+        if str(drug).casefold() in NO_DRUG:
+            continue  # time-matched vehicle cells: no concentration-response to fit
         cell_rows = []
         for cell, g in grp.groupby("cell", sort=True):
             pts = _fit_points(g, model)
