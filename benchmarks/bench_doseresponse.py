@@ -14,6 +14,15 @@ Agreement reported: fraction of curves whose four estimates agree within 1e-6
 curves where nplab's RSS is worse / better than curve_fit's by more than 1e-9 relative.
 
     PYTHONPATH=src /work/venv/bin/python benchmarks/bench_doseresponse.py [--n 10000]
+
+Measured on the shared 2-core machine (load average ~5), 10,000 curves, 5 repeats:
+fit_many median 0.601 s (min 0.577) vs curve_fit loop median 8.00 s: 13.3x (wall);
+CPU seconds 0.407 vs 4.29: 10.5x. nplab's RSS was never worse than curve_fit's (0 of
+10,000 curves at 1e-9 relative; lower on 709 vs default curve_fit, 81 vs curve_fit with
+tolerances 1e-14). Estimates within 1e-6: 17% of curves vs default curve_fit (whose
+default ftol/xtol = 1.5e-8 stop it ~1e-5 short), 92.5% vs tight curve_fit; the rest
+are curves with unidentifiable parameters (e.g. bottom SE >> |bottom|) where nplab's
+RSS is equal or lower.
 """
 
 from __future__ import annotations

@@ -80,3 +80,15 @@ def test_overrides_are_validated_and_recorded():
     assert p["ligatures"] == 3 and p.overrides == {"ligatures": 3}
     with pytest.raises(ProtocolError, match="out of range"):
         load_protocol("cci", ligatures=-1)
+
+
+def test_int_as_text_parameters_accept_an_integer(tmp_path):
+    from nplab.protocols import Param, _validate_value
+
+    spec = Param("str", None, int_as_text=True)
+    assert _validate_value(3, spec, "f.toml", "epoch") == "3"
+    assert _validate_value("D", spec, "f.toml", "epoch") == "D"
+    with pytest.raises(ProtocolError, match="wrong type"):
+        _validate_value(3, Param("str", None), "f.toml", "name")
+    with pytest.raises(ProtocolError, match="wrong type"):
+        _validate_value(True, spec, "f.toml", "epoch")

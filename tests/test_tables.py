@@ -86,3 +86,40 @@ def test_sha256_known_value(tmp_path):
     assert sha256_file(tmp_path / "f") == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     )
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    import pandas as pd
+
+    from nplab.tables import write_table
+
+    umask = os.umask(0o022)
+    try:
+        out = write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_unsupported_output_suffix_is_an_input_error(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from nplab.errors import InputError
+    from nplab.tables import write_table
+
+    with pytest.raises(InputError, match=r"\.xlsx.*expected a name ending in \.csv or \.parquet"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.xlsx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_identifier_columns_are_read_as_text(tmp_path):
+    from nplab.tables import read_table
+
+    p = tmp_path / "ids.csv"
+    p.write_text("animal,cell,value\n007,01,1.5\n7,1,2\n")
+    df = read_table(p)
+    assert df["animal"].tolist() == ["007", "7"] and df["cell"].tolist() == ["01", "1"]
+    assert df["value"].tolist() == [1.5, 2.0]

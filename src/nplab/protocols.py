@@ -86,6 +86,9 @@ class Param:
         Item type of a ``list``: ``float``, ``int``, ``str`` or ``bool``.
     fields
         Sub-schema for ``table`` and ``list[table]``.
+    int_as_text
+        For ``str`` parameters that may be written as a whole number (an epoch index
+        ``3`` as well as ``"3"`` or ``"D"``): integers are taken as their text.
     """
 
     type: str
@@ -98,6 +101,7 @@ class Param:
     choices: tuple[Any, ...] | None = None
     item: str | None = None
     fields: Mapping[str, Param] | None = None
+    int_as_text: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:
@@ -371,6 +375,8 @@ def _check_scalar(value: Any, typ: str, spec: Param, file: Any, name: str) -> An
     elif typ == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif typ == "str":
+        if spec.int_as_text and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         ok = isinstance(value, str)
     else:
         ok = isinstance(value, bool)

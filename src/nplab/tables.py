@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
+_OUTPUT_SUFFIXES = {".csv", ".parquet"}
+#: Identifier columns always read as text, so that "007" and "7" stay different animals.
+ID_COLUMNS = ("animal", "cell", "cohort", "subject", "cage")
 
 
 def read_table(
@@ -61,7 +64,8 @@ def read_table(
     sheet
         Excel sheet name or index.
     dtype
-        Passed to the reader (e.g. ``{"responses": str}``).
+        Passed to the reader (e.g. ``{"responses": str}``).  Identifier columns
+        (:data:`ID_COLUMNS`) are read as text unless ``dtype`` says otherwise.
 
     Raises
     ------
@@ -74,6 +78,7 @@ def read_table(
     if p.is_dir():
         raise InputError("is a folder, not a table", file=p, expected="a .csv or .xlsx file")
     suffix = p.suffix.lower()
+    dtype = {**dict.fromkeys(ID_COLUMNS, str), **(dtype or {})}
     try:
         if suffix in _EXCEL:
             df = pd.read_excel(p, sheet_name=sheet, dtype=dtype)
@@ -155,6 +160,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual mode
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
@@ -174,7 +182,15 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Python's shortest round-trip representation.
     """
     target = Path(path)
-    if target.suffix.lower() == ".parquet":
+    suffix = target.suffix.lower()
+    if suffix not in _OUTPUT_SUFFIXES:
+        raise InputError(
+            f"cannot write a table as '{suffix or target.name}'",
+            file=target,
+            column="-o/--output",
+            expected="a name ending in .csv or .parquet",
+        )
+    if suffix == ".parquet":
         with atomic_write(target, "wb") as fh:
             df.to_parquet(fh, index=False)
     else:

@@ -368,3 +368,46 @@ def test_float32_abf2_samples_equal_pyabf(abf_dir, tmp_path):
         abf.setSweep(s)
         np.testing.assert_array_equal(rec.sweep(s), abf.sweepY)
         np.testing.assert_array_equal(rec.sweep(s), values[s * n : (s + 1) * n])
+
+
+def test_qc_cells_layout_a_experiment_with_one_row_per_tag(repo_dir):
+    """Layout A experiment tables list a file once per tag; the last row (a drug
+    concentration) used to decide that the file had no control sweeps at all."""
+    import pandas as pd
+
+    from nplab.ephys import qc_cells
+
+    path = repo_dir / "sample_data" / "ephys" / "navrest-washin01_0000.abf"
+    t = measure(path, "patchclamp-nav-resting")
+    exp = pd.DataFrame(
+        {
+            "cell": ["w1"] * 5,
+            "file": [str(path)] * 5,
+            "conc_um": [0.0, 3.0, 10.0, 30.0, 100.0],
+            "tag": ["", "+amitriptyline 3 uM", "+amitriptyline 10 uM",
+                    "+amitriptyline 30 uM", "+amitriptyline 100 uM"],
+        }
+    )
+    q = qc_cells(t, "patchclamp-nav-resting", experiment=exp)
+    # the first tag (99 s) falls in the 10th sweep's interval (10-s sweeps): 10 control sweeps
+    assert q.loc[0, "n_control_sweeps"] == int((t["tag_index"] == 0).sum()) == 10
+    assert "no control sweeps" not in q.loc[0, "reason"]
+    # the same with tags only (no 0-µM row) and with a blank concentration
+    q2 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[1:])
+    q3 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[:1].assign(conc_um=np.nan, tag=""))
+    assert q2.loc[0, "n_control_sweeps"] == q3.loc[0, "n_control_sweeps"] == 10
+    # layout B: a drug-only file has no control
+    q4 = qc_cells(t, "patchclamp-nav-resting", experiment=exp.iloc[1:2].assign(tag=""))
+    assert q4.loc[0, "n_control_sweeps"] == 0
+
+
+def test_membrane_test_epoch_must_exist(repo_dir):
+    """membrane_test = 'Q' (no such epoch) used to give NaN Ra silently, and the cell
+    then passed QC; now the file fails with the reason.  An index ('1' = B) works."""
+    path = repo_dir / "sample_data" / "ephys" / "navrest-cell01_0000.abf"
+    bad = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="Q"))
+    assert bad.loc[0, "status"] == "failed" and "epoch 'Q' is not in the epoch table" in bad.loc[0, "reason"]
+    by_letter = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="B"))
+    by_index = measure(path, load_protocol("patchclamp-nav-resting", membrane_test="1"))
+    np.testing.assert_array_equal(by_letter["ra_mohm"], by_index["ra_mohm"])
+    assert np.isfinite(by_letter["ra_mohm"]).all()

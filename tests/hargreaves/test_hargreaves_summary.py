@@ -399,3 +399,19 @@ def test_numeric_baseline_timepoint_matches_float_timepoints(tmp_path):
     assert list(s["status"]) == ["baseline_out_of_window", "ok"]
     s = summarise(p, baseline_timepoint="0.5", trials_per_paw=2)
     assert list(s["status"]) == ["ok", "baseline_out_of_window"]
+
+
+def test_tobit_estimate_above_cutoff_is_noted(tmp_path):
+    # review3: a Tobit latency beyond the cut-off is an extrapolation; it is kept (not
+    # clipped) and said so in the message.  R: survreg(Surv(log(lat), ev) ~ 0 + a,
+    # dist = "gaussian") on these trials gives coef a1 = 4.852656148 (exp = 128.1 s)
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "animal,paw,timepoint,trial,latency_s\n"
+        "a1,ipsi,bl,1,0.1\na1,ipsi,bl,2,20\na1,ipsi,bl,3,20\na1,ipsi,bl,4,20\n"
+        "a2,ipsi,bl,1,19.9\na2,ipsi,bl,2,20\na2,ipsi,bl,3,20\n"
+    )
+    s = summarise(p, baseline_window_s=None).set_index("animal")
+    assert s.loc["a1", "tobit_latency_s"] == pytest.approx(np.exp(4.852656148), rel=1e-7)
+    assert "above the cut-off" in s.loc["a1", "message"]
+    assert s.loc["a1", "mean_latency_s"] == pytest.approx(15.025)

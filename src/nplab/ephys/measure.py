@@ -71,8 +71,9 @@ _WINDOW = {
     "epoch": Param(
         "str",
         None,
-        doc="Epoch letter (A, B, …), Clampex index as text ('0' = A), or 'pre'/'post'; "
-        "unset: offsets are times from the sweep start.",
+        doc="Epoch letter (A, B, …), Clampex index (0 = A; a number or its text), or "
+        "'pre'/'post'; unset: offsets are times from the sweep start.",
+        int_as_text=True,
     ),
     "anchor": Param(
         "str", "start", choices=("start", "end"), doc="Offsets count from the epoch start or end."
@@ -83,7 +84,7 @@ _WINDOW = {
     ),
 }
 _STEP = {
-    "epoch": Param("str", "", doc="Epoch letter."),
+    "epoch": Param("str", "", doc="Epoch letter (or Clampex index).", int_as_text=True),
     "level_mv": Param("float", None, unit="mV", doc="Command level."),
     "duration_ms": Param("float", None, unit="ms", min=0, doc="Duration."),
     "note": Param("str", "", doc="What the epoch is for."),
@@ -118,6 +119,7 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
         "membrane_test": Param(
             "str",
             None,
+            int_as_text=True,
             doc="Epoch letter of the membrane-test step, or 'auto' (first step that "
             "changes level); unset: no membrane test.",
         ),
@@ -424,10 +426,11 @@ def _membrane(rec, s, trace, key, cmd, to_pa) -> dict[str, float]:
                 idx = i
                 break
     else:
-        for i, e in enumerate(eps):
-            if e.letter == key.strip():
-                idx = i
-                break
+        want: str | int = key.strip()
+        if isinstance(want, str) and want.lstrip("-").isdigit():
+            want = int(want)
+        # a letter or index that is not in the table is an InputError (as for windows)
+        idx = eps.index(rec.epoch(s, want, channel=cmd))
     if idx is None or idx == 0:
         return {"ra_mohm": np.nan, "rm_mohm": np.nan, "cm_pf": np.nan, "holding_pa": np.nan}
     prev, step = eps[idx - 1], eps[idx]

@@ -161,9 +161,10 @@ def qc_cells(
     protocol
         ``patchclamp`` protocol with ``qc_*`` thresholds and ``steady_state_sweeps``.
     experiment
-        Optional experiment table (``cell``, ``file``, ``conc_um``): files are grouped
-        into cells, and control = sweeps of files with ``conc_um == 0`` before any
-        tag.  Without it each file is a cell and control = sweeps before the first
+        Optional experiment table (``cell``, ``file``, ``conc_um``, optional ``tag``;
+        one row per file, or per file × tag): files are grouped into cells, and
+        control = sweeps before any tag of files with a row at ``conc_um == 0``, with
+        a blank ``conc_um`` or with a tag mapping.  Without it each file is a cell and control = sweeps before the first
         tag (``tag_index == 0``).
 
     Returns
@@ -185,7 +186,14 @@ def qc_cells(
     if experiment is not None:
         require_columns(experiment, ["cell", "file", "conc_um"])
         cell_of = {str(f): str(c) for f, c in zip(experiment["file"], experiment["cell"], strict=True)}
-        conc_of = {str(f): float(c) for f, c in zip(experiment["file"], experiment["conc_um"], strict=True)}
+        # a file has a control period (its sweeps before the first tag) when any of its
+        # rows is at 0 µM, has no concentration (given by tags) or maps a tag (layout A:
+        # one row per file x tag, sweeps before the first tag are the control)
+        conc = pd.to_numeric(experiment["conc_um"], errors="coerce").to_numpy(dtype=float)
+        has_ctrl = (conc == 0.0) | np.isnan(conc)
+        if "tag" in experiment.columns:
+            has_ctrl |= experiment["tag"].fillna("").astype(str).str.strip().ne("").to_numpy()
+        control_files = {str(f) for f, c in zip(experiment["file"], has_ctrl, strict=True) if c}
         missing = sorted(set(df["file"].astype(str)) - set(cell_of))
         if missing:
             raise InputError(
@@ -193,7 +201,7 @@ def qc_cells(
                 column="file",
             )
         cells = df["file"].astype(str).map(cell_of)
-        is_control = df["file"].astype(str).map(conc_of).eq(0.0) & df["tag_index"].fillna(0).eq(0)
+        is_control = df["file"].astype(str).isin(control_files) & df["tag_index"].fillna(0).eq(0)
     else:
         cells = df["file"].astype(str)
         is_control = df["tag_index"].fillna(0).eq(0)

@@ -71,8 +71,12 @@ def _is_baseline(tp: Any, baseline: str) -> bool:
     numbers, so a baseline_timepoint of "0" matches a timepoint read as 0.0)."""
     if str(tp).strip().lower() == baseline:
         return True
-    a, b = pd.to_numeric(pd.Series([tp, baseline], dtype=object), errors="coerce")
-    return bool(not np.isnan(a) and a == b)
+    if not isinstance(tp, (int, float, np.number)) or isinstance(tp, bool):
+        return False
+    try:
+        return float(tp) == float(baseline)
+    except ValueError:
+        return False
 
 
 def _average(lat: np.ndarray, rule: str, last_n: int) -> float:
@@ -183,7 +187,9 @@ def summarise(
         t interval when nothing is censored) - prefer it for inference
         (:mod:`nplab.hargreaves.censored`);
         all empty when every used trial reached the cut-off (the estimate is above the
-        cut-off, not finite) or the SD is not estimable (e.g. one trial per animal);
+        cut-off, not finite) or the SD is not estimable (e.g. one trial per animal); a
+        finite ``tobit_latency_s`` above the cut-off (mostly censored trials) is kept and
+        noted in ``message`` as an extrapolation;
         ``status``: ``ok`` or ``;``-joined flags ``too_few_valid``, ``excluded``,
         ``trial_count`` (the number of valid trials recorded, before any discarded first
         trial, differs from ``trials_per_paw``; repeated invalid trials do not count), ``short_interval``
@@ -305,6 +311,13 @@ def summarise(
     no_fit = ~tobit_ok & ~dropped & (out["n_valid"] > out["n_at_cutoff"]).to_numpy()
     for i in np.flatnonzero(no_fit):
         note = "Tobit estimate not available (SD not estimable or fit did not converge)"
+        out.at[i, "_msgs"] = [*out.at[i, "_msgs"], note]
+    beyond = tobit_ok & (out["tobit_latency_s"].to_numpy(dtype=float) > cutoff)
+    for i in np.flatnonzero(beyond):
+        note = (
+            f"Tobit latency {out.at[i, 'tobit_latency_s']:.3g} s lies above the cut-off "
+            f"({cutoff:g} s): extrapolated from the censored trials"
+        )
         out.at[i, "_msgs"] = [*out.at[i, "_msgs"], note]
     out["status"] = [";".join(f) if f else "ok" for f in out["_flags"]]
     out["message"] = ["; ".join(m) for m in out["_msgs"]]
