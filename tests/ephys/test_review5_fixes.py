@@ -188,3 +188,24 @@ def test_vehicle_correction_hand_values_and_no_vehicle_fit_rows():
     a = res.cells[(res.cells["cell"] == "A") & (res.cells["role"] == "drug")]
     assert a["fraction"].tolist() == pytest.approx([0.5 / 0.9, 0.2 / 0.8], rel=1e-12)
     assert set(res.fits["drug"]) == {"ami"}
+
+
+def test_tags_mapped_by_position_when_texts_repeat():
+    # perfusion-controller tags all read "<External>": map them as "#1", "#2"
+    import numpy as np
+    import pandas as pd
+
+    from nplab.ephys.concentrations import assign_concentrations
+
+    n = 9
+    tag = [""] * 3 + ["<External>"] * 6
+    ps = pd.DataFrame({"file": "long.abf", "sweep": np.arange(n), "time_s": 5.0 * np.arange(n),
+                       "value": -100.0, "tag": tag, "tag_index": [0] * 3 + [1] * 3 + [2] * 3,
+                       "status": "ok", "reason": ""})
+    exp = validate_experiment(pd.DataFrame({
+        "cell": ["k", "k"], "file": ["long.abf"] * 2, "drug": ["ami"] * 2,
+        "conc_um": [0.3, 3.0], "holding_mv": [-120] * 2, "condition": ["rest"] * 2,
+        "tag": ["#1", "# 2"]}))
+    out = assign_concentrations(ps, exp)
+    by = out.groupby("tag_index")["conc_um"].first()
+    assert by.tolist() == [0.0, 0.3, 3.0]

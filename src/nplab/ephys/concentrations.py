@@ -6,7 +6,8 @@ A. **One long file per cell with the perfusion history in tags.**  Every sweep c
    ``tag`` (text of the latest tag at or before it) and ``tag_index`` (0 before the first
    tag, then 1, 2, ...) in the per-sweep table.  Sweeps before the first tag are the
    control (0 µM).  The concentration of each later segment comes from the experiment
-   table (a row with the tag text in the optional ``tag`` column) or, as a convenience,
+   table (a row with the tag text, or ``#k`` for the file's k-th tag, in the optional
+   ``tag`` column) or, as a convenience,
    from the tag text itself ("+amitriptyline 1 uM", "300nM ami", "0.1 mM";
    :func:`parse_concentration`).  Tags that announce a washout ("wash", "washout") mark
    washout segments, kept in the tables but not fitted.
@@ -244,7 +245,10 @@ def _tag_concentration(
         blank = [r["conc_um"] for r in file_rows if r["tag"] == "" and not math.isnan(r["conc_um"])]
         return (float(blank[0]) if blank else 0.0), "control", "control"
     want = _norm_tag(tag_text)
-    hit = [r["conc_um"] for r in file_rows if r["tag"] != "" and _norm_tag(r["tag"]) == want]
+    # by position ("#2" = the file's second tag; for repeated texts such as "<External>"),
+    # then by text
+    hit = [r["conc_um"] for r in file_rows if r["tag"].replace(" ", "") == f"#{tag_index}"]
+    hit = hit or [r["conc_um"] for r in file_rows if r["tag"] != "" and _norm_tag(r["tag"]) == want]
     if hit:
         return float(hit[0]), "drug", tag_text
     if is_washout(tag_text):
