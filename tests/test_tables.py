@@ -113,3 +113,13 @@ def test_unsupported_output_suffix_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match=r"\.xlsx.*expected a name ending in \.csv or \.parquet"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+def test_identifier_columns_are_read_as_text(tmp_path):
+    from nplab.tables import read_table
+
+    p = tmp_path / "ids.csv"
+    p.write_text("animal,cell,value\n007,01,1.5\n7,1,2\n")
+    df = read_table(p)
+    assert df["animal"].tolist() == ["007", "7"] and df["cell"].tolist() == ["01", "1"]
+    assert df["value"].tolist() == [1.5, 2.0]

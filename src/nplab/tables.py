@@ -39,6 +39,8 @@ __all__ = [
 
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _OUTPUT_SUFFIXES = {".csv", ".parquet"}
+#: Identifier columns always read as text, so that "007" and "7" stay different animals.
+ID_COLUMNS = ("animal", "cell", "cohort", "subject", "cage")
 
 
 def read_table(
@@ -62,7 +64,8 @@ def read_table(
     sheet
         Excel sheet name or index.
     dtype
-        Passed to the reader (e.g. ``{"responses": str}``).
+        Passed to the reader (e.g. ``{"responses": str}``).  Identifier columns
+        (:data:`ID_COLUMNS`) are read as text unless ``dtype`` says otherwise.
 
     Raises
     ------
@@ -75,6 +78,7 @@ def read_table(
     if p.is_dir():
         raise InputError("is a folder, not a table", file=p, expected="a .csv or .xlsx file")
     suffix = p.suffix.lower()
+    dtype = {**dict.fromkeys(ID_COLUMNS, str), **(dtype or {})}
     try:
         if suffix in _EXCEL:
             df = pd.read_excel(p, sheet_name=sheet, dtype=dtype)
