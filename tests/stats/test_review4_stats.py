@@ -127,3 +127,15 @@ def test_time_as_text_gives_same_order_and_numbers_as_integers(data):
     fit = mixed_model(text, formula="y ~ C(group) * C(time)", subject="animal")
     em = fit.emmeans(["time"])
     assert list(em["time"]) == ["0", "30", "60", "120", "240"]
+
+
+def test_emmeans_default_is_all_factors_in_formula_order(data):
+    fit = mixed_model(data, formula="y ~ C(group) * C(time)", subject="animal")
+    default = fit.emmeans()
+    explicit = fit.emmeans(["group", "time"])
+    assert list(default.columns[:2]) == ["group", "time"]
+    pd.testing.assert_frame_equal(default, explicit)
+    # saturated group × time model on complete data: each marginal mean is the cell mean
+    row = default[(default["group"] == "vehicle") & (default["time"] == 0)].iloc[0]
+    cell = data[(data["group"] == "vehicle") & (data["time"] == 0)]["y"].mean()
+    np.testing.assert_allclose(row["emmean"], cell, rtol=1e-9)
