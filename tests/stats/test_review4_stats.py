@@ -139,3 +139,17 @@ def test_emmeans_default_is_all_factors_in_formula_order(data):
     row = default[(default["group"] == "vehicle") & (default["time"] == 0)].iloc[0]
     cell = data[(data["group"] == "vehicle") & (data["time"] == 0)]["y"].mean()
     np.testing.assert_allclose(row["emmean"], cell, rtol=1e-9)
+
+
+def test_cli_mixed_bad_control_writes_nothing(tmp_path, capsys):
+    from nplab.cli import main
+
+    out = tmp_path / "lmm.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["stats", "mixed", str(REF / "review4_data.csv"), "-o", str(out),
+              "--formula", "y ~ C(group) * C(time)", "--subject", "animal",
+              "--emmeans", "group,time", "--dunnett-group", "group", "--control", "placebo",
+              "--by", "time"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "placebo" in err and "'group'" in err
+    assert list(tmp_path.iterdir()) == []  # no partial outputs (fixed table, emmeans)

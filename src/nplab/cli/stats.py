@@ -79,19 +79,21 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
     params = {"formula": formula, "subject": subject, "re_formula": re_formula,
               "n_obs": fit.n_obs, "n_dropped": fit.n_dropped, "converged": fit.converged}  # fmt: skip
-    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    # compute every table before writing any, so bad options leave no partial outputs
+    extra = []
     if emmeans_specs:
         specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
         target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
-        write_result(fit.emmeans(specs), target, inputs=[table],
-                     parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+        extra.append((fit.emmeans(specs), target, {**params, "emmeans": specs}))
     if dunnett_group:
         if control is None:
             raise InputError("--dunnett-group needs --control", column="control")
-        write_result(fit.dunnett(dunnett_group, control, by=by),
-                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
-                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
-                                 "by": by}, manifest=manifest)  # fmt: skip
+        extra.append((fit.dunnett(dunnett_group, control, by=by),
+                      output.with_name(f"{output.stem}.dunnett{output.suffix}"),
+                      {**params, "dunnett_group": dunnett_group, "control": control, "by": by}))  # fmt: skip
+    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    for frame, target, extra_params in extra:
+        write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
 
 
 def _posthoc_options(fn):
