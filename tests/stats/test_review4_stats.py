@@ -153,3 +153,14 @@ def test_cli_mixed_bad_control_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "placebo" in err and "'group'" in err
     assert list(tmp_path.iterdir()) == []  # no partial outputs (fixed table, emmeans)
+
+
+def test_cli_one_way_with_subject_rejects_repeated_rows(tmp_path, capsys):
+    from nplab.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["stats", "dunnett", str(REF / "review4_data.csv"), "-o", str(tmp_path / "o.csv"),
+              "--dv", "y", "--group", "group", "--subject", "animal", "--control", "vehicle"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "'animal'" in err and "row " in err and "--within" in err
+    assert not (tmp_path / "o.csv").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from nplab.cli._common import manifest_option, output_option, write_result
-from nplab.errors import InputError
+from nplab.errors import InputError, row_number
 from nplab.tables import atomic_write, read_table
 
 #: Modules whose ``command`` is attached to ``nplab stats`` (the lead appends e.g.
@@ -117,6 +117,16 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
     from nplab.stats import posthoc
 
     if within is None:
+        if subject is not None:  # one row per animal, or the test would pseudo-replicate
+            dup = data[subject].duplicated(keep="first").to_numpy()
+            if dup.any():
+                i = int(dup.argmax())
+                raise InputError(
+                    f"animal {data[subject].iloc[i]!r} has more than one row; without "
+                    "--within the comparison needs one value per animal",
+                    file=data.attrs.get("source"), row=row_number(i), column=subject,
+                    expected="one row per animal, or --within for repeated measures",
+                )  # fmt: skip
         if method == "dunnett":
             return posthoc.dunnett(data, dv=dv, group=group, **kw)
         if method == "tukey":
