@@ -16,7 +16,13 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, write_result
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    table_argument,
+    write_result,
+)
 from nplab.errors import InputError
 from nplab.tables import atomic_write, read_table
 
@@ -24,7 +30,7 @@ from nplab.tables import atomic_write, read_table
 #: ``"nplab.cli.stats_more"``).
 EXTENSIONS: list[str] = ["nplab.cli.stats_more"]
 
-_INPUT = click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_INPUT = table_argument()
 
 
 def _read(path: Path, *columns: str | None):
@@ -213,10 +219,16 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
 
     OUTPUT gets the ANOVA table; OUTPUT.dunnett.csv the post hoc table.
     """
+    from nplab.figures import figure_format
     from nplab.stats.anova import mixed_anova
     from nplab.stats.posthoc import dunnett_by_time
     from nplab.stats.report import results_paragraph, save_figure, timecourse_figure
 
+    dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
+    target = paragraph or output.with_suffix(".txt")
+    if figure is not None:
+        figure_format(figure)
+    check_outputs([output, dunnett_path, target, figure], [table])
     data = _read(table, dv, between, within, subject)
     aov = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
     ph = dunnett_by_time(data, dv, between, within, subject, control=control, model=model)
@@ -224,9 +236,7 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
     params = {"dv": dv, "between": between, "within": within, "subject": subject,
               "control": control, "model": model}  # fmt: skip
     write_result(aov, output, inputs=[table], parameters=params, manifest=manifest)
-    write_result(ph, output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
-                 parameters=params, manifest=manifest)  # fmt: skip
-    target = paragraph or output.with_suffix(".txt")
+    write_result(ph, dunnett_path, inputs=[table], parameters=params, manifest=manifest)
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")
     if figure is not None:

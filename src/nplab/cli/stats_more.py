@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from nplab.cli._common import manifest_option, output_option, write_result
+from nplab.cli._common import manifest_option, output_option, table_argument, write_result
 from nplab.errors import InputError
 from nplab.stats._longdata import check_long, level_order
 from nplab.stats.effsize import CI_METHODS, hedges_g
@@ -27,7 +27,7 @@ from nplab.tables import read_table
 
 __all__ = ["COMMANDS"]
 
-_INPUT = click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+_INPUT = table_argument()
 _BY = click.option("--by", default=None, help="Run the test at each level of this column.")
 
 
