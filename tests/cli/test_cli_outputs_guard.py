@@ -151,3 +151,16 @@ def test_stats_missing_table_is_one_nplab_error_line(tmp_path, capsys, sub):
     code, err = run(["stats", sub[0], missing, "-o", tmp_path / "o.csv", *sub[1:]], capsys)
     assert code == 2
     assert err == f"nplab: error: {missing}: file not found\n"
+
+
+def test_internal_error_hint_gives_the_command_to_rerun(monkeypatch, capsys):
+    """--verbose is an option of 'nplab' itself (it fails after the subcommand)."""
+    import nplab.cli.protocols as mod
+
+    def boom():
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(mod, "list_protocols", boom)
+    code, err = run(["protocols", "list", "--json"], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert err.rstrip().endswith("nplab --verbose protocols list --json")

@@ -11,6 +11,7 @@ command or group named ``command``.
 from __future__ import annotations
 
 import importlib
+import shlex
 import sys
 import traceback
 
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(
             f"nplab: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in nplab; rerun with --verbose to see the traceback.",
+            "This is a bug in nplab; rerun with --verbose to see the traceback: "
+            f"nplab --verbose {shlex.join(a for a in args if a not in ('-v', '--verbose'))}",
             err=True,
         )
         sys.exit(1)
