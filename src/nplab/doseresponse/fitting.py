@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from nplab.checks import raise_first_bad
 from nplab.doseresponse.batch import hessian_many, lm_many
 from nplab.doseresponse.design import Layout
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate, get_model
@@ -318,20 +319,12 @@ def _prepare(
             expected="a value, or nan_policy='omit' to drop such rows",
         )
     for name, vals in ((x, xv), (y, yv)):
-        bad = np.isinf(vals)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                "infinite value", file=source, row=row_number(i), column=name,
-                expected="a finite number",
-            )
-    neg = ~missing & (xv < 0)
-    if neg.any():
-        i = int(np.flatnonzero(neg)[0])
-        raise InputError(
-            f"negative dose {xv[i]!r}", file=source, row=row_number(i), column=x,
-            expected="a dose >= 0 (concentrations, not log concentrations)",
-        )
+        raise_first_bad(np.isinf(vals), "infinite value", file=source, column=name,
+                        expected="a finite number")  # fmt: skip
+    raise_first_bad(
+        ~missing & (xv < 0), lambda i: f"negative dose {xv[i]!r}", file=source, column=x,
+        expected="a dose >= 0 (concentrations, not log concentrations)",
+    )
     keep = ~missing
     rows = np.flatnonzero(keep)
     if rows.size == 0:
