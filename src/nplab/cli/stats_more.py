@@ -191,7 +191,8 @@ def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest)
 @click.option("--paw", default=None, help="Paw column (ipsi/contra).")
 @click.option("--group", default=None, help="Treatment column to carry along.")
 @click.option("--log10/--linear", "log10", default=None,
-              help="Analysis scale (default: log10 when the dv name contains 'threshold').")
+              help="Analysis scale (default: log10 when the dv name contains 'threshold' and "
+                   "does not start with 'log').")
 @click.option("--auc-from-predose/--auc-post-only", default=True, show_default=True,
               help="Include the pre-dose point at t = 0 in the AUC.")
 @output_option()

@@ -200,8 +200,10 @@ def endpoints(
         paw ``"ipsi-contra"`` holds the difference of the analysed values.
     log10
         Analyse log10(dv) (also log10(cutoff)).  ``None`` (default): ``True`` when the
-        ``dv`` name contains ``"threshold"`` (von Frey, Mills et al. 2012), else
-        ``False``.  Recorded in the ``scale`` column.
+        ``dv`` name contains ``"threshold"`` (von Frey, Mills et al. 2012) and does not
+        start with ``"log"`` (``log10_threshold`` from ``nplab vonfrey`` already holds
+        logs and is analysed as it is), else ``False``.  Recorded in the ``scale``
+        column.
     group
         Treatment column, constant within an animal; copied to the output.
     auc_from_predose
@@ -234,7 +236,8 @@ def endpoints(
     factors = [subject, time] + [c for c in (paw, group) if c is not None]
     df = check_long(data, numeric=[dv], factors=factors)
     if log10 is None:
-        log10 = "threshold" in dv.lower()
+        name = dv.lower()
+        log10 = "threshold" in name and not name.startswith("log")
     scale = "log10" if log10 else "linear"
     y = df[dv].to_numpy(dtype=float)
     if log10:
