@@ -164,3 +164,26 @@ def test_internal_error_hint_gives_the_command_to_rerun(monkeypatch, capsys):
     code, err = run(["protocols", "list", "--json"], capsys)
     assert code == 1 and "Traceback" not in err
     assert err.rstrip().endswith("nplab --verbose protocols list --json")
+
+
+def test_two_outputs_with_one_name_are_refused(hargreaves_inputs, ryegrass, tmp_path, capsys):
+    trials, animals = hargreaves_inputs
+    same = tmp_path / "o.csv"
+    code, err = run(["hargreaves", trials, "--animals", animals, "-o", same,
+                     "--differences", same], capsys)  # fmt: skip
+    assert code == 2 and "two outputs of the run name the same file" in err
+    code, err = run(["doseresponse", "fit", ryegrass, "--x", "conc", "--y", "rootl", "--ed", "50",
+                     "-o", same, "--ed-output", same], capsys)  # fmt: skip
+    assert code == 2 and "two outputs of the run name the same file" in err
+    assert not same.exists()
+
+
+def test_stats_mixed_checks_outputs_and_options_before_writing(cci_table, tmp_path, capsys):
+    base = ["stats", "mixed", cci_table, "-o", tmp_path / "m.csv", "--formula",
+            "log_threshold ~ C(group) * C(time)", "--subject", "animal"]  # fmt: skip
+    before = cci_table.read_bytes()
+    code, err = run([*base, "--emmeans", "group", "--emmeans-output", cci_table], capsys)
+    _assert_refused(code, err, cci_table, before)
+    code, err = run([*base, "--dunnett-group", "group"], capsys)
+    assert code == 2 and "--dunnett-group needs --control" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cci.csv"]

@@ -41,14 +41,25 @@ def check_not_an_input(output: Path, inputs: Iterable[Path]) -> None:
 
 
 def check_outputs(outputs: Iterable[Path | None], inputs: Iterable[Path | None]) -> None:
-    """Refuse, before anything is computed or written, any output that is an input.
+    """Refuse, before anything is computed or written, any output that is an input or
+    that names the same file as another output (one would silently replace the other).
 
     ``None`` entries (optional outputs/inputs not given) are skipped.
     """
     existing = [Path(p) for p in inputs if p is not None]
+    seen: set[Path] = set()
     for out in outputs:
-        if out is not None:
-            check_not_an_input(Path(out), existing)
+        if out is None:
+            continue
+        check_not_an_input(Path(out), existing)
+        target = Path(out).resolve()
+        if target in seen:
+            raise InputError(
+                "two outputs of the run name the same file",
+                file=out,
+                expected="a different file name for each output",
+            )
+        seen.add(target)
 
 
 def output_option(**kwargs: Any):

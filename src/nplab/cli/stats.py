@@ -81,6 +81,12 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
     from nplab.stats.mixedlm import mixed_model
 
+    if dunnett_group and control is None:  # before anything is written
+        raise InputError("--dunnett-group needs --control", column="control")
+    emmeans_path = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
+    dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
+    check_outputs([output, emmeans_path if emmeans_specs else None,
+                   dunnett_path if dunnett_group else None], [table])  # fmt: skip
     data = _read(table, subject)
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
     params = {"formula": formula, "subject": subject, "re_formula": re_formula,
@@ -88,14 +94,10 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
     if emmeans_specs:
         specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
-        target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
-        write_result(fit.emmeans(specs), target, inputs=[table],
+        write_result(fit.emmeans(specs), emmeans_path, inputs=[table],
                      parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
     if dunnett_group:
-        if control is None:
-            raise InputError("--dunnett-group needs --control", column="control")
-        write_result(fit.dunnett(dunnett_group, control, by=by),
-                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
+        write_result(fit.dunnett(dunnett_group, control, by=by), dunnett_path, inputs=[table],
                      parameters={**params, "dunnett_group": dunnett_group, "control": control,
                                  "by": by}, manifest=manifest)  # fmt: skip
 
