@@ -187,3 +187,22 @@ def test_stats_mixed_checks_outputs_and_options_before_writing(cci_table, tmp_pa
     code, err = run([*base, "--dunnett-group", "group"], capsys)
     assert code == 2 and "--dunnett-group needs --control" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cci.csv"]
+
+
+def test_file_system_errors_are_exit_2_naming_the_output(tmp_path, capsys):
+    """An output under a plain file (or in a read-only folder) was 'internal error' (exit 1)
+    naming nplab's temporary file."""
+    sheet = tmp_path / "vf.csv"
+    sheet.write_text("animal,responses\nr1,OOOXOXOX\n", encoding="utf-8")
+    blocker = tmp_path / "plain_file"
+    blocker.write_text("x", encoding="utf-8")
+    code, err = run(["vonfrey", sheet, "-o", blocker / "out.csv"], capsys)
+    assert code == 2 and err.startswith("nplab: error: ") and err.count("\n") == 1
+    assert "plain_file" in err and "internal error" not in err and ".tmp" not in err
+
+
+def test_file_system_error_names_the_output_not_the_temporary_file():
+    from nplab.cli import _file_system_error
+
+    exc = FileNotFoundError(2, "No such file or directory", "/proc/.x.csv.jlyplmo6.tmp")
+    assert _file_system_error(exc).startswith("/proc/x.csv: No such file or directory")
