@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from nplab.checks import raise_first_bad
 from nplab.cli._common import (
     check_outputs,
     manifest_option,
@@ -91,15 +92,17 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
     params = {"formula": formula, "subject": subject, "re_formula": re_formula,
               "n_obs": fit.n_obs, "n_dropped": fit.n_dropped, "converged": fit.converged}  # fmt: skip
-    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    # compute every table before writing any, so bad options leave no partial outputs
+    extra = []
     if emmeans_specs:
         specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
-        write_result(fit.emmeans(specs), emmeans_path, inputs=[table],
-                     parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+        extra.append((fit.emmeans(specs), emmeans_path, {**params, "emmeans": specs}))
     if dunnett_group:
-        write_result(fit.dunnett(dunnett_group, control, by=by), dunnett_path, inputs=[table],
-                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
-                                 "by": by}, manifest=manifest)  # fmt: skip
+        extra.append((fit.dunnett(dunnett_group, control, by=by), dunnett_path,
+                      {**params, "dunnett_group": dunnett_group, "control": control, "by": by}))  # fmt: skip
+    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    for frame, target, extra_params in extra:
+        write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
 
 
 def _posthoc_options(fn):
@@ -123,6 +126,14 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
     from nplab.stats import posthoc
 
     if within is None:
+        if subject is not None:  # one row per animal, or the test would pseudo-replicate
+            raise_first_bad(
+                data[subject].duplicated(keep="first").to_numpy(),
+                lambda i: f"animal {data[subject].iloc[i]!r} has more than one row; without "
+                "--within the comparison needs one value per animal",
+                file=data.attrs.get("source"), column=subject,
+                expected="one row per animal, or --within for repeated measures",
+            )  # fmt: skip
         if method == "dunnett":
             return posthoc.dunnett(data, dv=dv, group=group, **kw)
         if method == "tukey":
