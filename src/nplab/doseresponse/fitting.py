@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from nplab.doseresponse.batch import hessian_many, lm_many
+from nplab.doseresponse.batch import hessian_many, lm_many, step_floor
 from nplab.doseresponse.design import Layout
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate, get_model
 from nplab.doseresponse.start import guess_many
@@ -413,8 +413,10 @@ def _hessian_rss(layout: Layout, theta: np.ndarray, d: _Data) -> np.ndarray:
     def grad(t: np.ndarray) -> np.ndarray:
         f, jac = layout.jacobian(t, d.x, d.curve_idx)
         return 2.0 * jac.T @ (f - d.y)
+    y_scale = float(np.max(np.abs(d.y))) if d.y.size else 1.0
     for i in range(m):
-        step = 6e-6 * max(abs(theta[i]), 1e-3)
+        floor = step_floor(PARAMETERS.index(layout.names[i][1]), y_scale)
+        step = 6e-6 * max(abs(theta[i]), float(floor))
         tp, tm = theta.copy(), theta.copy()
         tp[i] += step
         tm[i] -= step
@@ -672,14 +674,35 @@ def _covariance(
         mat = _hessian_rss(layout, theta, d) / 2.0
     if not np.all(np.isfinite(mat)):
         return nan, False, "non-finite Hessian: the fit is degenerate"
-    try:
-        w = np.linalg.eigvalsh(mat)
-        if w.min() <= max(abs(w).max(), 1e-300) * 1e-13:
-            return nan, False, "singular Hessian: parameters not identifiable from these data"
-        inv = np.linalg.inv(mat)
-    except np.linalg.LinAlgError:
+    inv = _scaled_inverse(mat[None])[0]
+    if not np.all(np.isfinite(inv)):
         return nan, False, "singular Hessian: parameters not identifiable from these data"
     return s2 * inv, True, "converged"
+
+
+def _scaled_inverse(mat: np.ndarray) -> np.ndarray:
+    """Inverses of symmetric (N, p, p) matrices, NaN where singular or not positive definite.
+
+    The test is made on the unit-diagonal matrix ``D^-1/2 M D^-1/2`` (D = diag M), so
+    it does not depend on the units of the parameters (doses in mol/L, responses in pA).
+    """
+    mat = np.asarray(mat, dtype=float)
+    p = mat.shape[-1]
+    out = np.full(mat.shape, np.nan)
+    with np.errstate(all="ignore"):
+        diag = np.einsum("kpp->kp", mat)
+        ok = np.all(np.isfinite(mat), axis=(1, 2)) & np.all(diag > 0, axis=1)
+        if not ok.any():
+            return out
+        s = 1.0 / np.sqrt(diag[ok])
+        scaled = mat[ok] * s[:, :, None] * s[:, None, :]
+        w = np.linalg.eigvalsh(scaled)
+        regular = w.min(axis=1) > np.maximum(np.abs(w).max(axis=1), 1e-300) * 1e-13
+        inv = np.linalg.inv(np.where(regular[:, None, None], scaled, np.eye(p)))
+        inv = inv * s[:, :, None] * s[:, None, :]
+        inv[~regular] = np.nan
+    out[np.flatnonzero(ok)] = inv
+    return out
 
 
 def _padded(d: _Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -807,15 +830,10 @@ def _fit_independent(
             mat = np.einsum("ikp,ikq->ipq", jf, jf)
         else:
             mat = hessian_many(family, xs[fitted], ys[fitted], mask[fitted], theta[fitted], free) / 2.0
+        inv = _scaled_inverse(mat)
+        regular = np.all(np.isfinite(inv), axis=(1, 2))
         with np.errstate(all="ignore"):
-            finite = np.all(np.isfinite(mat), axis=(1, 2))
-            safe = np.where(finite[:, None, None], mat, np.eye(p))
-            w = np.linalg.eigvalsh(safe)
-            wmax = np.max(np.abs(w), axis=1)
-            regular = finite & (w.min(axis=1) > np.maximum(wmax, 1e-300) * 1e-13)
-            inv = np.linalg.inv(np.where(regular[:, None, None], safe, np.eye(p)))
             blk = s2[fitted, None, None] * inv
-            blk[~regular] = np.nan
         blocks[fitted] = blk
         fidx = np.flatnonzero(fitted)
         bad = fidx[~regular]

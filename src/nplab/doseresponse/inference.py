@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from nplab.doseresponse.batch import step_floor
 from nplab.doseresponse.fitting import DoseResponseFit
-from nplab.doseresponse.models import ed_value, evaluate
+from nplab.doseresponse.models import PARAMETERS, ed_value, evaluate
 from nplab.errors import InputError
 
 __all__ = ["compare", "curve_flags", "effective_doses", "relative_potency"]
@@ -59,10 +60,12 @@ def _ed_grad(
     idx = fit._curve_theta_idx(k) if idx is None else idx
     own = set(fit._curve_theta_idx(k).tolist())
     g = np.zeros(idx.size)
+    y_scale = float(np.max(np.abs(fit.data.y))) if fit.data.y.size else 1.0
     for a, i in enumerate(idx):
         if i not in own:
             continue
-        h = 1e-6 * max(abs(theta[i]), 1e-4)
+        floor = step_floor(PARAMETERS.index(fit.layout.names[i][1]), y_scale)
+        h = 1e-6 * max(abs(theta[i]), float(floor))
         tp, tm = theta.copy(), theta.copy()
         tp[i] += h
         tm[i] -= h
@@ -338,8 +341,10 @@ def _effective_doses_many(
         with np.errstate(all="ignore"):
             e0 = ed_value(lay.family, full, p, reference=reference, type=type)
             g = np.zeros((ncurve, free.size))
+            y_scale = np.zeros(ncurve)
+            np.maximum.at(y_scale, fit.data.curve_idx, np.abs(fit.data.y))
             for a, j in enumerate(free):
-                h = 1e-6 * np.maximum(np.abs(full[:, j]), 1e-4)
+                h = 1e-6 * np.maximum(np.abs(full[:, j]), step_floor(int(j), y_scale))
                 fp, fm = full.copy(), full.copy()
                 fp[:, j] += h
                 fm[:, j] -= h

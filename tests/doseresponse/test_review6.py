@@ -1,0 +1,72 @@
+"""Review 6 regression tests for the dose-response engine.
+
+References: drc's printed ``summary(drm(rootl ~ conc, data = ryegrass, fct = LL.4()))``
+(ic50 3.05795 (SE 0.18573), hill 2.98222 (0.46506), bottom 0.48141 (0.21219), top
+7.79296 (0.18857)). Least-squares estimates and their SEs are equivariant under a
+change of units: doses x * a give ic50 * a and SE(ic50) * a; responses y * b give
+bottom, top (and their SEs) * b, hill unchanged. Tolerance: 2 units of drc's last
+printed digit, relative to the rescaled value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nplab.doseresponse as dr
+
+REF = Path(__file__).parent / "reference"
+DRC = {  # parameter: (estimate, se), drc summary of ryegrass LL.4
+    "hill": (2.98222, 0.46506),
+    "bottom": (0.48141, 0.21219),
+    "top": (7.79296, 0.18857),
+    "ic50": (3.05795, 0.18573),
+}
+
+
+@pytest.fixture(scope="module")
+def rye() -> pd.DataFrame:
+    return pd.read_csv(REF / "ryegrass.csv")
+
+
+@pytest.mark.parametrize("xs, ys", [(1e-6, 1.0), (1e-9, 1.0), (1.0, 1e6), (1e-6, -1e3)])
+def test_units_do_not_change_standard_errors(rye, xs, ys):
+    # molar concentrations (1e-9 .. 1e-5 M) and responses in pA used to give NaN SEs and
+    # success=False (absolute finite-difference floors and a unit-dependent singularity test)
+    data = rye.assign(conc=rye.conc * xs, rootl=rye.rootl * ys)
+    scale = {"hill": 1.0, "bottom": ys, "top": ys, "ic50": xs}
+    fits = [
+        dr.fit(data, x="conc", y="rootl"),
+        dr.fit_many(data.assign(cell="c1"), x="conc", y="rootl", curve="cell"),
+    ]
+    for f in fits:
+        assert f.success, f.message
+        p = f.params.set_index("parameter")
+        for name, (est, se) in DRC.items():
+            k = scale[name]
+            if ys < 0:  # a rising curve: drc's orientation (bottom < top) gives hill < 0
+                name = {"hill": "hill", "bottom": "top", "top": "bottom", "ic50": "ic50"}[name]
+                k = -1.0 if name == "hill" else k
+            assert p.loc[name, "estimate"] / k == pytest.approx(est, abs=2e-5 * max(1, abs(est)))
+            assert p.loc[name, "se"] / abs(k) == pytest.approx(se, abs=2e-5)
+        ed = f.ic([50], interval="delta")
+        assert ed.se.iloc[0] / xs == pytest.approx(0.18573, abs=2e-5)
+
+
+def test_units_do_not_change_shared_fit(rye):
+    two = pd.concat([rye.assign(drug="A"), rye.assign(drug="B", conc=rye.conc * 2)])
+    ref = dr.fit(two, x="conc", y="rootl", curve="drug", shared=("bottom", "top"))
+    molar = dr.fit(two.assign(conc=two.conc * 1e-9), x="conc", y="rootl", curve="drug",
+                   shared=("bottom", "top"))
+    assert ref.success and molar.success
+    rel_ref = ref.params.se / ref.params.estimate.abs()
+    rel_mol = molar.params.se / molar.params.estimate.abs()
+    np.testing.assert_allclose(rel_mol, rel_ref, rtol=1e-5)
+    rp_ref = ref.relative_potency("A", "B", interval="fieller")
+    rp_mol = molar.relative_potency("A", "B", interval="fieller")
+    np.testing.assert_allclose(rp_mol[["ratio", "se", "ci_low", "ci_high"]].to_numpy(),
+                               rp_ref[["ratio", "se", "ci_low", "ci_high"]].to_numpy(), rtol=1e-5)
+    assert rp_ref.ratio.iloc[0] == pytest.approx(0.5, rel=1e-6)
