@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import nplab.doseresponse as dr
+from nplab.errors import InputError
 
 REF = Path(__file__).parent / "reference"
 DRC = {  # parameter: (estimate, se), drc summary of ryegrass LL.4
@@ -70,3 +71,21 @@ def test_units_do_not_change_shared_fit(rye):
     np.testing.assert_allclose(rp_mol[["ratio", "se", "ci_low", "ci_high"]].to_numpy(),
                                rp_ref[["ratio", "se", "ci_low", "ci_high"]].to_numpy(), rtol=1e-5)
     assert rp_ref.ratio.iloc[0] == pytest.approx(0.5, rel=1e-6)
+
+
+def test_bad_specifications_are_input_errors_not_tracebacks(rye):
+    every = {"hill": 3.0, "bottom": 0.5, "top": 7.8, "ic50": 3.0}
+    with pytest.raises(InputError, match="nothing to estimate"):
+        dr.fit(rye, x="conc", y="rootl", fixed=every)
+    with pytest.raises(InputError, match="nothing to estimate"):
+        dr.fit_many(rye.assign(c="a"), x="conc", y="rootl", curve="c", fixed=every)
+    with pytest.raises(InputError, match="fixed must map"):
+        dr.fit(rye, x="conc", y="rootl", fixed=[None, 0, None, None])
+    for bad in (95, 0, 1.0, "x"):
+        with pytest.raises(InputError, match="confidence level"):
+            dr.fit(rye, x="conc", y="rootl", level=bad)
+    f = dr.fit(rye, x="conc", y="rootl")
+    with pytest.raises(InputError, match="confidence level"):
+        f.ic(50, level=95)
+    with pytest.raises(InputError, match="confidence level"):
+        f.predict_interval([1.0], level=95)

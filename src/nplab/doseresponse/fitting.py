@@ -20,7 +20,7 @@ Lecture Notes in Mathematics 630: 105-116.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -248,7 +248,7 @@ class DoseResponseFit:
         Returns a DataFrame with ``x``, ``fit``, ``se``, ``ci_low``, ``ci_high`` (t on
         ``df_resid``), as drc's ``predict(..., interval = "confidence")``.
         """
-        level = self.level if level is None else level
+        level = self.level if level is None else _check_level(level)
         k = self._curve_pos(curve)
         xa = np.atleast_1d(np.asarray(x, dtype=float))
         yfit, jac, idx = self._curve_jac(k, xa)
@@ -350,6 +350,11 @@ def _prepare(
 def _check_spec(
     model: Model, fixed: dict[str, float] | None, shared: Iterable[str]
 ) -> tuple[dict[str, float], tuple[str, ...]]:
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InputError(
+            f"fixed must map parameter names to values, not {type(fixed).__name__}",
+            column="fixed", expected="a dict such as {'bottom': 0, 'top': 100}",
+        )
     fixed = dict(fixed or {})
     for key, val in list(fixed.items()):
         if key not in PARAMETERS:
@@ -371,6 +376,11 @@ def _check_spec(
                 f"fixed {key} = {val!r} is not valid", column="fixed",
                 expected="a finite number (ic50 > 0)",
             )
+    if all(p in fixed for p in model.parameters):
+        raise InputError(
+            f"every parameter of {model.name} is fixed: nothing to estimate", column="fixed",
+            expected="at least one of " + ", ".join(model.parameters) + " left free",
+        )
     shared_t = tuple(dict.fromkeys([shared] if isinstance(shared, str) else shared))
     for key in shared_t:
         if key not in model.parameters or key in fixed:
@@ -380,6 +390,18 @@ def _check_spec(
                 + ", ".join(p for p in model.parameters if p not in fixed),
             )
     return fixed, shared_t
+
+
+def _check_level(level: Any) -> float:
+    """Confidence level as a fraction in (0, 1) (0.95, not 95)."""
+    try:
+        val = float(level)
+    except (TypeError, ValueError):
+        val = float("nan")
+    if not 0.0 < val < 1.0:
+        raise InputError(f"confidence level {level!r} is not valid", column="level",
+                         expected="a fraction between 0 and 1, e.g. 0.95")
+    return val
 
 
 def _free_names(model: Model, fixed: dict[str, float]) -> tuple[str, ...]:
@@ -564,6 +586,7 @@ def fit(
         parameters). A fit that does not converge returns ``success=False`` instead.
     """
     mdl = get_model(model)
+    _check_level(level)
     fixed_user, shared_t = _check_spec(mdl, fixed, shared)
     if robust is not None and robust not in ROBUST_LOSSES:
         raise InputError(
@@ -897,6 +920,7 @@ def fit_many(
         ``residual_se``, ``success``, ``message`` (one row per curve).
     """
     mdl = get_model(model)
+    _check_level(level)
     fixed_user, _ = _check_spec(mdl, fixed, ())
     if se not in ("hessian", "jtj"):
         raise InputError(f"unknown se method {se!r}", column="se", expected="'hessian' or 'jtj'")

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from nplab.doseresponse.batch import step_floor
-from nplab.doseresponse.fitting import DoseResponseFit
+from nplab.doseresponse.fitting import DoseResponseFit, _check_level
 from nplab.doseresponse.models import PARAMETERS, ed_value, evaluate
 from nplab.errors import InputError
 
@@ -238,7 +238,7 @@ def effective_doses(
     if type == "relative" and np.any((lv <= 0) | (lv >= 100)):
         raise InputError("relative response levels must lie strictly between 0 and 100",
                          column="levels", expected="0 < p < 100")
-    level = fit.level if level is None else level
+    level = fit.level if level is None else _check_level(level)
     ks = range(len(fit.curves)) if curve is None else [fit._curve_pos(curve)]
     if fit.vcov_blocks is not None and interval != "profile" and curve is None:
         return _effective_doses_many(fit, lv, interval, reference, type, level)
@@ -414,7 +414,7 @@ def relative_potency(
         raise InputError(f"unknown interval {interval!r}", column="interval",
                          expected="'delta', 'fieller' or 'log'")
     k1, k2 = fit._curve_pos(curve1), fit._curve_pos(curve2)
-    level = fit.level if level is None else level
+    level = fit.level if level is None else _check_level(level)
     df = fit.df_resid
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     lv = [levels] if np.isscalar(levels) else list(levels)
