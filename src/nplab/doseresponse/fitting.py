@@ -645,8 +645,12 @@ def fit(
             continue
         # Weibull type 1 and 2 are mirror images of each other when hill changes sign
         # and bottom/top swap; keep drc's orientation (bottom <= top) when it exists.
+        # With shared parameters the mirrored log-logistic fit (hill < 0 on falling
+        # data, bottom > top) is a different model -- "shared top" would then share
+        # the lower asymptote -- so drc's orientation is preferred there too.
         full = layout.full(res.theta)
-        mirrored = mdl.family in ("W1", "W2") and bool(np.any(full[:, 1] > full[:, 2]))
+        orient = mdl.family in ("W1", "W2") or bool(shared_t)
+        mirrored = orient and bool(np.any(full[:, 1] > full[:, 2]))
         key = (int(mirrored), float(res.cost))
         if best is None or key[0] < best_key[0] or (
             key[0] == best_key[0] and key[1] < best_key[1] - 1e-15 * max(best_key[1], 1)
