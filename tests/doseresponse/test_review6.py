@@ -143,3 +143,29 @@ def test_shared_top_keeps_drc_orientation():
     full = f.curve_parameters()
     assert np.all(full.hill > 0) and np.all(full.bottom < full.top)
     assert full.top.iloc[0] == pytest.approx(99.8997, abs=1e-3)
+
+
+def _cli(args, capsys):
+    from nplab.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.err
+
+
+def test_cli_never_overwrites_its_input_and_writes_nothing_on_error(tmp_path, capsys):
+    data = tmp_path / "rye.csv"
+    data.write_bytes((REF / "ryegrass.csv").read_bytes())
+    original = data.read_bytes()
+    base = ["doseresponse", "fit", str(data), "--x", "conc", "--y", "rootl"]
+    for extra in (["-o", str(data)],
+                  ["--ed", "50", "--ed-output", str(data), "-o", str(tmp_path / "a.csv")],
+                  ["--figure", str(data), "-o", str(tmp_path / "b.csv")]):
+        code, err = _cli(base + extra, capsys)
+        assert code == 2 and "overwrite an input" in err and "Traceback" not in err
+        assert data.read_bytes() == original
+    # a bad ED level used to be reported only after the parameter table was written
+    code, err = _cli(base + ["--ed", "150", "-o", str(tmp_path / "c.csv")], capsys)
+    assert code == 2 and "between 0 and 100" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rye.csv"]

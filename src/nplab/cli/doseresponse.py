@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option
+from nplab.cli._common import check_not_an_input, manifest_option, output_option
 from nplab.errors import InputError
 from nplab.provenance import build_manifest, write_manifest
 from nplab.tables import read_table, write_table
@@ -98,15 +98,20 @@ def fit_cmd(
         params = params.merge(res.curve_stats[["curve", "success", "message"]], on="curve", how="left")
     else:
         params = params.assign(success=res.success, message=res.message)
-    write_table(params, output)
+    # everything that can fail on bad input is computed before the first file is written
+    ed = None
     if ed_levels:
         ed = res.ic(list(ed_levels), interval=interval)
-        ed_path = ed_output or output.with_name(output.stem + "_ed" + output.suffix)
-        write_table(ed, ed_path)
-        outputs.append(ed_path)
+        outputs.append(ed_output or output.with_name(output.stem + "_ed" + output.suffix))
+    if figure is not None:
+        outputs.append(figure)
+    for out in outputs:
+        check_not_an_input(out, [data])
+    write_table(params, output)
+    if ed is not None:
+        write_table(ed, outputs[1])
     if figure is not None:
         dr.plot_fit(res, figure, curves=None if len(res.curves) <= 12 else res.curves[:12])
-        outputs.append(figure)
     if manifest:
         record = build_manifest(
             inputs=[data], outputs=outputs, protocols=(),
