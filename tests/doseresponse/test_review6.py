@@ -166,6 +166,6 @@ def test_cli_never_overwrites_its_input_and_writes_nothing_on_error(tmp_path, ca
         assert code == 2 and "overwrite an input" in err and "Traceback" not in err
         assert data.read_bytes() == original
     # a bad ED level used to be reported only after the parameter table was written
-    code, err = _cli(base + ["--ed", "150", "-o", str(tmp_path / "c.csv")], capsys)
+    code, err = _cli([*base, "--ed", "150", "-o", str(tmp_path / "c.csv")], capsys)
     assert code == 2 and "between 0 and 100" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rye.csv"]
