@@ -169,3 +169,14 @@ def test_cli_never_overwrites_its_input_and_writes_nothing_on_error(tmp_path, ca
     code, err = _cli([*base, "--ed", "150", "-o", str(tmp_path / "c.csv")], capsys)
     assert code == 2 and "between 0 and 100" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rye.csv"]
+
+
+def test_lettuce_ll3_matches_drc_anova_printout():
+    # drc docs/reference/lettuce.md (hreinwald/drc): the data are printed there, and
+    # anova(lettuce.m1, lettuce.m2) prints for lettuce.m1 = drm(weight ~ conc, fct = LL.3())
+    # "1st model  ModelDf 11  RSS 0.24222". Tolerance: half a unit of the last printed digit.
+    data = pd.read_csv(REF / "lettuce.csv")
+    f = dr.fit(data, x="conc", y="weight", model="LL.3")
+    assert f.success and f.df_resid == 11
+    assert f.rss == pytest.approx(0.24222, abs=5e-6)
+    assert f.coef()["bottom"] == 0.0  # LL.3: lower limit fixed at 0
