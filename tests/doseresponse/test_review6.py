@@ -10,6 +10,7 @@ printed digit, relative to the rescaled value.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,22 @@ def test_lettuce_ll3_matches_drc_anova_printout():
     assert f.success and f.df_resid == 11
     assert f.rss == pytest.approx(0.24222, abs=5e-6)
     assert f.coef()["bottom"] == 0.0  # LL.3: lower limit fixed at 0
+
+
+@pytest.mark.parametrize("model", ["LL.4", "LL.5", "W1.4", "LL.2"])
+def test_profile_interval_of_a_step_curve_is_flagged_not_a_traceback(model):
+    # all responses jump between two doses (hill -> infinity): the profile of ED50 never
+    # closes. It used to raise ZeroDivisionError (LL.5) or emit overflow warnings.
+    x = np.repeat([0, 0.1, 1, 10, 100], 2)
+    y = np.where(x < 5, 100.0, 0.0) + np.tile([0.1, -0.1], 5)
+    if model == "LL.2":
+        y = y / 100
+    data = pd.DataFrame({"x": x, "y": y})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = dr.fit(data, x="x", y="y", model=model)
+        ed = f.ic(50, interval="profile").iloc[0]
+    assert 1 <= ed["estimate"] <= 10
+    if f.success:
+        assert "profile does not close" in ed["status"]
+        assert ed["ci_low"] == 0.0 and ed["ci_high"] == np.inf

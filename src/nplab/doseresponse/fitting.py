@@ -482,7 +482,8 @@ def _least_squares(
                 fun, u0, method="trf", loss=robust or "linear",
                 f_scale=robust_scale or 1.0, max_nfev=2000, **kw,
             )
-    res.theta = to_nat(res.x)
+    with np.errstate(over="ignore"):
+        res.theta = to_nat(res.x)
     return res
 
 

@@ -43,6 +43,8 @@ __all__ = ["compare", "curve_flags", "effective_doses", "relative_potency"]
 
 #: fraction of the response span the tested range must cover at each end
 COMPLETE_FRACTION = 0.2
+#: the profile-interval search stops this far (natural log units) from the estimate
+PROFILE_SPAN = 23.0
 
 
 def _ed_theta(fit: DoseResponseFit, theta: np.ndarray, k: int, p: float, reference: str, type: str) -> float:
@@ -145,28 +147,44 @@ def _profile_ci(
 
     warm = {"theta": fit.theta.copy()}
 
+    def with_ed(u: np.ndarray, ed: float) -> np.ndarray | None:
+        t = warm["theta"].copy()
+        t[keep] = u
+        rt = ratio(t)
+        if not (np.isfinite(rt) and rt > 0):  # ED/ic50 under- or overflows for this hill
+            return None
+        t[j_e] = ed / rt
+        return t
+
     def rss_at(ed: float) -> float:
         def fun(u: np.ndarray) -> np.ndarray:
-            t = warm["theta"].copy()
-            t[keep] = u
-            t[j_e] = ed / ratio(t)
-            return lay.predict(t, xs, cs) - ys
+            t = with_ed(u, ed)
+            if t is None:
+                return np.full(ys.size, 1e100)
+            r = lay.predict(t, xs, cs) - ys
+            return np.where(np.isfinite(r), r, 1e100)
 
         u0 = warm["theta"][keep]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = optimize.least_squares(fun, u0, method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12)
-        r = fun(res.x)
-        val = float(r @ r)
-        if np.isfinite(val):
-            t = warm["theta"].copy()
-            t[keep] = res.x
-            t[j_e] = ed / ratio(t)
+            try:
+                res = optimize.least_squares(fun, u0, method="lm", xtol=1e-12, ftol=1e-12,
+                                             gtol=1e-12)
+            except (ValueError, ZeroDivisionError, FloatingPointError):
+                return np.inf
+            r = fun(res.x)
+            val = float(r @ r)
+        t = with_ed(res.x, ed)
+        if np.isfinite(val) and t is not None:
             warm["theta"] = t
         return val
 
     def tau(log_ed: float) -> float:
-        return np.sqrt(max(rss_at(float(np.exp(log_ed))) - rss_min, 0.0) / s2)
+        with np.errstate(over="ignore"):
+            ed = float(np.exp(log_ed))
+        if not 0.0 < ed < np.inf:
+            return np.inf
+        return np.sqrt(max(rss_at(ed) - rss_min, 0.0) / s2)
 
     out = []
     for sign in (-1.0, 1.0):
@@ -175,8 +193,11 @@ def _profile_ci(
         lo = np.log(est)
         hi = lo
         found = False
+        start = lo
         for _ in range(60):
             hi = hi + sign * step
+            if abs(hi - start) > PROFILE_SPAN:  # more than ~1e10-fold from the estimate
+                break
             if tau(hi) > q:
                 found = True
                 break
