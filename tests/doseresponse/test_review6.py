@@ -200,3 +200,17 @@ def test_profile_interval_of_a_step_curve_is_flagged_not_a_traceback(model):
     if f.success:
         assert "profile does not close" in ed["status"]
         assert ed["ci_low"] == 0.0 and ed["ci_high"] == np.inf
+
+
+def test_no_overflow_warnings_on_uninformative_data():
+    # pure noise (no dose effect) with LL.3 overflowed in the self-starter, and the
+    # log-scale interval of an extrapolated ED overflowed; both leaked RuntimeWarnings
+    x = np.repeat([0, 0.1, 1, 10, 100], 2)
+    noise = np.random.default_rng(0).normal(50, 5, 10)
+    step = np.where(x < 5, 100.0, 0.0) + np.tile([0.1, -0.1], 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dr.fit(pd.DataFrame({"x": x, "y": noise}), x="x", y="y", model="LL.3")
+        f = dr.fit(pd.DataFrame({"x": x, "y": step}), x="x", y="y")
+        ed = f.ic([10, 50, 90], interval="log")
+    assert np.all(ed["estimate"] > 0)

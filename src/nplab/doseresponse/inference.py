@@ -276,7 +276,8 @@ def effective_doses(
             if interval == "delta":
                 lo, hi = est - q * se, est + q * se
             elif interval == "log":
-                lo, hi = est * np.exp(-q * se / est), est * np.exp(q * se / est)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    lo, hi = est * np.exp(-q * se / est), est * np.exp(q * se / est)
             elif interval == "profile" and np.isfinite(est) and fit.success:
                 lo, hi, msg = _profile_ci(fit, k, float(p), reference, type, est, se, q)
                 if msg:
@@ -456,7 +457,8 @@ def relative_potency(
         if interval == "delta":
             lo, hi = r - q * se, r + q * se
         elif interval == "log":
-            lo, hi = r * np.exp(-q * se / r), r * np.exp(q * se / r)
+            with np.errstate(over="ignore", invalid="ignore"):
+                lo, hi = r * np.exp(-q * se / r), r * np.exp(q * se / r)
         else:
             lo, hi = _fieller(e1, e2, g1 @ V @ g1, g2 @ V @ g2, g1 @ V @ g2, q)
         rows.append({
