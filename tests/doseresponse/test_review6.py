@@ -214,3 +214,23 @@ def test_no_overflow_warnings_on_uninformative_data():
         f = dr.fit(pd.DataFrame({"x": x, "y": step}), x="x", y="y")
         ed = f.ic([10, 50, 90], interval="log")
     assert np.all(ed["estimate"] > 0)
+
+
+@pytest.mark.parametrize("n_curves", [2, 60])
+def test_weibull_multi_curve_paths_keep_drc_orientation(rye, n_curves):
+    # W1.4 of ryegrass (drc mselect: logLik -17.46720, i.e. RSS 6.0242 on 20 df) was
+    # fitted by fit(curve=...) and fit_many as the mirrored W1 curve (hill < 0,
+    # bottom > top: RSS 5.2926, the W2.4 fit), unlike the single-curve fit and drc
+    data = pd.concat([rye.assign(plate=i, rootl=rye.rootl * (1 + 0.01 * i)) for i in range(n_curves)])
+    single = dr.fit(rye, x="conc", y="rootl", model="W1.4")
+    assert single.rss == pytest.approx(6.024150924661057, rel=1e-9)
+    fits = [dr.fit_many(data, x="conc", y="rootl", curve="plate", model="W1.4")]
+    if n_curves == 2:
+        fits.append(dr.fit(data, x="conc", y="rootl", curve="plate", model="W1.4"))
+    for f in fits:
+        cp = f.curve_parameters()
+        assert f.success and np.all(cp.bottom < cp.top) and np.all(cp.hill > 0)
+        first = f.params[f.params.curve == 0].set_index("parameter")["estimate"]
+        for name, value in single.coef().items():
+            if name != "asym":
+                assert first[name] == pytest.approx(value, rel=1e-6)

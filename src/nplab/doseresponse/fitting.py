@@ -792,8 +792,16 @@ def _fit_independent(
     # alternative starts: every curve of a small fit, else the ones that did not converge
     # (large batches: skip step-like curves, |hill| > 8, whose hill diverges between two
     # doses -- other starts do not help them; they are continued below)
+    # Weibull 1 and 2 are mirror images (hill -> -hill, bottom <-> top); as in fit(),
+    # drc's orientation (bottom <= top) is kept when a start reaches it
+    orient = family in ("W1", "W2")
+
+    def mirrored(th: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(orient & (th[..., 1] > th[..., 2]), dtype=bool)
+
     if ncurve > 50:
-        retry = run & ~conv & ~(np.abs(theta[:, 0]) > 8)
+        retry = run & ((~conv & ~(np.abs(theta[:, 0]) > 8)) | mirrored(theta))
     else:
         retry = run.copy()
     if retry.any():
@@ -823,7 +831,11 @@ def _fit_independent(
                     k = src[i]
                     if not np.isfinite(c[i]):
                         continue
-                    if (c[i] < rss[k] * (1 - 1e-12) or not np.isfinite(rss[k])
+                    cand_m, cur_m = bool(mirrored(t[i])), bool(mirrored(theta[k]))
+                    if cand_m and not cur_m and np.isfinite(rss[k]):
+                        continue
+                    if ((cur_m and not cand_m) or c[i] < rss[k] * (1 - 1e-12)
+                            or not np.isfinite(rss[k])
                             or (ok[i] and not conv[k] and c[i] <= rss[k])):
                         theta[k], rss[k], conv[k] = t[i], c[i], ok[i]
     # curves still not converged (typically hill -> infinity between two doses, or an
@@ -831,7 +843,7 @@ def _fit_independent(
     cont = run & ~conv & np.all(np.isfinite(theta), axis=1)
     if cont.any():
         t, c, ok, _ = lm_many(family, xs[cont], ys[cont], mask[cont], theta[cont], free, max_iter=150)
-        better = np.isfinite(c) & (c <= rss[cont])
+        better = np.isfinite(c) & (c <= rss[cont]) & ~(mirrored(t) & ~mirrored(theta[cont]))
         idx = np.flatnonzero(cont)[better]
         theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
     # covariance blocks
