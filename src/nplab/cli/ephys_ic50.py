@@ -53,8 +53,8 @@ def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rund
     condition; files relative to the table's folder).
 
     Writes OUTDIR/per_sweep.csv, cells.csv (cell x concentration), fits.csv (per cell and
-    pooled), references.csv (beside published values, when the table has a 'target'
-    column), state.csv (K_R, K_I, when it has an 'h' column), figures/ and manifest.json.
+    pooled), references.csv (beside published values, matched by the table's 'target'
+    column or else the protocol's target), state.csv (K_R, K_I, when it has an 'h' column), figures/ and manifest.json.
     """
     from nplab.ephys.ic50 import ic50
     from nplab.protocols import load_protocol

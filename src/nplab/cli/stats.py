@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from nplab.cli._common import manifest_option, output_option, write_result
-from nplab.errors import InputError
+from nplab.errors import InputError, row_number
 from nplab.tables import atomic_write, read_table
 
 #: Modules whose ``command`` is attached to ``nplab stats`` (the lead appends e.g.
@@ -79,19 +79,21 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
     params = {"formula": formula, "subject": subject, "re_formula": re_formula,
               "n_obs": fit.n_obs, "n_dropped": fit.n_dropped, "converged": fit.converged}  # fmt: skip
-    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    # compute every table before writing any, so bad options leave no partial outputs
+    extra = []
     if emmeans_specs:
         specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
         target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
-        write_result(fit.emmeans(specs), target, inputs=[table],
-                     parameters={**params, "emmeans": specs}, manifest=manifest)  # fmt: skip
+        extra.append((fit.emmeans(specs), target, {**params, "emmeans": specs}))
     if dunnett_group:
         if control is None:
             raise InputError("--dunnett-group needs --control", column="control")
-        write_result(fit.dunnett(dunnett_group, control, by=by),
-                     output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
-                     parameters={**params, "dunnett_group": dunnett_group, "control": control,
-                                 "by": by}, manifest=manifest)  # fmt: skip
+        extra.append((fit.dunnett(dunnett_group, control, by=by),
+                      output.with_name(f"{output.stem}.dunnett{output.suffix}"),
+                      {**params, "dunnett_group": dunnett_group, "control": control, "by": by}))  # fmt: skip
+    write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
+    for frame, target, extra_params in extra:
+        write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
 
 
 def _posthoc_options(fn):
@@ -115,6 +117,16 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
     from nplab.stats import posthoc
 
     if within is None:
+        if subject is not None:  # one row per animal, or the test would pseudo-replicate
+            dup = data[subject].duplicated(keep="first").to_numpy()
+            if dup.any():
+                i = int(dup.argmax())
+                raise InputError(
+                    f"animal {data[subject].iloc[i]!r} has more than one row; without "
+                    "--within the comparison needs one value per animal",
+                    file=data.attrs.get("source"), row=row_number(i), column=subject,
+                    expected="one row per animal, or --within for repeated measures",
+                )  # fmt: skip
         if method == "dunnett":
             return posthoc.dunnett(data, dv=dv, group=group, **kw)
         if method == "tukey":

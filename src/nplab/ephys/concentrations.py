@@ -6,7 +6,8 @@ A. **One long file per cell with the perfusion history in tags.**  Every sweep c
    ``tag`` (text of the latest tag at or before it) and ``tag_index`` (0 before the first
    tag, then 1, 2, ...) in the per-sweep table.  Sweeps before the first tag are the
    control (0 µM).  The concentration of each later segment comes from the experiment
-   table (a row with the tag text in the optional ``tag`` column) or, as a convenience,
+   table (a row with the tag text, or ``#k`` for the file's k-th tag, in the optional
+   ``tag`` column) or, as a convenience,
    from the tag text itself ("+amitriptyline 1 uM", "300nM ami", "0.1 mM";
    :func:`parse_concentration`).  Tags that announce a washout ("wash", "washout") mark
    washout segments, kept in the tables but not fitted.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -57,6 +59,7 @@ __all__ = [
     "rundown_factor",
     "steady_state",
     "validate_experiment",
+    "vehicle_ratio",
 ]
 
 #: Required columns of the experiment table.
@@ -64,7 +67,11 @@ EXPERIMENT_COLUMNS = ("cell", "file", "drug", "conc_um", "holding_mv", "conditio
 #: Run-down correction options.
 RUNDOWN_METHODS = ("none", "linear", "vehicle")
 
-_UNIT_TO_UM = {"p": 1e-6, "n": 1e-3, "u": 1.0, "µ": 1.0, "μ": 1.0, "m": 1e3, "": 1e6}
+# µM per unit, as exact decimals: the written number is scaled in decimal arithmetic and
+# rounded once, so "10 pM" -> 1e-05 and "3.45 nM" -> 0.00345 (the double nearest to
+# the written value), not 9.999999999999999e-06 / 0.0034500000000000004.
+_UNIT_TO_UM = {"p": Decimal("1e-6"), "n": Decimal("1e-3"), "u": Decimal(1), "µ": Decimal(1),
+               "μ": Decimal(1), "m": Decimal(1000), "": Decimal(1000000)}
 _NUMBER = r"(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
 # n/u/µ/p prefixes accept either case of the "M"; the milli prefix only as "mM" (so that
 # "3min" or "1 mm" are not read as millimolar); a bare "M" (molar) must be upper case.
@@ -74,6 +81,9 @@ _CONC_RE = re.compile(
 )
 _WASH_RE = re.compile(r"\b(wash|washout|wash-out|wash out)\b", re.IGNORECASE)
 _VEHICLE = "vehicle"
+# columns added to the per-sweep rows by assign_concentrations
+_ADDED_COLUMNS = ("cell", "drug", "condition", "holding_mv", "target", "h", "start_s",
+                  "elapsed_s", "conc_um", "role", "segment", "segment_label", "segment_order")
 #: Drug names that mean "no drug" (the control solution) rather than a blocker.
 NO_DRUG = ("vehicle", "control", "none", "-")
 
@@ -91,14 +101,14 @@ def parse_concentration(text: str) -> float | None:
         return None
     found = set()
     for m in _CONC_RE.finditer(text):
-        value = float(m.group("num"))
+        value = Decimal(m.group("num"))
         if m.group("prefix"):
             key = m.group("prefix").lower()
         elif m.group("milli"):
             key = "m"
         else:
             key = ""
-        found.add(value * _UNIT_TO_UM[key])
+        found.add(float(value * _UNIT_TO_UM[key]))
     if len(found) != 1:
         return None
     return found.pop()
@@ -124,7 +134,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     Columns ``cell``, ``file``, ``drug``, ``condition`` are text (blank cells are an
     error except ``condition``, which defaults to ""); ``conc_um`` is a number >= 0 or
     blank (blank: take concentrations from the file's tags); ``holding_mv`` a number or
-    blank; optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
+    blank; one drug per cell (besides the no-drug names of :data:`NO_DRUG`); optional ``tag`` text, ``start_s`` number >= 0, ``h`` number in [0, 1],
     ``target`` and ``protocol`` text.  The same file may not get two rows with the same tag.
 
     Raises
@@ -149,7 +159,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     bad = np.flatnonzero(conc < 0)
     if bad.size:
         raise InputError(
-            f"{conc[bad[0]]!r} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
+            f"{float(conc[bad[0]]):g} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
             expected="a concentration >= 0 in µM",
         )
     out["conc_um"] = conc
@@ -168,7 +178,7 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
         h = to_numeric_column(df, "h", file=file, allow_missing=True, expected="a fraction in [0, 1]")
         bad = np.flatnonzero((h < 0) | (h > 1))
         if bad.size:
-            raise InputError(f"{h[bad[0]]!r} is out of range", file=file, row=row_number(int(bad[0])),
+            raise InputError(f"{float(h[bad[0]]):g} is out of range", file=file, row=row_number(int(bad[0])),
                              column="h", expected="a fraction in [0, 1]")
         out["h"] = h
     for opt in ("target", "protocol"):
@@ -182,6 +192,18 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
         raise InputError(f"cell '{c}' has more than one condition", file=file, row=row_number(i),
                          column="condition",
                          expected="one condition per cell (use one cell id per condition)")
+    # one drug per cell (a second drug, e.g. TTX at the end, would otherwise be fitted
+    # silently as concentrations of the first one)
+    is_drug = ~out["drug"].str.casefold().isin(NO_DRUG)
+    drugs = out[is_drug].groupby("cell")["drug"].agg(lambda d: d.str.casefold().nunique())
+    if (drugs > 1).any():
+        c = drugs[drugs > 1].index[0]
+        rows_c = out[is_drug & (out["cell"] == c)]
+        first = rows_c["drug"].iloc[0].casefold()
+        i = int(rows_c.index[(rows_c["drug"].str.casefold() != first).to_numpy()][0])
+        raise InputError(f"cell '{c}' lists more than one drug", file=file, row=row_number(i),
+                         column="drug",
+                         expected="one drug per cell (plus vehicle/control rows at 0 µM)")
     # one file belongs to one cell
     owners = out.groupby("file")["cell"].nunique()
     if (owners > 1).any():
@@ -223,7 +245,10 @@ def _tag_concentration(
         blank = [r["conc_um"] for r in file_rows if r["tag"] == "" and not math.isnan(r["conc_um"])]
         return (float(blank[0]) if blank else 0.0), "control", "control"
     want = _norm_tag(tag_text)
-    hit = [r["conc_um"] for r in file_rows if r["tag"] != "" and _norm_tag(r["tag"]) == want]
+    # by position ("#2" = the file's second tag; for repeated texts such as "<External>"),
+    # then by text
+    hit = [r["conc_um"] for r in file_rows if r["tag"].replace(" ", "") == f"#{tag_index}"]
+    hit = hit or [r["conc_um"] for r in file_rows if r["tag"] != "" and _norm_tag(r["tag"]) == want]
     if hit:
         return float(hit[0]), "drug", tag_text
     if is_washout(tag_text):
@@ -293,7 +318,9 @@ def assign_concentrations(
             if len(ps) == 0:
                 raise InputError(f"no per-sweep rows with {col} = {want!r}", column=col,
                                  expected=f"one of {present}")
-    ps = ps.copy()
+    # columns this function adds are replaced (e.g. when the per-sweep table written by
+    # ``nplab ephys ic50`` itself is analysed again); merging would otherwise suffix them
+    ps = ps.drop(columns=[c for c in _ADDED_COLUMNS if c in ps]).copy()
     ps["file"] = ps["file"].astype(str)
     if "tag_index" not in ps:
         ps["tag_index"] = 0

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from nplab.ephys.concentrations import (
+    NO_DRUG,
     RUNDOWN_METHODS,
     assign_concentrations,
     control_lines,
@@ -51,6 +52,7 @@ from nplab.ephys.concentrations import (
 )
 from nplab.errors import InputError, NplabError, row_number
 from nplab.protocols import Param, Protocol, load_protocol
+from nplab.tables import require_columns
 
 __all__ = [
     "CELL_COLUMNS",
@@ -454,7 +456,7 @@ def fit_cells(
         ``"LL.2"`` (top 1, bottom 0: ``I/Ictl = 1/(1 + (x/IC50)^h)``), ``"LL.3"``
         (free top) or ``"LL.4"`` (free top and bottom).  With a free top the control
         periods (x = 0, fraction 1) are fitted too; with LL.2 they carry no information
-        and are left out.
+        and are left out.  Vehicle cells (drug ``vehicle``) get no fit rows.
     confidence_level
         Level of the pooled mean-log CI (per-cell and global CIs come from the engine).
 
@@ -480,11 +482,19 @@ def fit_cells(
     fitted: dict[tuple[str, str, str, str], Any] = {}
     usable = cells[cells["role"].isin(["drug", "control"])]
     for (drug, cond), grp in usable.groupby(["drug", "condition"], sort=True):
+        if str(drug).casefold() in NO_DRUG:
+            continue  # time-matched vehicle cells: no concentration-response to fit
         cell_rows = []
         for cell, g in grp.groupby("cell", sort=True):
             pts = _fit_points(g, model)
             row, res = _fit_row(pts, model, confidence_level, drug=drug, condition=cond,
                                 level="cell", cell=str(cell), n_cells=1)
+            if row["status"] == "not_fitted":
+                # say why periods were unusable (e.g. no time-matched vehicle cell)
+                why = [r for r in dict.fromkeys(g.loc[g["role"] == "drug", "reason"].astype(str))
+                       if r and r != "nan"]
+                if why:
+                    row["reason"] = "; ".join([row["reason"], *why])
             cell_ok = g["cell_status"].iloc[0] == "ok"
             if not cell_ok:
                 why = g["cell_reason"].iloc[0]
@@ -561,12 +571,16 @@ class IC50Result:
     protocols: dict[str, Protocol | None] = field(default_factory=dict)
 
 
-def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFrame:
+def _file_start_times(
+    experiment: pd.DataFrame, base: Path | None, failed_files: set[str] | frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """Fill ``start_s`` from the ABF headers' recording times (relative per cell).
 
     Needed for run-down correction across files (one file per concentration).  A file
-    whose header has no valid start time is an :class:`InputError` asking for
-    ``start_s`` in the experiment table.
+    whose header reads but has no valid start time is an :class:`InputError` asking
+    for ``start_s`` in the experiment table.  A file in ``failed_files`` (every row of it
+    failed in the per-sweep table, e.g. unreadable) gets a blank start instead: it has
+    no measurement to correct, and one bad file must not abort the batch.
     """
     import pyabf
 
@@ -577,8 +591,11 @@ def _file_start_times(experiment: pd.DataFrame, base: Path | None) -> pd.DataFra
         try:
             when = pyabf.ABF(str(p), loadData=False).abfDateTime
             ok = when.year >= 1980  # pyabf gives 1970/1900 dates for unset headers
-        except Exception:  # unreadable header (the per-sweep table flags the file)
+        except Exception:  # unreadable header
             ok = False
+        if not ok and f in failed_files:
+            starts.append(math.nan)
+            continue
         if not ok:
             raise InputError(
                 "no valid recording start time in the file header, needed for run-down "
@@ -644,7 +661,8 @@ def ic50(
     references
         ``True``: compare pooled IC50s with ``protocols/references/<drug>.toml`` when
         such a file exists; a path or DataFrame: use that reference table; ``False``:
-        skip.
+        skip.  Each drug × condition is matched by the experiment's ``target`` column,
+        or else by its protocol's ``target`` parameter.
     h
         Fraction of available (resting) channels per condition, e.g.
         ``{"-120 mV": 1.0, "V1/2": 0.5}``; overrides an ``h`` column of the experiment.
@@ -679,6 +697,8 @@ def ic50(
     if per_sweep is None:
         per_sweep = _measure_files(exp, protos, base, measure_func, measure_kwargs)
     else:
+        require_columns(per_sweep, ("file", "sweep", "time_s", "value", "status"),
+                        file=per_sweep.attrs.get("source"))
         per_sweep = _align_files(per_sweep, exp, base)
     needs_times = any(p["rundown_correction"] != "none" for p in params_by.values())
     multi_file_cells = exp.groupby("cell")["file"].nunique().gt(1).any()
@@ -686,7 +706,10 @@ def ic50(
         if "start_s" in exp and exp["start_s"].notna().any():
             raise InputError("start_s is blank for some files", file=source, column="start_s",
                              expected="a start time for every file, or none at all")
-        exp = _file_start_times(exp, base)
+        status = per_sweep.assign(_f=per_sweep["file"].astype(str))
+        ok_files = set(status.loc[status["status"] == "ok", "_f"])
+        failed = set(status["_f"]) - ok_files
+        exp = _file_start_times(exp, base, failed)
     sweep_parts, cell_parts, fit_parts, models = [], [], [], {}
     for cond, proto in protos.items():
         pc = params_by[cond]
@@ -740,7 +763,7 @@ def ic50(
             load_references,
         )
 
-        targets = _targets(cells)
+        targets = _targets(cells, protos)
         if isinstance(references, pd.DataFrame):
             ref = references
         elif references is True:
@@ -883,13 +906,24 @@ def _protocol_qc(sweeps: pd.DataFrame, exp: pd.DataFrame, proto: Protocol) -> pd
     return qc_cells(ps, proto, experiment=files[["cell", "file", "conc_um"]])
 
 
-def _targets(cells: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Reference target of each drug × condition (from the ``target`` column)."""
+def _targets(
+    cells: pd.DataFrame, protos: Mapping[str, Protocol | None] | None = None
+) -> dict[tuple[str, str], str]:
+    """Reference target of each drug × condition.
+
+    From the experiment's ``target`` column; where that is absent or blank, the
+    ``target`` parameter of the condition's protocol (e.g. ``hERG`` for
+    ``patchclamp-herg``), so that a plain experiment table is still compared with the
+    published values.
+    """
     out: dict[tuple[str, str], str] = {}
-    if "target" not in cells:
-        return out
     for (drug, cond), g in cells.groupby(["drug", "condition"]):
-        vals = [v for v in g["target"].dropna().unique() if str(v)]
+        vals = ([str(v) for v in g["target"].dropna().unique() if str(v).strip()]
+                if "target" in g else [])
+        if not vals:
+            proto = (protos or {}).get(str(cond))
+            t = proto.get("target") if proto is not None else None
+            vals = [str(t)] if t is not None and str(t).strip() else []
         if vals:
-            out[(str(drug), str(cond))] = str(vals[0])
+            out[(str(drug), str(cond))] = vals[0]
     return out

@@ -20,6 +20,7 @@ import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,14 @@ COMPARISON_COLUMNS = (
     "source", "primary_source", "reference_version",
 )
 
-_UNITS_UM = {"pm": 1e-6, "nm": 1e-3, "um": 1.0, "µm": 1.0, "μm": 1.0, "mm": 1e3}
+# µM per unit as exact decimals (values are scaled in decimal and rounded once, so
+# 3780 nM -> 3.78 and 3.45 nM -> 0.00345 exactly as written)
+_UNITS_UM = {"pm": Decimal("1e-6"), "nm": Decimal("1e-3"), "um": Decimal(1), "µm": Decimal(1),
+             "μm": Decimal(1), "mm": Decimal(1000)}
+
+
+def _to_um(x: float, scale: Decimal) -> float:
+    return float(Decimal(repr(float(x))) * scale) if math.isfinite(x) else math.nan
 _REQUIRED = ("key", "target", "measure", "value", "unit", "source")
 _ALLOWED = {*_REQUIRED, "state", "value_high", "system", "primary_source", "checked"}
 
@@ -105,7 +113,7 @@ def _read(path: Path) -> list[dict]:
             "drug": str(head["drug"]), "key": key, "target": str(v["target"]),
             "measure": str(v["measure"]), "state": str(v.get("state", "")),
             "value": float(value), "value_high": float(high), "unit": str(v["unit"]),
-            "value_um": float(value) * scale, "value_high_um": float(high) * scale,
+            "value_um": _to_um(float(value), scale), "value_high_um": _to_um(float(high), scale),
             "system": str(v.get("system", "")), "source": str(v["source"]),
             "primary_source": str(v.get("primary_source", "")),
             "checked": str(v.get("checked", "")), "version": str(head["version"]),

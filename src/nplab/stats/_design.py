@@ -51,8 +51,11 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
     """Ordered levels of a factor column.
 
     Categorical columns keep their category order (unused categories dropped); numeric
-    columns are sorted; anything else keeps the order of first appearance (so time points
-    stay in the order of the file).  Blank cells are an error naming the row.
+    columns are sorted; text columns whose every label is a number (e.g. time points
+    ``"30", "120"`` read as text) are sorted by numeric value, so a time column gives the
+    same level order whether it holds integers or strings; anything else keeps the order
+    of first appearance (so named time points stay in the order of the file).  Blank cells
+    are an error naming the row.
     """
     miss = values.isna().to_numpy()
     if miss.any():
@@ -69,7 +72,13 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
         return [c for c in values.cat.categories if c in present]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return sorted(pd.unique(values).tolist())
-    return pd.unique(values).tolist()
+    levels = pd.unique(values).tolist()
+    if all(isinstance(v, str) for v in levels):
+        as_number = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce").to_numpy(float)
+        if np.isfinite(as_number).all():
+            order = np.argsort(as_number, kind="stable")  # ties keep first-appearance order
+            return [levels[i] for i in order]
+    return levels
 
 
 @dataclass(frozen=True)

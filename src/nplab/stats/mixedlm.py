@@ -180,7 +180,7 @@ class MixedModelResult:
 
     def emmeans(
         self,
-        specs: str | Sequence[str],
+        specs: str | Sequence[str] | None = None,
         at: Mapping[str, Sequence[float]] | None = None,
         conf_level: float | None = None,
     ) -> pd.DataFrame:
@@ -190,6 +190,8 @@ class MixedModelResult:
         ----------
         specs
             Variable(s) whose combinations get a mean, e.g. ``["group", "time"]``.
+            ``None`` (default): every factor of the fixed part, in the order they first
+            appear in the formula (``y ~ C(group) * C(time)`` → group × time).
         at
             Values for numeric covariates (default: their mean), e.g. ``{"day": [0, 7]}``.
         conf_level
@@ -201,6 +203,13 @@ class MixedModelResult:
             One row per combination (level order of the data): the ``specs`` columns,
             ``emmean``, ``se``, ``ci_low``, ``ci_high`` (Wald, normal quantile).
         """
+        if specs is None:
+            rhs = self.formula.split("~", 1)[1]
+            specs = sorted(self._factors, key=lambda v: re.search(
+                r"(?<![A-Za-z0-9_.])" + re.escape(v) + r"(?![A-Za-z0-9_.])", rhs).start())  # fmt: skip
+            if not specs:
+                raise InputError("the model has no factor: name the covariate(s) in specs",
+                                 column="specs")  # fmt: skip
         specs = [specs] if isinstance(specs, str) else list(specs)
         level = self.conf_level if conf_level is None else conf_level
         rows, lmat = self._grid_rows(specs, at)
