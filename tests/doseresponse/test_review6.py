@@ -234,3 +234,17 @@ def test_weibull_multi_curve_paths_keep_drc_orientation(rye, n_curves):
         for name, value in single.coef().items():
             if name != "asym":
                 assert first[name] == pytest.approx(value, rel=1e-6)
+
+
+def test_pooled_variance_ignores_curves_that_could_not_be_fitted(rye):
+    # a flat well in fit_many(variance="pooled") used to add its 24 observations to the
+    # pooled residual df (40 instead of 20), shrinking every other curve's SEs by ~30 %
+    both = pd.concat([rye.assign(cell="c1"), rye.assign(cell="c2", rootl=5.0)])
+    f = dr.fit_many(both, x="conc", y="rootl", curve="cell", variance="pooled")
+    assert not f.success and f.df_resid == 20
+    assert f.residual_se == pytest.approx(0.5196256, abs=1e-7)
+    p = f.params[f.params.curve == "c1"].set_index("parameter")
+    for name, (_est, se) in DRC.items():
+        assert p.loc[name, "se"] == pytest.approx(se, abs=2e-5)
+    ed = f.ic([10, 50, 90]).set_index(["curve", "level"]).loc["c1"]
+    np.testing.assert_allclose(ed["ci_high"], [1.85330, 3.44538, 8.15148], atol=2e-5)

@@ -92,13 +92,15 @@ class DoseResponseFit:
     curve_stats: pd.DataFrame | None = None
     vcov_blocks: np.ndarray | None = field(default=None, repr=False)
     variance: str = "pooled"
+    n_unfitted_params: int = field(default=0, repr=False)
     _params: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
     @property
     def n_params(self) -> int:
-        """Number of estimated parameters (all curves)."""
-        return int(self.layout.n_free)
+        """Number of estimated parameters (all curves; curves that could not be fitted
+        at all, e.g. flat curves in :func:`fit_many`, are left out with their data)."""
+        return int(self.layout.n_free - self.n_unfitted_params)
 
     @property
     def df_resid(self) -> int:
@@ -852,7 +854,10 @@ def _fit_independent(
     if variance == "per_curve":
         s2 = np.where(df_curve > 0, rss / np.maximum(df_curve, 1), np.nan)
     else:
-        tot_df = int(counts.sum() - p * ncurve)
+        # pooled over the curves that were fitted: a skipped (flat, one-concentration)
+        # curve must not add residual df to the other curves' variance
+        fit_ok = np.isfinite(rss)
+        tot_df = int(counts[fit_ok].sum() - p * fit_ok.sum())
         s2 = np.full(ncurve, np.nansum(rss) / tot_df if tot_df > 0 else np.nan)
     blocks = np.full((ncurve, p, p), np.nan)
     messages = np.array(["converged"] * ncurve, dtype=object)
@@ -891,9 +896,10 @@ def _fit_independent(
     msg = "converged" if n_fail == 0 else f"{n_fail} of {ncurve} curves failed (see curve_stats)"
     return DoseResponseFit(
         model=mdl, curves=d.curves, layout=layout, theta=theta_vec, vcov_dense=None,
-        rss=float(np.nansum(rss)), n_obs=int(counts.sum()), success=n_fail == 0, message=msg,
+        rss=float(np.nansum(rss)), n_obs=int(counts[fitted].sum()), success=n_fail == 0, message=msg,
         fixed=fixed_user, shared=(), level=level, x_col=x, y_col=y, curve_col=curve, data=d,
         se_method=se, robust=None, curve_stats=stats_table, vcov_blocks=blocks, variance=variance,
+        n_unfitted_params=int(p * (~fitted).sum()),
     )
 
 
