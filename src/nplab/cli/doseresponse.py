@@ -83,9 +83,9 @@ def fit_cmd(
     from nplab import doseresponse as dr
 
     ed_path = ed_output or output.with_name(output.stem + "_ed" + output.suffix)
+    check_outputs([output, ed_path if ed_levels else None, figure], [data])
     if figure is not None:
         figure_format(figure)
-    check_outputs([output, ed_path if ed_levels else None, figure], [data])
     table = read_table(data, required=[c for c in (x, y, curve) if c])
     fixed_d = _parse_fixed(tuple(v for item in fixed for v in item.split(",") if v.strip()))
     shared = tuple(v.strip() for item in shared for v in item.split(",") if v.strip())
@@ -106,14 +106,18 @@ def fit_cmd(
         params = params.merge(res.curve_stats[["curve", "success", "message"]], on="curve", how="left")
     else:
         params = params.assign(success=res.success, message=res.message)
-    write_table(params, output)
+    # everything that can fail on bad input is computed before the first file is written
+    ed = None
     if ed_levels:
         ed = res.ic(list(ed_levels), interval=interval)
-        write_table(ed, ed_path)
         outputs.append(ed_path)
     if figure is not None:
-        dr.plot_fit(res, figure, curves=None if len(res.curves) <= 12 else res.curves[:12])
         outputs.append(figure)
+    write_table(params, output)
+    if ed is not None:
+        write_table(ed, ed_path)
+    if figure is not None:
+        dr.plot_fit(res, figure, curves=None if len(res.curves) <= 12 else res.curves[:12])
     if manifest:
         write_manifest_beside(
             output, inputs=[data], outputs=outputs,

@@ -120,9 +120,9 @@ def command(
     from nplab.hargreaves.trials import read_trials
     from nplab.tables import write_table
 
+    check_outputs([output, differences, km_out, figure], [trials, animals])
     if figure is not None:
         figure_format(figure, ("png", "svg"))
-    check_outputs([output, differences, km_out, figure], [trials, animals])
     data = read_trials(trials, protocol, animals, **_overrides(cutoff, settings))
     proto = data.attrs["protocol"]
     summary = summarise(data, proto, animals)

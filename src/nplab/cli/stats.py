@@ -239,9 +239,9 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
 
     dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
     target = paragraph or output.with_suffix(".txt")
+    check_outputs([output, dunnett_path, target, figure], [table])
     if figure is not None:
         figure_format(figure)
-    check_outputs([output, dunnett_path, target, figure], [table])
     data = _read(table, dv, between, within, subject)
     aov = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
     ph = dunnett_by_time(data, dv, between, within, subject, control=control, model=model)
