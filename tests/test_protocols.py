@@ -92,3 +92,10 @@ def test_int_as_text_parameters_accept_an_integer(tmp_path):
         _validate_value(3, Param("str", None), "f.toml", "name")
     with pytest.raises(ProtocolError, match="wrong type"):
         _validate_value(True, spec, "f.toml", "epoch")
+
+
+def test_bad_override_is_blamed_on_the_override_not_the_file():
+    with pytest.raises(ProtocolError, match=r"override of protocol 'hargreaves-rat'.*cutoff_s"):
+        load_protocol("hargreaves-rat", cutoff_s=-1.0)
+    with pytest.raises(ProtocolError, match=r"override of protocol 'hargreaves-rat'.*cutof_s"):
+        load_protocol("hargreaves-rat", cutof_s=15.0)

@@ -14,6 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import read_table
 
@@ -50,42 +51,33 @@ def read_animals(path: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
         if col not in df.columns:
             raise InputError("required column is missing", file=src, column=col)
     df["animal"] = df["animal"].astype(str).str.strip()
-    dup = df["animal"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(
-            f"animal {df['animal'].iloc[i]!r} appears twice",
-            file=src,
-            row=row_number(i),
-            column="animal",
-            expected="one row per animal",
-        )
+    raise_first_bad(
+        df["animal"].duplicated(),
+        lambda i: f"animal {df['animal'].iloc[i]!r} appears twice",
+        file=src,
+        column="animal",
+        expected="one row per animal",
+    )
     for col in ANIMAL_COLUMNS:
         if col not in df.columns:
             df[col] = pd.NA if col != "excluded" else False
     side = df["injured_side"].astype("string").str.strip().str.lower()
-    bad = side.notna() & ~side.isin(["left", "right", "none", "bilateral", ""])
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"{df['injured_side'].iloc[i]!r} is not a side",
-            file=src,
-            row=row_number(i),
-            column="injured_side",
-            expected="left, right or none",
-        )
+    raise_first_bad(
+        side.notna() & ~side.isin(["left", "right", "none", "bilateral", ""]),
+        lambda i: f"{df['injured_side'].iloc[i]!r} is not a side",
+        file=src,
+        column="injured_side",
+        expected="left, right or none",
+    )
     df["injured_side"] = side
     excl = df["excluded"].astype("string").fillna("").str.strip().str.lower()
-    badx = ~excl.isin(list(_TRUE | _FALSE))
-    if badx.any():
-        i = int(np.flatnonzero(badx.to_numpy())[0])
-        raise InputError(
-            f"{df['excluded'].iloc[i]!r} is not true/false",
-            file=src,
-            row=row_number(i),
-            column="excluded",
-            expected="true or false",
-        )
+    raise_first_bad(
+        ~excl.isin(list(_TRUE | _FALSE)),
+        lambda i: f"{df['excluded'].iloc[i]!r} is not true/false",
+        file=src,
+        column="excluded",
+        expected="true or false",
+    )
     df["excluded"] = excl.isin(list(_TRUE)).astype(bool)
     df.attrs["source"] = src
     return df
@@ -107,11 +99,10 @@ def resolve_paws(
     lr = out.isin(["left", "right", "l", "r"])
     if lr.any():
         if animals is None:
-            i = int(np.flatnonzero(lr.to_numpy())[0])
-            raise InputError(
+            raise_first_bad(
+                lr,
                 "left/right paws need an animals table with injured_side",
                 file=file,
-                row=row_number(i),
                 column=paw,
                 expected="ipsi/contra, or an animals table",
             )
@@ -129,14 +120,11 @@ def resolve_paws(
                 expected="injured_side left or right",
             )
         out.loc[lr] = np.where(lr_val.to_numpy() == sides.to_numpy(), "ipsi", "contra")
-    bad = ~out.isin(["ipsi", "contra"])
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"{data[paw].iloc[i]!r} is not a paw",
-            file=file,
-            row=row_number(i),
-            column=paw,
-            expected="ipsi, contra, left or right",
-        )
+    raise_first_bad(
+        ~out.isin(["ipsi", "contra"]),
+        lambda i: f"{data[paw].iloc[i]!r} is not a paw",
+        file=file,
+        column=paw,
+        expected="ipsi, contra, left or right",
+    )
     return out.astype(str)

@@ -151,7 +151,18 @@ class Protocol:
     def with_overrides(self, **overrides: Any) -> Protocol:
         """Return a copy with some parameters replaced (validated like the file)."""
         merged = {**self.params, **overrides}
-        params = validate_parameters(merged, self.kind, file=self.path)
+        try:
+            params = validate_parameters(merged, self.kind, file=self.path)
+        except ProtocolError as exc:
+            key = (exc.column or "").split(".")[0].split("[")[0]
+            if key not in overrides:
+                raise
+            raise ProtocolError(  # the bad value came from the caller, not the file
+                exc.reason,
+                file=f"override of protocol '{self.name}' ({self.path})",
+                column=exc.column,
+                expected=exc.expected,
+            ) from None
         return Protocol(
             name=self.name,
             version=self.version,

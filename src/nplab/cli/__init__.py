@@ -11,8 +11,12 @@ command or group named ``command``.
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import shlex
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
@@ -44,6 +48,25 @@ for _name in SUBCOMMANDS:
     cli.add_command(importlib.import_module(_name).command)
 
 
+# atomic writes go through a temporary ".NAME.XXXX.tmp" beside the output
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
+
+
+def _file_system_error(exc: OSError) -> str:
+    """One line for an OSError, naming the user's file (not our temporary file)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason
+    path = Path(os.fsdecode(exc.filename))
+    match = _TEMP_NAME.match(path.name)
+    if match:
+        path = path.with_name(match["name"])
+    return (
+        f"{path}: {reason} (expected a path nplab can read or write: check the folder, "
+        "its permissions and the free space)"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``nplab`` console script; never returns."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -59,6 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the file system refused: a user's problem, not a bug (exit 2)
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"nplab: error: {_file_system_error(exc)}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("nplab: interrupted", err=True)
         sys.exit(130)
@@ -67,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         click.echo(
             f"nplab: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in nplab; rerun with --verbose to see the traceback.",
+            "This is a bug in nplab; rerun with --verbose to see the traceback: "
+            f"nplab --verbose {shlex.join(a for a in args if a not in ('-v', '--verbose'))}",
             err=True,
         )
         sys.exit(1)

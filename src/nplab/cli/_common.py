@@ -17,9 +17,12 @@ from nplab.tables import write_table
 
 __all__ = [
     "check_not_an_input",
+    "check_outputs",
     "manifest_option",
     "output_option",
     "protocol_option",
+    "table_argument",
+    "write_manifest_beside",
     "write_result",
 ]
 
@@ -37,6 +40,28 @@ def check_not_an_input(output: Path, inputs: Iterable[Path]) -> None:
             )
 
 
+def check_outputs(outputs: Iterable[Path | None], inputs: Iterable[Path | None]) -> None:
+    """Refuse, before anything is computed or written, any output that is an input or
+    that names the same file as another output (one would silently replace the other).
+
+    ``None`` entries (optional outputs/inputs not given) are skipped.
+    """
+    existing = [Path(p) for p in inputs if p is not None]
+    seen: set[Path] = set()
+    for out in outputs:
+        if out is None:
+            continue
+        check_not_an_input(Path(out), existing)
+        target = Path(out).resolve()
+        if target in seen:
+            raise InputError(
+                "two outputs of the run name the same file",
+                file=out,
+                expected="a different file name for each output",
+            )
+        seen.add(target)
+
+
 def output_option(**kwargs: Any):
     """``-o/--output FILE``: CSV, or Parquet when the name ends in .parquet."""
     return click.option(
@@ -47,6 +72,13 @@ def output_option(**kwargs: Any):
         help="Output table (.csv, or .parquet).",
         **kwargs,
     )
+
+
+def table_argument(name: str = "table"):
+    """Input table argument (CSV/TSV/XLSX).  Not ``exists=True``: a missing file is
+    reported by :func:`nplab.tables.read_table` as ``nplab: error: FILE: file not found``
+    (exit 2), like every other command, not as a click usage screen."""
+    return click.argument(name, type=click.Path(dir_okay=False, path_type=Path))
 
 
 def protocol_option(default: str | None = None):
@@ -92,11 +124,31 @@ def write_result(
     check_not_an_input(output, inputs)
     write_table(table, output)
     if manifest:
-        record = build_manifest(
-            inputs=inputs,
-            outputs=[output],
-            protocols=protocols,
-            parameters=parameters,
-            command=["nplab", *sys.argv[1:]],
+        write_manifest_beside(
+            output, inputs=inputs, outputs=[output], protocols=protocols, parameters=parameters
         )
-        write_manifest(record, output.with_name(output.name + ".manifest.json"))
+
+
+def write_manifest_beside(
+    output: Path,
+    *,
+    inputs: Iterable[Path],
+    outputs: Iterable[Path],
+    protocols: Iterable[Protocol] = (),
+    parameters: dict[str, Any] | None = None,
+) -> Path:
+    """Write the run's provenance manifest as ``OUTPUT.manifest.json`` beside ``output``.
+
+    ``outputs`` lists every file the run wrote (the main table first); the command line
+    is recorded as ``nplab ARGS...``.  Returns the manifest's path.
+    """
+    record = build_manifest(
+        inputs=list(inputs),
+        outputs=list(outputs),
+        protocols=protocols,
+        parameters=parameters,
+        command=["nplab", *sys.argv[1:]],
+    )
+    target = output.with_name(output.name + ".manifest.json")
+    write_manifest(record, target)
+    return target

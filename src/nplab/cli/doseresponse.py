@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    write_manifest_beside,
+)
 from nplab.errors import InputError
-from nplab.provenance import build_manifest, write_manifest
+from nplab.figures import figure_format
 from nplab.tables import read_table, write_table
 
 __all__ = ["command"]
@@ -78,6 +82,10 @@ def fit_cmd(
     """
     from nplab import doseresponse as dr
 
+    ed_path = ed_output or output.with_name(output.stem + "_ed" + output.suffix)
+    check_outputs([output, ed_path if ed_levels else None, figure], [data])
+    if figure is not None:
+        figure_format(figure)
     table = read_table(data, required=[c for c in (x, y, curve) if c])
     fixed_d = _parse_fixed(tuple(v for item in fixed for v in item.split(",") if v.strip()))
     shared = tuple(v.strip() for item in shared for v in item.split(",") if v.strip())
@@ -98,26 +106,27 @@ def fit_cmd(
         params = params.merge(res.curve_stats[["curve", "success", "message"]], on="curve", how="left")
     else:
         params = params.assign(success=res.success, message=res.message)
-    write_table(params, output)
+    # everything that can fail on bad input is computed before the first file is written
+    ed = None
     if ed_levels:
         ed = res.ic(list(ed_levels), interval=interval)
-        ed_path = ed_output or output.with_name(output.stem + "_ed" + output.suffix)
-        write_table(ed, ed_path)
         outputs.append(ed_path)
     if figure is not None:
-        dr.plot_fit(res, figure, curves=None if len(res.curves) <= 12 else res.curves[:12])
         outputs.append(figure)
+    write_table(params, output)
+    if ed is not None:
+        write_table(ed, ed_path)
+    if figure is not None:
+        dr.plot_fit(res, figure, curves=None if len(res.curves) <= 12 else res.curves[:12])
     if manifest:
-        record = build_manifest(
-            inputs=[data], outputs=outputs, protocols=(),
+        write_manifest_beside(
+            output, inputs=[data], outputs=outputs,
             parameters={
                 "x": x, "y": y, "curve": curve, "model": model, "fixed": fixed_d,
                 "shared": list(shared), "nan_policy": nan_policy, "se": se, "robust": robust,
                 "many": many, "ed": list(ed_levels), "interval": interval,
             },
-            command=["nplab", *sys.argv[1:]],
         )
-        write_manifest(record, output.with_name(output.name + ".manifest.json"))
     state = "converged" if res.success else f"NOT converged: {res.message}"
     click.echo(
         f"{res.model.name}: {len(res.curves)} curve(s), RSS {res.rss:.6g}, residual SE "

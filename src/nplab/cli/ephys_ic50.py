@@ -8,9 +8,14 @@ from pathlib import Path
 
 import click
 
+from nplab.cli._common import check_outputs
 from nplab.errors import InputError
 
 __all__ = ["ic50_command"]
+
+#: Files the command writes into OUTDIR (besides figures/).
+_OUTPUT_FILES = ("per_sweep.csv", "cells.csv", "fits.csv", "references.csv", "state.csv",
+                 "manifest.json")
 
 
 def _slug(text: str) -> str:
@@ -63,6 +68,8 @@ def ic50_command(experiment_table, protocol, outdir, per_sweep_path, model, rund
 
     if jobs is not None and scheduler is not None:
         raise InputError("give --jobs or --scheduler, not both", column="--scheduler")
+    # e.g. --per-sweep OUT/per_sweep.csv -o OUT would replace the input table
+    check_outputs([outdir / name for name in _OUTPUT_FILES], [experiment_table, per_sweep_path])
     proto = load_protocol(protocol, kind="patchclamp") if protocol is not None else None
     per_sweep = read_table(per_sweep_path) if per_sweep_path is not None else None
     measure_kwargs = {"executor": scheduler if scheduler is not None else jobs,

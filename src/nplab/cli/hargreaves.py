@@ -8,14 +8,19 @@ recorded in the manifest.
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, protocol_option
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    protocol_option,
+    write_manifest_beside,
+)
 from nplab.errors import InputError
 
 __all__ = ["command"]
@@ -110,15 +115,14 @@ def command(
     cutoff_reached, valid, note, group, time_s/time columns.  Cut-off trials are counted
     and flagged; a censoring-aware (Tobit, log scale) latency is reported beside the mean.
     """
+    from nplab.figures import figure_format
     from nplab.hargreaves import km_medians, paw_differences, plot_timecourse, summarise
     from nplab.hargreaves.trials import read_trials
-    from nplab.provenance import build_manifest, write_manifest
     from nplab.tables import write_table
 
-    if figure is not None and figure.suffix.lower() not in {".png", ".svg"}:
-        raise InputError(
-            "unsupported figure format", file=figure, expected="a .png or .svg file name"
-        )
+    check_outputs([output, differences, km_out, figure], [trials, animals])
+    if figure is not None:
+        figure_format(figure, ("png", "svg"))
     data = read_trials(trials, protocol, animals, **_overrides(cutoff, settings))
     proto = data.attrs["protocol"]
     summary = summarise(data, proto, animals)
@@ -137,11 +141,10 @@ def command(
     if figure is not None:
         outputs.append(plot_timecourse(summary, animals, figure))
     if manifest:
-        record = build_manifest(
+        write_manifest_beside(
+            output,
             inputs=[trials] + ([animals] if animals is not None else []),
             outputs=outputs,
             protocols=[proto],
-            command=["nplab", *sys.argv[1:]],
         )
-        write_manifest(record, output.with_name(output.name + ".manifest.json"))
     click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}")

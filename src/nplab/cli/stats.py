@@ -16,15 +16,22 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, write_result
-from nplab.errors import InputError, row_number
+from nplab.checks import raise_first_bad
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    table_argument,
+    write_result,
+)
+from nplab.errors import InputError
 from nplab.tables import atomic_write, read_table
 
 #: Modules whose ``command`` is attached to ``nplab stats`` (the lead appends e.g.
 #: ``"nplab.cli.stats_more"``).
 EXTENSIONS: list[str] = ["nplab.cli.stats_more"]
 
-_INPUT = click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_INPUT = table_argument()
 
 
 def _read(path: Path, *columns: str | None):
@@ -75,6 +82,12 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
     from nplab.stats.mixedlm import mixed_model
 
+    if dunnett_group and control is None:  # before anything is written
+        raise InputError("--dunnett-group needs --control", column="control")
+    emmeans_path = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
+    dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
+    check_outputs([output, emmeans_path if emmeans_specs else None,
+                   dunnett_path if dunnett_group else None], [table])  # fmt: skip
     data = _read(table, subject)
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
     params = {"formula": formula, "subject": subject, "re_formula": re_formula,
@@ -83,13 +96,9 @@ def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmean
     extra = []
     if emmeans_specs:
         specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
-        target = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
-        extra.append((fit.emmeans(specs), target, {**params, "emmeans": specs}))
+        extra.append((fit.emmeans(specs), emmeans_path, {**params, "emmeans": specs}))
     if dunnett_group:
-        if control is None:
-            raise InputError("--dunnett-group needs --control", column="control")
-        extra.append((fit.dunnett(dunnett_group, control, by=by),
-                      output.with_name(f"{output.stem}.dunnett{output.suffix}"),
+        extra.append((fit.dunnett(dunnett_group, control, by=by), dunnett_path,
                       {**params, "dunnett_group": dunnett_group, "control": control, "by": by}))  # fmt: skip
     write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
     for frame, target, extra_params in extra:
@@ -118,15 +127,13 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
 
     if within is None:
         if subject is not None:  # one row per animal, or the test would pseudo-replicate
-            dup = data[subject].duplicated(keep="first").to_numpy()
-            if dup.any():
-                i = int(dup.argmax())
-                raise InputError(
-                    f"animal {data[subject].iloc[i]!r} has more than one row; without "
-                    "--within the comparison needs one value per animal",
-                    file=data.attrs.get("source"), row=row_number(i), column=subject,
-                    expected="one row per animal, or --within for repeated measures",
-                )  # fmt: skip
+            raise_first_bad(
+                data[subject].duplicated(keep="first").to_numpy(),
+                lambda i: f"animal {data[subject].iloc[i]!r} has more than one row; without "
+                "--within the comparison needs one value per animal",
+                file=data.attrs.get("source"), column=subject,
+                expected="one row per animal, or --within for repeated measures",
+            )  # fmt: skip
         if method == "dunnett":
             return posthoc.dunnett(data, dv=dv, group=group, **kw)
         if method == "tukey":
@@ -225,10 +232,16 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
 
     OUTPUT gets the ANOVA table; OUTPUT.dunnett.csv the post hoc table.
     """
+    from nplab.figures import figure_format
     from nplab.stats.anova import mixed_anova
     from nplab.stats.posthoc import dunnett_by_time
     from nplab.stats.report import results_paragraph, save_figure, timecourse_figure
 
+    dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
+    target = paragraph or output.with_suffix(".txt")
+    check_outputs([output, dunnett_path, target, figure], [table])
+    if figure is not None:
+        figure_format(figure)
     data = _read(table, dv, between, within, subject)
     aov = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
     ph = dunnett_by_time(data, dv, between, within, subject, control=control, model=model)
@@ -236,9 +249,7 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
     params = {"dv": dv, "between": between, "within": within, "subject": subject,
               "control": control, "model": model}  # fmt: skip
     write_result(aov, output, inputs=[table], parameters=params, manifest=manifest)
-    write_result(ph, output.with_name(f"{output.stem}.dunnett{output.suffix}"), inputs=[table],
-                 parameters=params, manifest=manifest)  # fmt: skip
-    target = paragraph or output.with_suffix(".txt")
+    write_result(ph, dunnett_path, inputs=[table], parameters=params, manifest=manifest)
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")
     if figure is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from nplab.cli._common import manifest_option, output_option, write_result
+from nplab.cli._common import manifest_option, output_option, table_argument, write_result
 from nplab.errors import InputError
 from nplab.stats._longdata import check_long, level_order
 from nplab.stats.effsize import CI_METHODS, hedges_g
@@ -27,7 +27,7 @@ from nplab.tables import read_table
 
 __all__ = ["COMMANDS"]
 
-_INPUT = click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+_INPUT = table_argument()
 _BY = click.option("--by", default=None, help="Run the test at each level of this column.")
 
 
@@ -191,7 +191,8 @@ def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest)
 @click.option("--paw", default=None, help="Paw column (ipsi/contra).")
 @click.option("--group", default=None, help="Treatment column to carry along.")
 @click.option("--log10/--linear", "log10", default=None,
-              help="Analysis scale (default: log10 when the dv name contains 'threshold').")
+              help="Analysis scale (default: log10 when the dv name contains 'threshold' and "
+                   "does not start with 'log').")
 @click.option("--auc-from-predose/--auc-post-only", default=True, show_default=True,
               help="Include the pre-dose point at t = 0 in the AUC.")
 @output_option()

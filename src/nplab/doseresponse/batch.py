@@ -20,7 +20,22 @@ from scipy.special import expit
 
 from nplab.doseresponse.models import evaluate
 
-__all__ = ["hessian_many", "lm_many"]
+__all__ = ["hessian_many", "lm_many", "step_floor"]
+
+
+def step_floor(param: int, y_scale: np.ndarray | float) -> np.ndarray | float:
+    """Smallest magnitude used to size a finite-difference step of parameter ``param``.
+
+    Steps are relative (``h = eps * max(|theta|, floor)``) so that they follow the units
+    of the data: ``bottom``/``top`` are in response units (floor 1e-3 of the largest
+    |response|), ``ic50`` is in dose units and always > 0 (no absolute floor: molar
+    concentrations such as 1e-9 must work), ``hill``/``asym`` are dimensionless.
+    """
+    if param in (1, 2):
+        return 1e-3 * np.maximum(np.asarray(y_scale, dtype=float), 1e-300)
+    if param == 3:
+        return 1e-300
+    return 1e-3
 
 
 def _resid_jac(
@@ -244,9 +259,10 @@ def hessian_many(
 
     n_curves, p = theta.shape[0], free.size
     h = np.empty((n_curves, p, p))
+    y_scale = np.max(np.abs(ys), axis=1)
     with np.errstate(all="ignore"):
         for a, jpos in enumerate(free):
-            step = 6e-6 * np.maximum(np.abs(theta[:, jpos]), 1e-3)
+            step = 6e-6 * np.maximum(np.abs(theta[:, jpos]), step_floor(int(jpos), y_scale))
             tp, tm = theta.copy(), theta.copy()
             tp[:, jpos] += step
             tm[:, jpos] -= step

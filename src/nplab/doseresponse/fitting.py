@@ -20,7 +20,7 @@ Lecture Notes in Mathematics 630: 105-116.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from nplab.doseresponse.batch import hessian_many, lm_many
+from nplab.checks import raise_first_bad
+from nplab.doseresponse.batch import hessian_many, lm_many, step_floor
 from nplab.doseresponse.design import Layout
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate, get_model
 from nplab.doseresponse.start import guess_many
@@ -92,13 +93,15 @@ class DoseResponseFit:
     curve_stats: pd.DataFrame | None = None
     vcov_blocks: np.ndarray | None = field(default=None, repr=False)
     variance: str = "pooled"
+    n_unfitted_params: int = field(default=0, repr=False)
     _params: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
     @property
     def n_params(self) -> int:
-        """Number of estimated parameters (all curves)."""
-        return int(self.layout.n_free)
+        """Number of estimated parameters (all curves; curves that could not be fitted
+        at all, e.g. flat curves in :func:`fit_many`, are left out with their data)."""
+        return int(self.layout.n_free - self.n_unfitted_params)
 
     @property
     def df_resid(self) -> int:
@@ -248,7 +251,7 @@ class DoseResponseFit:
         Returns a DataFrame with ``x``, ``fit``, ``se``, ``ci_low``, ``ci_high`` (t on
         ``df_resid``), as drc's ``predict(..., interval = "confidence")``.
         """
-        level = self.level if level is None else level
+        level = self.level if level is None else _check_level(level)
         k = self._curve_pos(curve)
         xa = np.atleast_1d(np.asarray(x, dtype=float))
         yfit, jac, idx = self._curve_jac(k, xa)
@@ -318,20 +321,12 @@ def _prepare(
             expected="a value, or nan_policy='omit' to drop such rows",
         )
     for name, vals in ((x, xv), (y, yv)):
-        bad = np.isinf(vals)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                "infinite value", file=source, row=row_number(i), column=name,
-                expected="a finite number",
-            )
-    neg = ~missing & (xv < 0)
-    if neg.any():
-        i = int(np.flatnonzero(neg)[0])
-        raise InputError(
-            f"negative dose {xv[i]!r}", file=source, row=row_number(i), column=x,
-            expected="a dose >= 0 (concentrations, not log concentrations)",
-        )
+        raise_first_bad(np.isinf(vals), "infinite value", file=source, column=name,
+                        expected="a finite number")  # fmt: skip
+    raise_first_bad(
+        ~missing & (xv < 0), lambda i: f"negative dose {xv[i]!r}", file=source, column=x,
+        expected="a dose >= 0 (concentrations, not log concentrations)",
+    )
     keep = ~missing
     rows = np.flatnonzero(keep)
     if rows.size == 0:
@@ -350,6 +345,11 @@ def _prepare(
 def _check_spec(
     model: Model, fixed: dict[str, float] | None, shared: Iterable[str]
 ) -> tuple[dict[str, float], tuple[str, ...]]:
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InputError(
+            f"fixed must map parameter names to values, not {type(fixed).__name__}",
+            column="fixed", expected="a dict such as {'bottom': 0, 'top': 100}",
+        )
     fixed = dict(fixed or {})
     for key, val in list(fixed.items()):
         if key not in PARAMETERS:
@@ -371,6 +371,11 @@ def _check_spec(
                 f"fixed {key} = {val!r} is not valid", column="fixed",
                 expected="a finite number (ic50 > 0)",
             )
+    if all(p in fixed for p in model.parameters):
+        raise InputError(
+            f"every parameter of {model.name} is fixed: nothing to estimate", column="fixed",
+            expected="at least one of " + ", ".join(model.parameters) + " left free",
+        )
     shared_t = tuple(dict.fromkeys([shared] if isinstance(shared, str) else shared))
     for key in shared_t:
         if key not in model.parameters or key in fixed:
@@ -380,6 +385,18 @@ def _check_spec(
                 + ", ".join(p for p in model.parameters if p not in fixed),
             )
     return fixed, shared_t
+
+
+def _check_level(level: Any) -> float:
+    """Confidence level as a fraction in (0, 1) (0.95, not 95)."""
+    try:
+        val = float(level)
+    except (TypeError, ValueError):
+        val = float("nan")
+    if not 0.0 < val < 1.0:
+        raise InputError(f"confidence level {level!r} is not valid", column="level",
+                         expected="a fraction between 0 and 1, e.g. 0.95")
+    return val
 
 
 def _free_names(model: Model, fixed: dict[str, float]) -> tuple[str, ...]:
@@ -413,8 +430,10 @@ def _hessian_rss(layout: Layout, theta: np.ndarray, d: _Data) -> np.ndarray:
     def grad(t: np.ndarray) -> np.ndarray:
         f, jac = layout.jacobian(t, d.x, d.curve_idx)
         return 2.0 * jac.T @ (f - d.y)
+    y_scale = float(np.max(np.abs(d.y))) if d.y.size else 1.0
     for i in range(m):
-        step = 6e-6 * max(abs(theta[i]), 1e-3)
+        floor = step_floor(PARAMETERS.index(layout.names[i][1]), y_scale)
+        step = 6e-6 * max(abs(theta[i]), float(floor))
         tp, tm = theta.copy(), theta.copy()
         tp[i] += step
         tm[i] -= step
@@ -458,7 +477,8 @@ def _least_squares(
                 fun, u0, method="trf", loss=robust or "linear",
                 f_scale=robust_scale or 1.0, max_nfev=2000, **kw,
             )
-    res.theta = to_nat(res.x)
+    with np.errstate(over="ignore"):
+        res.theta = to_nat(res.x)
     return res
 
 
@@ -562,6 +582,7 @@ def fit(
         parameters). A fit that does not converge returns ``success=False`` instead.
     """
     mdl = get_model(model)
+    _check_level(level)
     fixed_user, shared_t = _check_spec(mdl, fixed, shared)
     if robust is not None and robust not in ROBUST_LOSSES:
         raise InputError(
@@ -620,8 +641,12 @@ def fit(
             continue
         # Weibull type 1 and 2 are mirror images of each other when hill changes sign
         # and bottom/top swap; keep drc's orientation (bottom <= top) when it exists.
+        # With shared parameters the mirrored log-logistic fit (hill < 0 on falling
+        # data, bottom > top) is a different model -- "shared top" would then share
+        # the lower asymptote -- so drc's orientation is preferred there too.
         full = layout.full(res.theta)
-        mirrored = mdl.family in ("W1", "W2") and bool(np.any(full[:, 1] > full[:, 2]))
+        orient = mdl.family in ("W1", "W2") or bool(shared_t)
+        mirrored = orient and bool(np.any(full[:, 1] > full[:, 2]))
         key = (int(mirrored), float(res.cost))
         if best is None or key[0] < best_key[0] or (
             key[0] == best_key[0] and key[1] < best_key[1] - 1e-15 * max(best_key[1], 1)
@@ -672,14 +697,35 @@ def _covariance(
         mat = _hessian_rss(layout, theta, d) / 2.0
     if not np.all(np.isfinite(mat)):
         return nan, False, "non-finite Hessian: the fit is degenerate"
-    try:
-        w = np.linalg.eigvalsh(mat)
-        if w.min() <= max(abs(w).max(), 1e-300) * 1e-13:
-            return nan, False, "singular Hessian: parameters not identifiable from these data"
-        inv = np.linalg.inv(mat)
-    except np.linalg.LinAlgError:
+    inv = _scaled_inverse(mat[None])[0]
+    if not np.all(np.isfinite(inv)):
         return nan, False, "singular Hessian: parameters not identifiable from these data"
     return s2 * inv, True, "converged"
+
+
+def _scaled_inverse(mat: np.ndarray) -> np.ndarray:
+    """Inverses of symmetric (N, p, p) matrices, NaN where singular or not positive definite.
+
+    The test is made on the unit-diagonal matrix ``D^-1/2 M D^-1/2`` (D = diag M), so
+    it does not depend on the units of the parameters (doses in mol/L, responses in pA).
+    """
+    mat = np.asarray(mat, dtype=float)
+    p = mat.shape[-1]
+    out = np.full(mat.shape, np.nan)
+    with np.errstate(all="ignore"):
+        diag = np.einsum("kpp->kp", mat)
+        ok = np.all(np.isfinite(mat), axis=(1, 2)) & np.all(diag > 0, axis=1)
+        if not ok.any():
+            return out
+        s = 1.0 / np.sqrt(diag[ok])
+        scaled = mat[ok] * s[:, :, None] * s[:, None, :]
+        w = np.linalg.eigvalsh(scaled)
+        regular = w.min(axis=1) > np.maximum(np.abs(w).max(axis=1), 1e-300) * 1e-13
+        inv = np.linalg.inv(np.where(regular[:, None, None], scaled, np.eye(p)))
+        inv = inv * s[:, :, None] * s[:, None, :]
+        inv[~regular] = np.nan
+    out[np.flatnonzero(ok)] = inv
+    return out
 
 
 def _padded(d: _Data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -741,8 +787,16 @@ def _fit_independent(
     # alternative starts: every curve of a small fit, else the ones that did not converge
     # (large batches: skip step-like curves, |hill| > 8, whose hill diverges between two
     # doses -- other starts do not help them; they are continued below)
+    # Weibull 1 and 2 are mirror images (hill -> -hill, bottom <-> top); as in fit(),
+    # drc's orientation (bottom <= top) is kept when a start reaches it
+    orient = family in ("W1", "W2")
+
+    def mirrored(th: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(orient & (th[..., 1] > th[..., 2]), dtype=bool)
+
     if ncurve > 50:
-        retry = run & ~conv & ~(np.abs(theta[:, 0]) > 8)
+        retry = run & ((~conv & ~(np.abs(theta[:, 0]) > 8)) | mirrored(theta))
     else:
         retry = run.copy()
     if retry.any():
@@ -772,7 +826,11 @@ def _fit_independent(
                     k = src[i]
                     if not np.isfinite(c[i]):
                         continue
-                    if (c[i] < rss[k] * (1 - 1e-12) or not np.isfinite(rss[k])
+                    cand_m, cur_m = bool(mirrored(t[i])), bool(mirrored(theta[k]))
+                    if cand_m and not cur_m and np.isfinite(rss[k]):
+                        continue
+                    if ((cur_m and not cand_m) or c[i] < rss[k] * (1 - 1e-12)
+                            or not np.isfinite(rss[k])
                             or (ok[i] and not conv[k] and c[i] <= rss[k])):
                         theta[k], rss[k], conv[k] = t[i], c[i], ok[i]
     # curves still not converged (typically hill -> infinity between two doses, or an
@@ -780,7 +838,7 @@ def _fit_independent(
     cont = run & ~conv & np.all(np.isfinite(theta), axis=1)
     if cont.any():
         t, c, ok, _ = lm_many(family, xs[cont], ys[cont], mask[cont], theta[cont], free, max_iter=150)
-        better = np.isfinite(c) & (c <= rss[cont])
+        better = np.isfinite(c) & (c <= rss[cont]) & ~(mirrored(t) & ~mirrored(theta[cont]))
         idx = np.flatnonzero(cont)[better]
         theta[idx], rss[idx], conv[idx] = t[better], c[better], ok[better]
     # covariance blocks
@@ -789,7 +847,10 @@ def _fit_independent(
     if variance == "per_curve":
         s2 = np.where(df_curve > 0, rss / np.maximum(df_curve, 1), np.nan)
     else:
-        tot_df = int(counts.sum() - p * ncurve)
+        # pooled over the curves that were fitted: a skipped (flat, one-concentration)
+        # curve must not add residual df to the other curves' variance
+        fit_ok = np.isfinite(rss)
+        tot_df = int(counts[fit_ok].sum() - p * fit_ok.sum())
         s2 = np.full(ncurve, np.nansum(rss) / tot_df if tot_df > 0 else np.nan)
     blocks = np.full((ncurve, p, p), np.nan)
     messages = np.array(["converged"] * ncurve, dtype=object)
@@ -807,15 +868,10 @@ def _fit_independent(
             mat = np.einsum("ikp,ikq->ipq", jf, jf)
         else:
             mat = hessian_many(family, xs[fitted], ys[fitted], mask[fitted], theta[fitted], free) / 2.0
+        inv = _scaled_inverse(mat)
+        regular = np.all(np.isfinite(inv), axis=(1, 2))
         with np.errstate(all="ignore"):
-            finite = np.all(np.isfinite(mat), axis=(1, 2))
-            safe = np.where(finite[:, None, None], mat, np.eye(p))
-            w = np.linalg.eigvalsh(safe)
-            wmax = np.max(np.abs(w), axis=1)
-            regular = finite & (w.min(axis=1) > np.maximum(wmax, 1e-300) * 1e-13)
-            inv = np.linalg.inv(np.where(regular[:, None, None], safe, np.eye(p)))
             blk = s2[fitted, None, None] * inv
-            blk[~regular] = np.nan
         blocks[fitted] = blk
         fidx = np.flatnonzero(fitted)
         bad = fidx[~regular]
@@ -833,9 +889,10 @@ def _fit_independent(
     msg = "converged" if n_fail == 0 else f"{n_fail} of {ncurve} curves failed (see curve_stats)"
     return DoseResponseFit(
         model=mdl, curves=d.curves, layout=layout, theta=theta_vec, vcov_dense=None,
-        rss=float(np.nansum(rss)), n_obs=int(counts.sum()), success=n_fail == 0, message=msg,
+        rss=float(np.nansum(rss)), n_obs=int(counts[fitted].sum()), success=n_fail == 0, message=msg,
         fixed=fixed_user, shared=(), level=level, x_col=x, y_col=y, curve_col=curve, data=d,
         se_method=se, robust=None, curve_stats=stats_table, vcov_blocks=blocks, variance=variance,
+        n_unfitted_params=int(p * (~fitted).sum()),
     )
 
 
@@ -879,6 +936,7 @@ def fit_many(
         ``residual_se``, ``success``, ``message`` (one row per curve).
     """
     mdl = get_model(model)
+    _check_level(level)
     fixed_user, _ = _check_spec(mdl, fixed, ())
     if se not in ("hessian", "jtj"):
         raise InputError(f"unknown se method {se!r}", column="se", expected="'hessian' or 'jtj'")

@@ -34,14 +34,17 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from nplab.doseresponse.fitting import DoseResponseFit
-from nplab.doseresponse.models import ed_value, evaluate
+from nplab.doseresponse.batch import step_floor
+from nplab.doseresponse.fitting import DoseResponseFit, _check_level
+from nplab.doseresponse.models import PARAMETERS, ed_value, evaluate
 from nplab.errors import InputError
 
 __all__ = ["compare", "curve_flags", "effective_doses", "relative_potency"]
 
 #: fraction of the response span the tested range must cover at each end
 COMPLETE_FRACTION = 0.2
+#: the profile-interval search stops this far (natural log units) from the estimate
+PROFILE_SPAN = 23.0
 
 
 def _ed_theta(fit: DoseResponseFit, theta: np.ndarray, k: int, p: float, reference: str, type: str) -> float:
@@ -59,10 +62,12 @@ def _ed_grad(
     idx = fit._curve_theta_idx(k) if idx is None else idx
     own = set(fit._curve_theta_idx(k).tolist())
     g = np.zeros(idx.size)
+    y_scale = float(np.max(np.abs(fit.data.y))) if fit.data.y.size else 1.0
     for a, i in enumerate(idx):
         if i not in own:
             continue
-        h = 1e-6 * max(abs(theta[i]), 1e-4)
+        floor = step_floor(PARAMETERS.index(fit.layout.names[i][1]), y_scale)
+        h = 1e-6 * max(abs(theta[i]), float(floor))
         tp, tm = theta.copy(), theta.copy()
         tp[i] += h
         tm[i] -= h
@@ -142,28 +147,44 @@ def _profile_ci(
 
     warm = {"theta": fit.theta.copy()}
 
+    def with_ed(u: np.ndarray, ed: float) -> np.ndarray | None:
+        t = warm["theta"].copy()
+        t[keep] = u
+        rt = ratio(t)
+        if not (np.isfinite(rt) and rt > 0):  # ED/ic50 under- or overflows for this hill
+            return None
+        t[j_e] = ed / rt
+        return t
+
     def rss_at(ed: float) -> float:
         def fun(u: np.ndarray) -> np.ndarray:
-            t = warm["theta"].copy()
-            t[keep] = u
-            t[j_e] = ed / ratio(t)
-            return lay.predict(t, xs, cs) - ys
+            t = with_ed(u, ed)
+            if t is None:
+                return np.full(ys.size, 1e100)
+            r = lay.predict(t, xs, cs) - ys
+            return np.where(np.isfinite(r), r, 1e100)
 
         u0 = warm["theta"][keep]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = optimize.least_squares(fun, u0, method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12)
-        r = fun(res.x)
-        val = float(r @ r)
-        if np.isfinite(val):
-            t = warm["theta"].copy()
-            t[keep] = res.x
-            t[j_e] = ed / ratio(t)
+            try:
+                res = optimize.least_squares(fun, u0, method="lm", xtol=1e-12, ftol=1e-12,
+                                             gtol=1e-12)
+            except (ValueError, ZeroDivisionError, FloatingPointError):
+                return np.inf
+            r = fun(res.x)
+            val = float(r @ r)
+        t = with_ed(res.x, ed)
+        if np.isfinite(val) and t is not None:
             warm["theta"] = t
         return val
 
     def tau(log_ed: float) -> float:
-        return np.sqrt(max(rss_at(float(np.exp(log_ed))) - rss_min, 0.0) / s2)
+        with np.errstate(over="ignore"):
+            ed = float(np.exp(log_ed))
+        if not 0.0 < ed < np.inf:
+            return np.inf
+        return np.sqrt(max(rss_at(ed) - rss_min, 0.0) / s2)
 
     out = []
     for sign in (-1.0, 1.0):
@@ -172,8 +193,11 @@ def _profile_ci(
         lo = np.log(est)
         hi = lo
         found = False
+        start = lo
         for _ in range(60):
             hi = hi + sign * step
+            if abs(hi - start) > PROFILE_SPAN:  # more than ~1e10-fold from the estimate
+                break
             if tau(hi) > q:
                 found = True
                 break
@@ -235,7 +259,7 @@ def effective_doses(
     if type == "relative" and np.any((lv <= 0) | (lv >= 100)):
         raise InputError("relative response levels must lie strictly between 0 and 100",
                          column="levels", expected="0 < p < 100")
-    level = fit.level if level is None else level
+    level = fit.level if level is None else _check_level(level)
     ks = range(len(fit.curves)) if curve is None else [fit._curve_pos(curve)]
     if fit.vcov_blocks is not None and interval != "profile" and curve is None:
         return _effective_doses_many(fit, lv, interval, reference, type, level)
@@ -252,7 +276,8 @@ def effective_doses(
             if interval == "delta":
                 lo, hi = est - q * se, est + q * se
             elif interval == "log":
-                lo, hi = est * np.exp(-q * se / est), est * np.exp(q * se / est)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    lo, hi = est * np.exp(-q * se / est), est * np.exp(q * se / est)
             elif interval == "profile" and np.isfinite(est) and fit.success:
                 lo, hi, msg = _profile_ci(fit, k, float(p), reference, type, est, se, q)
                 if msg:
@@ -338,8 +363,10 @@ def _effective_doses_many(
         with np.errstate(all="ignore"):
             e0 = ed_value(lay.family, full, p, reference=reference, type=type)
             g = np.zeros((ncurve, free.size))
+            y_scale = np.zeros(ncurve)
+            np.maximum.at(y_scale, fit.data.curve_idx, np.abs(fit.data.y))
             for a, j in enumerate(free):
-                h = 1e-6 * np.maximum(np.abs(full[:, j]), 1e-4)
+                h = 1e-6 * np.maximum(np.abs(full[:, j]), step_floor(int(j), y_scale))
                 fp, fm = full.copy(), full.copy()
                 fp[:, j] += h
                 fm[:, j] -= h
@@ -409,7 +436,7 @@ def relative_potency(
         raise InputError(f"unknown interval {interval!r}", column="interval",
                          expected="'delta', 'fieller' or 'log'")
     k1, k2 = fit._curve_pos(curve1), fit._curve_pos(curve2)
-    level = fit.level if level is None else level
+    level = fit.level if level is None else _check_level(level)
     df = fit.df_resid
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     lv = [levels] if np.isscalar(levels) else list(levels)
@@ -430,7 +457,8 @@ def relative_potency(
         if interval == "delta":
             lo, hi = r - q * se, r + q * se
         elif interval == "log":
-            lo, hi = r * np.exp(-q * se / r), r * np.exp(q * se / r)
+            with np.errstate(over="ignore", invalid="ignore"):
+                lo, hi = r * np.exp(-q * se / r), r * np.exp(q * se / r)
         else:
             lo, hi = _fieller(e1, e2, g1 @ V @ g1, g2 @ V @ g2, g1 @ V @ g2, q)
         rows.append({

@@ -16,7 +16,7 @@ import numpy as np
 
 from nplab.doseresponse.fitting import DoseResponseFit
 from nplab.errors import InputError
-from nplab.tables import atomic_write
+from nplab.figures import save_figure
 
 __all__ = ["plot_fit", "zero_dose_position"]
 
@@ -150,15 +150,4 @@ def _broken_axis(ax: Any, x0: float, lo: float) -> None:
 
 
 def _save(fig: Any, path: Path) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in (".png", ".svg", ".pdf"):
-        raise InputError("unsupported figure format", file=path, expected=".png, .svg or .pdf")
-    meta: dict[str, Any]
-    if suffix == ".png":
-        meta = {"Date": None, "Software": None}
-    elif suffix == ".svg":
-        meta = {"Date": None}
-    else:
-        meta = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format=suffix[1:], metadata=meta, dpi=150, bbox_inches="tight")
+    save_figure(fig, path, dpi=150, salt="nplab-doseresponse", bbox_inches="tight")

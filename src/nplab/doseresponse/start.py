@@ -38,7 +38,7 @@ def guess_many(
     x = np.atleast_2d(np.asarray(x, dtype=float))
     y = np.atleast_2d(np.asarray(y, dtype=float))
     ok = np.isfinite(x) & np.isfinite(y)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ymin = np.nanmin(np.where(ok, y, np.nan), axis=1)
         ymax = np.nanmax(np.where(ok, y, np.nan), axis=1)
         span = ymax - ymin

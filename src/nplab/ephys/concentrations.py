@@ -43,6 +43,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import read_table, require_columns, to_numeric_column
 
@@ -150,18 +151,12 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
     for col in ("cell", "file", "drug"):
         raw = df[col].reset_index(drop=True)
         blank = raw.isna() | (raw.astype(str).str.strip() == "")
-        if blank.any():
-            i = int(np.flatnonzero(blank.to_numpy())[0])
-            raise InputError("blank cell", file=file, row=row_number(i), column=col, expected="text")
+        raise_first_bad(blank, "blank cell", file=file, column=col, expected="text")
         out[col] = raw.astype(str).str.strip()
     out["condition"] = _text(df["condition"])
     conc = to_numeric_column(df, "conc_um", file=file, allow_missing=True, expected="a number >= 0 (µM) or blank")
-    bad = np.flatnonzero(conc < 0)
-    if bad.size:
-        raise InputError(
-            f"{float(conc[bad[0]]):g} is negative", file=file, row=row_number(int(bad[0])), column="conc_um",
-            expected="a concentration >= 0 in µM",
-        )
+    raise_first_bad(conc < 0, lambda i: f"{float(conc[i]):g} is negative", file=file,
+                    column="conc_um", expected="a concentration >= 0 in µM")
     out["conc_um"] = conc
     out["holding_mv"] = to_numeric_column(
         df, "holding_mv", file=file, allow_missing=True, expected="a holding potential in mV"
@@ -212,11 +207,8 @@ def validate_experiment(df: pd.DataFrame, *, file: str | None = None) -> pd.Data
         raise InputError(f"file '{f}' is listed for more than one cell", file=file,
                          row=row_number(i), column="cell", expected="one cell per file")
     key = out["file"] + "\x00" + out["tag"].map(_norm_tag)
-    dup = key.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError("the same file (and tag) is listed twice", file=file, row=row_number(i),
-                         column="file", expected="one row per file, or per file and tag")
+    raise_first_bad(key.duplicated(), "the same file (and tag) is listed twice", file=file,
+                    column="file", expected="one row per file, or per file and tag")
     # a file either has one untagged row or tag rows (a blank-tag row then means control)
     for f, rows in out.groupby("file", sort=False):
         untagged = rows[rows["tag"] == ""]

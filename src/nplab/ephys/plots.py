@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nplab import figures
 from nplab.errors import InputError
-from nplab.tables import atomic_write
 
 __all__ = [
     "cell_traces",
@@ -37,19 +37,11 @@ _SALT = "nplab-ephys"
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Save ``fig`` atomically and reproducibly as PNG, SVG or PDF (by suffix)."""
-    import matplotlib
-
+    """Save ``fig`` atomically and reproducibly as PNG, SVG or PDF (by suffix; PNG when
+    the name has none), see :mod:`nplab.figures`."""
     target = Path(path)
-    suffix = target.suffix.lower().lstrip(".") or "png"
-    meta: dict[str, Any] = {"Date": None}
-    if suffix == "png":
-        meta["Software"] = None
-    elif suffix == "pdf":
-        meta = {"CreationDate": None, "ModDate": None}
-    with matplotlib.rc_context({"svg.hashsalt": _SALT}), atomic_write(target, "wb") as fh:
-        fig.savefig(fh, format=suffix, metadata=meta, dpi=120)
-    return target
+    fmt = None if target.suffix else "png"
+    return figures.save_figure(fig, target, dpi=120, salt=_SALT, fmt=fmt)
 
 
 def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:

@@ -10,7 +10,9 @@ import pandas as pd
 
 from nplab.animals import read_animals
 from nplab.errors import InputError
-from nplab.tables import atomic_write
+from nplab.figures import figure_format, save_figure
+
+_FORMATS = ("png", "svg")
 
 __all__ = ["plot_timecourse"]
 
@@ -50,11 +52,7 @@ def plot_timecourse(
     import matplotlib.pyplot as plt
 
     target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in {"png", "svg"}:
-        raise InputError(
-            "unsupported figure format", file=target, expected="a .png or .svg file name"
-        )
+    figure_format(target, _FORMATS)
     df = summary.copy()
     if animals is not None:
         table = read_animals(animals)
@@ -99,8 +97,6 @@ def plot_timecourse(
         axes[0].set_ylabel(f"{value.replace('_s', '')} (s), mean ± SEM")
         axes[1].legend(title="group", fontsize="small", frameon=False)
         fig.tight_layout()
-        meta = {"Date": None, "Software": None} if fmt == "png" else {"Date": None}
-        with atomic_write(target, "wb") as fh:
-            fig.savefig(fh, format=fmt, metadata=meta)
+        save_figure(fig, target, dpi="figure", formats=_FORMATS)
         plt.close(fig)
     return target

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.animals import read_animals, resolve_paws
+from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.protocols import Protocol, load_protocol
 from nplab.tables import read_table, require_columns, to_numeric_column
@@ -48,15 +49,13 @@ def _flag(df: pd.DataFrame, column: str, blank: bool, file: Any) -> np.ndarray:
     raw = df[column]
     text = raw.astype("string").str.strip().str.lower().fillna("")
     ok = text.isin(list(_TRUE | _FALSE | {""}))
-    if not ok.all():
-        i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise InputError(
-            f"{raw.iloc[i]!r} is not true/false",
-            file=file,
-            row=row_number(i),
-            column=column,
-            expected="true/false, yes/no or 1/0",
-        )
+    raise_first_bad(
+        ~ok.to_numpy(),
+        lambda i: f"{raw.iloc[i]!r} is not true/false",
+        file=file,
+        column=column,
+        expected="true/false, yes/no or 1/0",
+    )
     out = text.isin(list(_TRUE)).to_numpy(dtype=bool, copy=True)
     out[(text == "").to_numpy()] = blank
     return out
@@ -181,37 +180,27 @@ def load_inputs(
 
     for col in ("animal", "timepoint"):
         blank = df[col].isna() | (_key_text(df[col]) == "")
-        if blank.any():
-            i = int(np.flatnonzero(blank.to_numpy())[0])
-            raise InputError(
-                "blank cell", file=src, row=row_number(i), column=col, expected="an identifier"
-            )
+        raise_first_bad(blank, "blank cell", file=src, column=col, expected="an identifier")
     animal = _key_text(df["animal"]).astype(str)
     if animals_df is not None:
         known = set(animals_df["animal"])
-        unknown = ~animal.isin(known)
-        if unknown.any():
-            i = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise InputError(
-                f"animal {animal.iloc[i]!r} is not in the animals table",
-                file=src,
-                row=row_number(i),
-                column="animal",
-                expected="every animal listed in the animals table",
-            )
+        raise_first_bad(
+            ~animal.isin(known),
+            lambda i: f"animal {animal.iloc[i]!r} is not in the animals table",
+            file=src,
+            column="animal",
+            expected="every animal listed in the animals table",
+        )
     paw = resolve_paws(df.assign(animal=animal), animals_df, file=src)
 
     trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
-    bad = (trial < 1) | (trial != np.round(trial))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{trial[i]:g} is not a trial number",
-            file=src,
-            row=row_number(i),
-            column="trial",
-            expected="a whole number >= 1",
-        )
+    raise_first_bad(
+        (trial < 1) | (trial != np.round(trial)),
+        lambda i: f"{trial[i]:g} is not a trial number",
+        file=src,
+        column="trial",
+        expected="a whole number >= 1",
+    )
 
     valid = _flag(df, "valid", True, src)
     reached = _flag(df, "cutoff_reached", False, src)
@@ -221,16 +210,13 @@ def load_inputs(
         df, "latency_s", file=src, allow_missing=True, expected="a latency in seconds"
     )
     blank = np.isnan(latency)
-    bad_blank = blank & valid & ~reached
-    if bad_blank.any():
-        i = int(np.flatnonzero(bad_blank)[0])
-        raise InputError(
-            "a blank cell is not valid",
-            file=src,
-            row=row_number(i),
-            column="latency_s",
-            expected="a latency in seconds (blank only for invalid or cut-off trials)",
-        )
+    raise_first_bad(
+        blank & valid & ~reached,
+        "a blank cell is not valid",
+        file=src,
+        column="latency_s",
+        expected="a latency in seconds (blank only for invalid or cut-off trials)",
+    )
     for mask, column, what, expected in (
         (
             ~blank & (latency <= 0),
@@ -251,15 +237,13 @@ def load_inputs(
             f"latency_s = {cutoff:g} when the cut-off was reached",
         ),
     ):
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            raise InputError(
-                what.format(v=f"{latency[i]:g}"),
-                file=src,
-                row=row_number(i),
-                column=column,
-                expected=expected,
-            )
+        raise_first_bad(
+            mask,
+            lambda i, what=what: what.format(v=f"{latency[i]:g}"),
+            file=src,
+            column=column,
+            expected=expected,
+        )
     at_cutoff = reached | (~blank & (latency >= cutoff - tol))
     latency = np.where(at_cutoff, cutoff, latency)
 
@@ -276,17 +260,14 @@ def load_inputs(
     )
     if isinstance(out["timepoint"].iloc[0], str) or out["timepoint"].map(type).nunique() > 1:
         out["timepoint"] = _key_text(df["timepoint"]).to_numpy(dtype=object)
-    dup = out.duplicated(["animal", "paw", "timepoint", "trial"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(
-            f"trial {out['trial'].iloc[i]} of animal {out['animal'].iloc[i]!r}, paw "
-            f"{out['paw'].iloc[i]}, timepoint {out['timepoint'].iloc[i]!r} appears twice",
-            file=src,
-            row=row_number(i),
-            column="trial",
-            expected="one row per animal, paw, timepoint and trial",
-        )
+    raise_first_bad(
+        out.duplicated(["animal", "paw", "timepoint", "trial"]),
+        lambda i: f"trial {out['trial'].iloc[i]} of animal {out['animal'].iloc[i]!r}, paw "
+        f"{out['paw'].iloc[i]}, timepoint {out['timepoint'].iloc[i]!r} appears twice",
+        file=src,
+        column="trial",
+        expected="one row per animal, paw, timepoint and trial",
+    )
     times = _times(df, src)
     out["time_s"] = np.nan if times is None else times
     out["note"] = df["note"].to_numpy(dtype=object) if "note" in df.columns else None
@@ -294,17 +275,14 @@ def load_inputs(
         out["group"] = _key_text(df["group"]).to_numpy(dtype=object)
         if animals_df is not None:
             expected = animal.map(dict(zip(animals_df["animal"], animals_df["group"], strict=True)))
-            clash = (expected.astype(str) != out["group"].astype(str)).to_numpy()
-            if clash.any():
-                i = int(np.flatnonzero(clash)[0])
-                raise InputError(
-                    f"group {out['group'].iloc[i]!r} differs from the animals table's "
-                    f"{expected.iloc[i]!r} for animal {animal.iloc[i]!r}",
-                    file=src,
-                    row=row_number(i),
-                    column="group",
-                    expected="the group given in the animals table",
-                )
+            raise_first_bad(
+                (expected.astype(str) != out["group"].astype(str)).to_numpy(),
+                lambda i: f"group {out['group'].iloc[i]!r} differs from the animals table's "
+                f"{expected.iloc[i]!r} for animal {animal.iloc[i]!r}",
+                file=src,
+                column="group",
+                expected="the group given in the animals table",
+            )
     out["source_row"] = np.arange(len(out)) + 2
 
     order = out.sort_values(["trial"], kind="stable")

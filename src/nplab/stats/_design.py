@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import require_columns, to_numeric_column
 
@@ -34,16 +35,13 @@ def check_frame(data: object, columns: list[str | None]) -> pd.DataFrame:
 def numeric_dv(data: pd.DataFrame, dv: str, *, allow_missing: bool = False) -> np.ndarray:
     """The dependent variable as float; blanks/text are an error naming the row."""
     values = to_numeric_column(data, dv, allow_missing=allow_missing)
-    bad = ~np.isfinite(values) & ~np.isnan(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            "infinite value",
-            file=data.attrs.get("source"),
-            row=row_number(i),
-            column=dv,
-            expected="a finite number",
-        )
+    raise_first_bad(
+        ~np.isfinite(values) & ~np.isnan(values),
+        "infinite value",
+        file=data.attrs.get("source"),
+        column=dv,
+        expected="a finite number",
+    )
     return values
 
 
@@ -57,16 +55,13 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
     of first appearance (so named time points stay in the order of the file).  Blank cells
     are an error naming the row.
     """
-    miss = values.isna().to_numpy()
-    if miss.any():
-        i = int(np.flatnonzero(miss)[0])
-        raise InputError(
-            "blank cell in a factor column",
-            file=data.attrs.get("source"),
-            row=row_number(i),
-            column=column,
-            expected="a group / level label",
-        )
+    raise_first_bad(
+        values.isna().to_numpy(),
+        "blank cell in a factor column",
+        file=data.attrs.get("source"),
+        column=column,
+        expected="a group / level label",
+    )
     if isinstance(values.dtype, pd.CategoricalDtype):
         present = set(values.unique())
         return [c for c in values.cat.categories if c in present]

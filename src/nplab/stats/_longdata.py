@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nplab.errors import InputError, row_number
+from nplab.checks import raise_first_bad
+from nplab.errors import InputError
 from nplab.tables import require_columns, to_numeric_column
 
 __all__ = ["check_long", "level_order", "show"]
@@ -36,12 +37,9 @@ def check_long(
     for col in numeric:
         out[col] = to_numeric_column(out, col, file=source, allow_missing=allow_missing)
     for col in factors:
-        missing = out[col].isna().to_numpy()
-        if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            raise InputError(
-                "blank cell", file=source, row=row_number(i), column=col, expected="a label"
-            )
+        raise_first_bad(
+            out[col].isna().to_numpy(), "blank cell", file=source, column=col, expected="a label"
+        )
     return out
 
 

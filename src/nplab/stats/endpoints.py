@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.stats._longdata import check_long, level_order, show
 
@@ -199,8 +200,10 @@ def endpoints(
         paw ``"ipsi-contra"`` holds the difference of the analysed values.
     log10
         Analyse log10(dv) (also log10(cutoff)).  ``None`` (default): ``True`` when the
-        ``dv`` name contains ``"threshold"`` (von Frey, Mills et al. 2012), else
-        ``False``.  Recorded in the ``scale`` column.
+        ``dv`` name contains ``"threshold"`` (von Frey, Mills et al. 2012) and does not
+        start with ``"log"`` (``log10_threshold`` from ``nplab vonfrey`` already holds
+        logs and is analysed as it is), else ``False``.  Recorded in the ``scale``
+        column.
     group
         Treatment column, constant within an animal; copied to the output.
     auc_from_predose
@@ -233,17 +236,15 @@ def endpoints(
     factors = [subject, time] + [c for c in (paw, group) if c is not None]
     df = check_long(data, numeric=[dv], factors=factors)
     if log10 is None:
-        log10 = "threshold" in dv.lower()
+        name = dv.lower()
+        log10 = "threshold" in name and not name.startswith("log")
     scale = "log10" if log10 else "linear"
     y = df[dv].to_numpy(dtype=float)
     if log10:
-        bad = ~np.isnan(y) & (y <= 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"{y[i]:g} cannot be log-transformed", file=source, row=row_number(i),
-                column=dv, expected="a threshold > 0 (or log10=False)",
-            )
+        raise_first_bad(
+            ~np.isnan(y) & (y <= 0), lambda i: f"{y[i]:g} cannot be log-transformed",
+            file=source, column=dv, expected="a threshold > 0 (or log10=False)",
+        )
         if cutoff is not None and cutoff <= 0:
             raise InputError(f"cutoff = {cutoff:g}", column="cutoff", expected="a value > 0")
     cut_raw = cutoff
@@ -294,23 +295,19 @@ def endpoints(
         labels = df[paw].astype(str).str.strip()
         canon = {ipsi.lower(): ipsi, contra.lower(): contra}
         labels = labels.map(lambda x: canon.get(x.lower(), x))
-        bad = ~labels.isin([ipsi, contra]).to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"unknown paw {labels.iloc[i]!r}", file=source, row=row_number(i),
-                             column=paw, expected=f"{ipsi!r} or {contra!r}")
+        raise_first_bad(~labels.isin([ipsi, contra]).to_numpy(),
+                        lambda i: f"unknown paw {labels.iloc[i]!r}", file=source, column=paw,
+                        expected=f"{ipsi!r} or {contra!r}")  # fmt: skip
         df["_paw"] = labels
         paws = [p for p in (ipsi, contra) if (labels == p).any()]
     else:
         df["_paw"] = ""
-    dup = df.duplicated([subject, "_paw", "_tkey"]).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(
-            f"animal {show(df[subject].iloc[i])} has a second value at time {df['_tlabel'].iloc[i]}",
-            file=source, row=row_number(i), column=time,
-            expected="one value per animal, paw and time",
-        )
+    raise_first_bad(
+        df.duplicated([subject, "_paw", "_tkey"]).to_numpy(),
+        lambda i: f"animal {show(df[subject].iloc[i])} has a second value at time "
+        f"{df['_tlabel'].iloc[i]}",
+        file=source, column=time, expected="one value per animal, paw and time",
+    )
     group_of: dict = {}
     if group is not None:
         per = df.groupby(subject, sort=False)[group].nunique()

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nplab import figures
 from nplab.errors import InputError
 from nplab.stats._design import wide_design
-from nplab.tables import atomic_write
 
 __all__ = ["format_p", "results_paragraph", "save_figure", "stars", "timecourse_figure"]
 
@@ -252,16 +252,5 @@ def timecourse_figure(
 
 
 def save_figure(fig, path: str | os.PathLike[str], dpi: int = 150) -> Path:
-    """Save ``fig`` reproducibly (PNG/SVG/PDF by suffix), atomically."""
-    import matplotlib
-
-    target = Path(path)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise InputError(f"unsupported figure format {target.suffix!r}", expected=".png, .svg or .pdf")
-    meta = {"png": {"Date": None, "Software": None}, "svg": {"Date": None},
-            "pdf": {"CreationDate": None, "Producer": None}}[fmt]  # fmt: skip
-    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "path"}):
-        with atomic_write(target, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi, metadata=meta)
-    return target
+    """Save ``fig`` reproducibly (PNG/SVG/PDF by suffix), atomically (see :mod:`nplab.figures`)."""
+    return figures.save_figure(fig, path, dpi=dpi)
