@@ -47,6 +47,7 @@ __all__ = [
     "load_protocol",
     "protocol_dirs",
     "validate_parameters",
+    "validate_table",
 ]
 
 #: Which module declares the schema of each protocol kind.
@@ -352,10 +353,13 @@ def validate_parameters(
     """Validate ``values`` against the schema of ``kind``; return them with defaults filled."""
     if not isinstance(values, Mapping):
         raise ProtocolError("[parameters] must be a table", file=file, column="parameters")
-    return _validate_table(values, schema_for(kind, file=file), file, "")
+    return validate_table(values, schema_for(kind, file=file), file, "")
 
 
-def _validate_table(values: Mapping[str, Any], schema: Schema, file: Any, prefix: str) -> dict:
+def validate_table(
+    values: Mapping[str, Any], schema: Schema, file: Any, prefix: str = ""
+) -> dict:
+    """Validate a table of ``values`` against ``schema`` (keys named ``prefix + key``)."""
     for key in values:
         if key not in schema:
             raise ProtocolError(
@@ -434,13 +438,13 @@ def _validate_value(value: Any, spec: Param, file: Any, name: str) -> Any:
     if spec.type == "table":
         if not isinstance(value, dict):
             raise ProtocolError("must be a table", file=file, column=name, expected="a table")
-        return _validate_table(value, spec.fields or {}, file, f"{name}.")
+        return validate_table(value, spec.fields or {}, file, f"{name}.")
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise ProtocolError(
             "must be an array of tables", file=file, column=name, expected="[[...]] tables"
         )
     return [
-        _validate_table(v, spec.fields or {}, file, f"{name}[{i}].") for i, v in enumerate(value)
+        validate_table(v, spec.fields or {}, file, f"{name}[{i}].") for i, v in enumerate(value)
     ]
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nplab import __version__
+from nplab import __version__, figures
 from nplab.animals import read_animals, resolve_paws
 from nplab.blinding import blinding_statement, check_codes, read_key, unblind
 from nplab.errors import InputError
@@ -93,17 +93,14 @@ class _Writer:
 def save_figure(fig: Any, folder: Path, name: str) -> tuple[Path, Path]:
     """Save a matplotlib figure as ``name.png`` and ``name.svg`` reproducibly; close it.
 
-    PNG without date/software metadata, SVG with a fixed ``svg.hashsalt`` and no date,
+    Uses :func:`nplab.figures.save_figure` (no date/software metadata, fixed SVG ids),
     so identical figures give identical bytes.
     """
-    import matplotlib
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
-    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "none"}):
-        fig.savefig(png, dpi=110, metadata={"Date": None, "Software": None})
-        fig.savefig(svg, metadata={"Date": None})
+    png = figures.save_figure(fig, folder / f"{name}.png", dpi=110)
+    svg = figures.save_figure(fig, folder / f"{name}.svg")
     plt.close(fig)
     return png, svg
 

@@ -64,7 +64,7 @@ import pandas as pd
 
 from nplab.errors import InputError
 from nplab.protocols import Param, load_protocol
-from nplab.protocols import _validate_table as _validate_schema_table
+from nplab.protocols import validate_table as _validate_schema_table
 from nplab.surgery import check_surgery_record
 
 __all__ = [
