@@ -203,10 +203,14 @@ def lm_many(
             actual = cost - cost_new
             ok = np.isfinite(cost_new) & (actual >= 0) & np.all(np.isfinite(u_new), axis=1)
             rho = np.where(pred > 0, actual / np.where(pred > 0, pred, 1.0), 0.0)
-            u = np.where(ok[:, None], u_new, u)
-            r = np.where(ok[:, None], r_new, r)
-            j = np.where(ok[:, None, None], j_new, j)
-            cost = np.where(ok, cost_new, cost)
+            # keep the new arrays, restoring the old values of the rejected steps only
+            bad = ~ok
+            if bad.any():
+                u_new[bad] = u[bad]
+                r_new[bad] = r[bad]
+                j_new[bad] = j[bad]
+                cost_new[bad] = cost[bad]
+            u, r, j, cost = u_new, r_new, j_new, cost_new
             lam = np.where(ok, lam * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), lam * nu)
             nu = np.where(ok, 2.0, nu * 2.0)
             its += 1
