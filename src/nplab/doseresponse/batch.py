@@ -181,7 +181,8 @@ def lm_many(
             if ids.size == 0:
                 break
             jt = np.swapaxes(j, 1, 2)
-            a = jt @ j
+            # a contiguous J^T makes the batched matmul ~2x faster (same sums, same result)
+            a = np.ascontiguousarray(jt) @ j
             g = (jt @ r[..., None])[..., 0]
             diag = np.einsum("ipp->ip", a)
             diag = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
