@@ -336,9 +336,13 @@ def _prepare(
         cidx = np.zeros(rows.size, dtype=int)
     else:
         raw = data[curve].to_numpy()[rows]
-        labels = sorted(pd.unique(raw).tolist(), key=lambda v: (str(type(v)), v))
+        # factorize once (same uniques, same order as pd.unique), then map each unique
+        # label to its sorted position: a dict look-up per curve, not per row
+        codes, uniq = pd.factorize(raw)
+        uniq = uniq.tolist() if hasattr(uniq, "tolist") else list(uniq)
+        labels = sorted(uniq, key=lambda v: (str(type(v)), v))
         pos = {v: i for i, v in enumerate(labels)}
-        cidx = np.array([pos[v] for v in raw], dtype=int)
+        cidx = np.array([pos[v] for v in uniq], dtype=int)[codes]
     return _Data(xv[rows], yv[rows], cidx, labels, rows)
 
 
