@@ -93,11 +93,16 @@ def _resid_jac_ll4(
     return r, out
 
 
-def _to_full(u: np.ndarray, base: np.ndarray, free: np.ndarray) -> np.ndarray:
+def _to_full(u: np.ndarray, base: np.ndarray, free: np.ndarray, col: int | None = None) -> np.ndarray:
+    """Natural parameters (N, 5) from the free log-coordinates ``u``.
+
+    ``col``: position of log(ic50) in ``u`` (-1: ic50 is fixed), found here if None.
+    """
     full = base.copy()
     full[:, free] = u
-    if 3 in free:
-        col = int(np.flatnonzero(free == 3)[0])
+    if col is None:
+        col = int(np.flatnonzero(free == 3)[0]) if 3 in free else -1
+    if col >= 0:
         with np.errstate(over="ignore"):
             full[:, 3] = np.exp(u[:, col])
     return full
@@ -170,7 +175,15 @@ def lm_many(
     u, base = u0[ids], base_all[ids]
     xs, ys, ws, lx, sc = xs_all[ids], ys_all[ids], w[ids], lx_all[ids], scale_all[ids]
     with np.errstate(all="ignore"):
-        r, j = _resid_jac(family, xs, ys, ws, _to_full(u, base, free), free, lx)
+        col_e = int(np.flatnonzero(free == 3)[0]) if 3 in free else -1
+        # the LL (asym = 1) test of _resid_jac, made once instead of at every iteration
+        ll_fast = bool(family == "LL" and 4 not in free and np.all(base[:, 4] == 1.0))
+
+        def resid_jac(xs, ys, ws, full, free, lx):  # same arguments as _resid_jac_ll4
+            if ll_fast:
+                return _resid_jac_ll4(xs, ys, ws, full, free, lx)
+            return _resid_jac(family, xs, ys, ws, full, free, lx)
+        r, j = resid_jac(xs, ys, ws, _to_full(u, base, free, col_e), free, lx)
     cost = np.sum(r * r, axis=1)
     lam = np.full(ids.size, 1e-3)
     nu = np.full(ids.size, 2.0)
@@ -197,7 +210,7 @@ def lm_many(
                     except np.linalg.LinAlgError:
                         delta[i] = 0.0
             u_new = u + delta
-            r_new, j_new = _resid_jac(family, xs, ys, ws, _to_full(u_new, base, free), free, lx)
+            r_new, j_new = resid_jac(xs, ys, ws, _to_full(u_new, base, free, col_e), free, lx)
             cost_new = np.sum(r_new * r_new, axis=1)
             ad = (a @ delta[..., None])[..., 0]
             pred = -(2 * np.sum(delta * g, axis=1) + np.sum(delta * ad, axis=1))
