@@ -15,9 +15,11 @@ curves where nplab's RSS is worse / better than curve_fit's by more than 1e-9 re
 
     PYTHONPATH=src /work/venv/bin/python benchmarks/bench_doseresponse.py [--n 10000]
 
-Measured on the shared 2-core machine (load average ~5), 10,000 curves, 5 repeats:
-fit_many median 0.601 s (min 0.577) vs curve_fit loop median 8.00 s: 13.3x (wall);
-CPU seconds 0.407 vs 4.29: 10.5x. nplab's RSS was never worse than curve_fit's (0 of
+Measured on the shared 2-core machine (load average ~0.6), 10,000 curves, 3 repeats,
+after the perf-dr speed-ups (exact LL Hessian, no per-iteration copies of rejected steps,
+contiguous J^T J, vectorised curve labels): fit_many median 0.272 s vs curve_fit loop
+median 3.17 s: 11.7x (wall); CPU seconds 0.269 vs 3.17: 11.8x (the code before them, same
+load: 0.336 s, 9.7x wall; CPU 0.383 s, 8.8x). nplab's RSS was never worse than curve_fit's (0 of
 10,000 curves at 1e-9 relative; lower on 709 vs default curve_fit, 81 vs curve_fit with
 tolerances 1e-14). Estimates within 1e-6: 17% of curves vs default curve_fit (whose
 default ftol/xtol = 1.5e-8 stop it ~1e-5 short), 92.5% vs tight curve_fit; the rest
