@@ -763,7 +763,8 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
                 expected=f"at most {len(study.groups)} coded group labels",
             )
     else:
-        check_codes(animals["group"], study.groups["name"], key,
+        in_run = all_animals["animal"].isin(set(animals["animal"]))
+        check_codes(all_animals.loc[in_run, "group"], study.groups["name"], key,
                     file=study.data["animals"], key_file=key_path)
     with staged_outputs(outdir) as stage:
         w = _Writer(stage)
