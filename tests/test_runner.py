@@ -224,3 +224,17 @@ def test_rerun_into_used_folder_removes_only_stale_outputs(repo_dir: Path, tmp_p
     assert (out / "notes.txt").exists() and (tmp_path / "outside.txt").exists()
     for rel in res.outputs:
         assert (out / rel).is_file()
+
+
+def test_two_study_files_with_one_id_name_the_files(repo_dir: Path, tmp_path: Path) -> None:
+    # review8: the error named the key but neither study file
+    shutil.copytree(repo_dir / "sample_data" / "snl", tmp_path / "snl")
+    text = (repo_dir / "sample_data" / "snl_study.toml").read_text()
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text)
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "a.toml"), str(tmp_path / "b.toml"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code != 0 and isinstance(res.exception, InputError)
+    msg = str(res.exception)
+    assert "b.toml" in msg and "a.toml" in msg and "study.id" in msg
+    assert not (tmp_path / "out").exists()
