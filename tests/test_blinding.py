@@ -56,3 +56,14 @@ def test_statement(tmp_path: Path) -> None:
     assert "coded group labels" in s and "k.csv" in s and "applied at the end" in s
     assert s.endswith("Tester blind.")
     assert "No unblinding key" in blinding_statement(True, None, False)
+
+
+def test_check_codes_names_the_row_of_the_first_bad_label() -> None:
+    # review8: the animals-table error named file and column but no row
+    labels = pd.Series(["veh", "drug", "veh", "Bogus"])
+    with pytest.raises(InputError, match="'Bogus' is not a group") as err:
+        check_codes(labels, ["veh", "drug"], None, file="animals.csv")
+    assert err.value.row == 5
+    with pytest.raises(InputError, match="code 'C' is not in the unblinding key") as err:
+        check_codes(pd.Series(["A", "C", "B"]), ["veh", "drug"], {"A": "veh", "B": "drug"})
+    assert err.value.row == 3

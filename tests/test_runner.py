@@ -198,3 +198,43 @@ def test_by_cohort(study_copy: Path, tmp_path: Path) -> None:
         assert set(desc["n"]) == {3}  # 3 animals per group in each cohort
         page = (tmp_path / "co" / f"snl-sample-{c}" / "report.html").read_text()
         assert f"Cohort {c} only (9 of 18 animals)" in page
+
+
+def test_rerun_into_used_folder_removes_only_stale_outputs(repo_dir: Path, tmp_path: Path) -> None:
+    # review8: a von Frey-only study run into a folder holding an earlier full run left
+    # the earlier Hargreaves tables/figures beside the new report (not in its manifest).
+    import json
+
+    study_dir = tmp_path / "study"
+    shutil.copytree(repo_dir / "sample_data" / "snl", study_dir / "snl")
+    text = (repo_dir / "sample_data" / "snl_study.toml").read_text()
+    (study_dir / "snl_study.toml").write_text(text)
+    out = tmp_path / "out"
+    run_study(study_dir / "snl_study.toml", out)
+    stale = out / "tables" / "stale_from_earlier.csv"
+    stale.write_text("x\n")
+    record = json.loads((out / "manifest.json").read_text())
+    record["outputs"].append({"path": "tables/stale_from_earlier.csv", "sha256": "0"})
+    record["outputs"].append({"path": "../outside.txt", "sha256": "0"})
+    (out / "manifest.json").write_text(json.dumps(record))
+    (tmp_path / "outside.txt").write_text("keep\n")
+    (out / "notes.txt").write_text("user file\n")
+    res = run_study(study_dir / "snl_study.toml", out)
+    assert not stale.exists()
+    assert (out / "notes.txt").exists() and (tmp_path / "outside.txt").exists()
+    for rel in res.outputs:
+        assert (out / rel).is_file()
+
+
+def test_two_study_files_with_one_id_name_the_files(repo_dir: Path, tmp_path: Path) -> None:
+    # review8: the error named the key but neither study file
+    shutil.copytree(repo_dir / "sample_data" / "snl", tmp_path / "snl")
+    text = (repo_dir / "sample_data" / "snl_study.toml").read_text()
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text)
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "a.toml"), str(tmp_path / "b.toml"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code != 0 and isinstance(res.exception, InputError)
+    msg = str(res.exception)
+    assert "b.toml" in msg and "a.toml" in msg and "study.id" in msg
+    assert not (tmp_path / "out").exists()

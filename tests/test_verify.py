@@ -65,3 +65,19 @@ def test_not_a_manifest(tmp_path: Path, capsys) -> None:
         main(["verify", str(p)])
     assert exit_.value.code == 2
     assert "not the manifest of an 'nplab run'" in capsys.readouterr().err
+
+
+def test_input_edited_into_invalid_data_is_still_named(snl_run: Path, capsys) -> None:
+    # review8: an edited input that no longer validates made verify stop with the
+    # rerun's InputError (exit 2) without saying which input changed.
+    sheet = snl_run.parent.parent / "study" / "snl" / "vonfrey.csv"
+    sheet.write_text(sheet.read_text() + "garbage,row\n")
+    res = verify(snl_run)
+    assert not res.ok
+    assert res.inputs_changed == [("snl/vonfrey.csv", "sha256 differs from the manifest")]
+    assert res.rerun_error and "vonfrey.csv" in res.rerun_error
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", str(snl_run)])
+    assert exit_.value.code == 3
+    out = capsys.readouterr().out
+    assert "INPUT CHANGED  snl/vonfrey.csv" in out and "RERUN FAILED" in out

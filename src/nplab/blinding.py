@@ -72,7 +72,13 @@ def check_codes(
 
     With a ``key`` every label must be a code of the key and every key group a group
     of the study; without one (unblinded study) every label must be a study group.
+    When ``labels`` is a pandas Series read from ``file`` (index = 0-based data row),
+    the error names the spreadsheet row of the first bad label.
     """
+    rows: dict[str, int] = {}
+    if isinstance(labels, pd.Series):
+        for idx, v in zip(labels.index, labels.astype(str), strict=True):
+            rows.setdefault(v, row_number(idx))
     labels = sorted(set(map(str, labels)))
     groups = set(map(str, groups))
     if key is None:
@@ -81,6 +87,7 @@ def check_codes(
             raise InputError(
                 f"group {unknown[0]!r} is not a group of the study",
                 file=file,
+                row=rows.get(unknown[0]),
                 column="group",
                 expected=f"one of {', '.join(sorted(groups))}",
             )
@@ -90,6 +97,7 @@ def check_codes(
         raise InputError(
             f"group code {unknown[0]!r} is not in the unblinding key",
             file=file,
+            row=rows.get(unknown[0]),
             column="group",
             expected=f"one of the codes {', '.join(sorted(key))} (key {key_file})",
         )

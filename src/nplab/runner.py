@@ -18,6 +18,7 @@ inputs give byte-identical outputs (checked by ``nplab verify``).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -744,8 +745,32 @@ def _select_cohort(animals: pd.DataFrame, cohort: str | None, file: Path) -> pd.
     return out
 
 
+def _previous_outputs(outdir: Path) -> set[str]:
+    """Outputs recorded by an earlier ``nplab run`` into ``outdir`` (its manifest.json)."""
+    try:
+        record = json.loads((Path(outdir) / "manifest.json").read_text(encoding="utf-8"))
+        return {str(o["path"]) for o in record["outputs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def _remove_stale_outputs(outdir: Path, previous: set[str], current: set[str]) -> None:
+    """Delete outputs of an earlier run in ``outdir`` that this run did not write.
+
+    Only files the earlier run's manifest lists as its outputs, inside ``outdir``;
+    anything else in the folder is left alone.  Without this, e.g. the Hargreaves
+    tables of an earlier run stayed beside a new report that has no Hargreaves data.
+    """
+    root = Path(outdir).resolve()
+    for rel in sorted(previous - current):
+        f = (root / rel).resolve()
+        if f.is_relative_to(root) and f != root / "manifest.json" and f.is_file():
+            f.unlink()
+
+
 def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None = None
          ) -> RunResult:
+    previous = _previous_outputs(outdir)
     all_animals = read_animals(study.data["animals"])
     animals = _select_cohort(all_animals, cohort, study.data["animals"])
     key_path = study.unblinding_key if study.blinded else None
@@ -763,7 +788,8 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
                 expected=f"at most {len(study.groups)} coded group labels",
             )
     else:
-        check_codes(animals["group"], study.groups["name"], key,
+        in_run = all_animals["animal"].isin(set(animals["animal"]))
+        check_codes(all_animals.loc[in_run, "group"], study.groups["name"], key,
                     file=study.data["animals"], key_file=key_path)
     with staged_outputs(outdir) as stage:
         w = _Writer(stage)
@@ -836,6 +862,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
             },
         )
         write_manifest(record, stage / "manifest.json")
+    _remove_stale_outputs(outdir, previous, set(outputs))
     return RunResult(study=study, outdir=outdir, outputs=outputs, exclusions=excl_out,
                      tables=w.tables)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nplab.errors import InputError
+from nplab.errors import InputError, NplabError
 from nplab.tables import sha256_file
 
 __all__ = ["VerifyResult", "verify"]
@@ -43,6 +43,9 @@ class VerifyResult:
         Outputs in the manifest the rerun did not write, and the reverse.
     identical
         Outputs the rerun reproduced byte for byte.
+    rerun_error
+        The error message when the rerun itself failed (e.g. an edited input that
+        no longer validates); every output then counts as not reproduced.
     """
 
     manifest: Path
@@ -53,11 +56,13 @@ class VerifyResult:
     outputs_missing: list[str] = field(default_factory=list)
     outputs_new: list[str] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)
+    rerun_error: str | None = None
 
     @property
     def ok(self) -> bool:
         return not (
-            self.inputs_changed
+            self.rerun_error
+            or self.inputs_changed
             or self.outputs_tampered
             or self.outputs_differ
             or self.outputs_missing
@@ -72,6 +77,8 @@ class VerifyResult:
         out += [f"DIFFERS        {p}" for p in self.outputs_differ]
         out += [f"NOT REPRODUCED {p} (the rerun did not write it)" for p in self.outputs_missing]
         out += [f"NEW OUTPUT     {p} (not in the manifest)" for p in self.outputs_new]
+        if self.rerun_error:
+            out.append(f"RERUN FAILED   {self.rerun_error}")
         n = len(self.identical)
         n_diff = len(self.outputs_differ) + len(self.outputs_missing) + len(self.outputs_new)
         verdict = (
@@ -167,8 +174,15 @@ def verify(
             result.outputs_tampered.append(rel)
     with tempfile.TemporaryDirectory(prefix="nplab-verify-") as tmp:
         target = Path(keep) if keep is not None else Path(tmp) / "rerun"
-        rerun = run_study(study, target, jobs=jobs, scheduler=scheduler,
-                          cohort=record["study"].get("cohort"))
+        try:
+            rerun = run_study(study, target, jobs=jobs, scheduler=scheduler,
+                              cohort=record["study"].get("cohort"))
+        except NplabError as exc:
+            # e.g. an edited input that no longer validates: still report which
+            # inputs changed, and that no output could be reproduced.
+            result.rerun_error = str(exc)
+            result.outputs_missing = sorted(expected)
+            return result
         produced = set(rerun.outputs)
         for rel in sorted(expected):
             if rel not in produced:

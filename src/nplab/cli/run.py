@@ -45,8 +45,10 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
     names = [s.name for s in loaded]
     dup = sorted({n for n in names if names.count(n) > 1})
     if len(loaded) > 1 and dup:
+        first, second = [s.path for s in loaded if s.name == dup[0]][:2]
         raise InputError(
-            f"two study files have the id {dup[0]!r}",
+            f"two study files have the id {dup[0]!r} (also {first})",
+            file=second,
             column="study.id",
             expected="a different [study].id per study file (it names the subfolder)",
         )
