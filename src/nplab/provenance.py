@@ -50,6 +50,10 @@ def package_versions(extra: Iterable[str] = ()) -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
+    if out.get("nplab") == "not installed":  # running from a source tree
+        from nplab import __version__
+
+        out["nplab"] = __version__
     return out
 
 
