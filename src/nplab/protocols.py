@@ -57,6 +57,20 @@ KIND_MODULES: dict[str, str] = {
     "vonfrey-sudo": "nplab.vonfrey",
     "hargreaves": "nplab.hargreaves",
     "patchclamp": "nplab.ephys",
+    **{
+        k: "nplab.behaviour"
+        for k in (
+            "hot-plate",
+            "tail-flick",
+            "cold-plate",
+            "rotarod",
+            "acetone",
+            "randall-selitto",
+            "electronic-vonfrey",
+            "weight-bearing",
+            "formalin",
+        )
+    },
 }
 
 _HEADER_KEYS = {"name", "version", "kind", "title", "description", "references"}

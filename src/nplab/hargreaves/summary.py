@@ -45,7 +45,7 @@ SUMMARY_COLUMNS = (
     "message",
     "protocol",
 )
-_PAW_ORDER = {"ipsi": 0, "contra": 1}
+_PAW_ORDER = {"ipsi": 0, "contra": 1, "whole": 2}
 _TOBIT = (
     "tobit_latency_s",
     "tobit_ci_low_s",
@@ -137,6 +137,9 @@ def summarise(
     trials: str | os.PathLike[str] | pd.DataFrame,
     protocol: str | os.PathLike[str] | Protocol = "hargreaves-rat",
     animals: str | os.PathLike[str] | pd.DataFrame | None = None,
+    *,
+    kind: str = "hargreaves",
+    paws: bool = True,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Summarise Hargreaves trials per animal x paw x timepoint.
@@ -153,6 +156,10 @@ def summarise(
     animals
         Optional animals table; adds ``group`` (and ``model``, ``sex``, ``cohort`` when
         present), resolves ``left``/``right`` paws, flags excluded animals.
+    kind, paws
+        Protocol kind and whether the test is per paw (see
+        :func:`nplab.hargreaves.read_trials`); the latency tests of
+        :mod:`nplab.behaviour` pass their own.
 
     Returns
     -------
@@ -206,7 +213,9 @@ def summarise(
     ----------
     Hargreaves K et al. (1988) Pain 32:77-88; Tobin J (1958) Econometrica 26:24-36.
     """
-    data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
+    data, proto, animals_df = load_inputs(
+        trials, protocol, animals, overrides, kind=kind, paws=paws
+    )
     rule, last_n = proto["average"], int(proto["average_last_n"])
     cutoff = float(proto["cutoff_s"])
     min_iti = proto["min_intertrial_interval_s"]
@@ -371,6 +380,9 @@ def km_medians(
     trials: str | os.PathLike[str] | pd.DataFrame,
     protocol: str | os.PathLike[str] | Protocol = "hargreaves-rat",
     animals: str | os.PathLike[str] | pd.DataFrame | None = None,
+    *,
+    kind: str = "hargreaves",
+    paws: bool = True,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Kaplan-Meier median latency per group x paw x timepoint (sensitivity view).
@@ -394,7 +406,9 @@ def km_medians(
         single animal - it is then identically 0 - and the limits are left empty),
         ``protocol``.
     """
-    data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
+    data, proto, animals_df = load_inputs(
+        trials, protocol, animals, overrides, kind=kind, paws=paws
+    )
     tp_order = pd.unique(data["timepoint"])
     excluded: set[str] = set()
     if animals_df is not None:

@@ -121,9 +121,12 @@ def read_trials(
     trials: str | os.PathLike[str] | pd.DataFrame,
     protocol: str | os.PathLike[str] | Protocol = "hargreaves-rat",
     animals: str | os.PathLike[str] | pd.DataFrame | None = None,
+    *,
+    kind: str = "hargreaves",
+    paws: bool = True,
     **overrides: Any,
 ) -> pd.DataFrame:
-    """Read and validate a Hargreaves trial table.
+    """Read and validate a Hargreaves (or other latency-with-cut-off) trial table.
 
     Parameters
     ----------
@@ -134,6 +137,14 @@ def read_trials(
         ``hargreaves``); ``overrides`` replace its parameters.
     animals
         Optional animals table (path or DataFrame), needed for ``left``/``right`` paws.
+    kind
+        Protocol kind required (``hargreaves``; the other latency tests of
+        :mod:`nplab.behaviour` - hot plate, tail flick, cold plate, rotarod - reuse this
+        reader with their own kind).
+    paws
+        ``False`` for whole-animal tests (tail flick, hot plate, rotarod): the ``paw``
+        column is optional and, when absent (or holding only ``whole``), every trial gets
+        ``paw = "whole"``.
 
     Returns
     -------
@@ -147,7 +158,9 @@ def read_trials(
         ``attrs["source"]``, ``attrs["protocol"]`` (the resolved protocol) and
         ``attrs["animals"]`` (validated animals table or None) are set.
     """
-    data, proto, animals_df = load_inputs(trials, protocol, animals, overrides)
+    data, proto, animals_df = load_inputs(
+        trials, protocol, animals, overrides, kind=kind, paws=paws
+    )
     data.attrs["protocol"] = proto
     data.attrs["animals"] = animals_df
     return data
@@ -158,12 +171,15 @@ def load_inputs(
     protocol: str | os.PathLike[str] | Protocol,
     animals: str | os.PathLike[str] | pd.DataFrame | None,
     overrides: dict[str, Any],
+    *,
+    kind: str = "hargreaves",
+    paws: bool = True,
 ) -> tuple[pd.DataFrame, Protocol, pd.DataFrame | None]:
     """Validated trials (only ``attrs["source"]`` set), the protocol and the animals table.
 
     See :func:`read_trials` for the rules and the returned columns.
     """
-    proto = load_protocol(protocol, kind="hargreaves", **overrides)
+    proto = load_protocol(protocol, kind=kind, **overrides)
     if isinstance(trials, pd.DataFrame):
         src = trials.attrs.get("source")
         df = trials.reset_index(drop=True).copy()
@@ -172,7 +188,13 @@ def load_inputs(
     else:
         df = read_table(trials)
         src = df.attrs["source"]
-    require_columns(df, REQUIRED_COLUMNS, file=src)
+    whole = not paws and (
+        "paw" not in df.columns
+        or _key_text(df["paw"]).str.lower().fillna("whole").isin(["whole", ""]).all()
+    )
+    require_columns(
+        df, [c for c in REQUIRED_COLUMNS if not (whole and c == "paw")], file=src
+    )
     if df.empty:
         raise InputError("the table has no trials", file=src, expected="one row per trial")
     df.attrs["source"] = src
@@ -191,7 +213,10 @@ def load_inputs(
             column="animal",
             expected="every animal listed in the animals table",
         )
-    paw = resolve_paws(df.assign(animal=animal), animals_df, file=src)
+    if whole:
+        paw = pd.Series("whole", index=df.index, dtype=object)
+    else:
+        paw = resolve_paws(df.assign(animal=animal), animals_df, file=src)
 
     trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
     raise_first_bad(
