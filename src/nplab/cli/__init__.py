@@ -28,6 +28,8 @@ SUBCOMMANDS = [
     "nplab.cli.protocols",
     "nplab.cli.vonfrey",
     "nplab.cli.hargreaves",
+    "nplab.cli.behaviour",
+    "nplab.cli.randomise",
     "nplab.cli.doseresponse",
     "nplab.cli.ephys",
     "nplab.cli.stats",

@@ -26,10 +26,14 @@ from nplab.errors import InputError
 __all__ = ["command"]
 
 
-def _overrides(cutoff: float | None, settings: tuple[str, ...]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` pairs (VALUE read as TOML, else as text) plus ``--cutoff``."""
-    from nplab.hargreaves import PROTOCOL_SCHEMAS
+def _overrides(
+    cutoff: float | None, settings: tuple[str, ...], kind: str = "hargreaves"
+) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs (VALUE read as TOML, else as text) plus ``--cutoff``
+    (``cutoff_s``); ``kind`` is the protocol kind whose schema types the values."""
+    from nplab.protocols import schema_for
 
+    schema = schema_for(kind)
     out: dict[str, Any] = {}
     for item in settings:
         key, sep, text = item.partition("=")
@@ -38,7 +42,7 @@ def _overrides(cutoff: float | None, settings: tuple[str, ...]) -> dict[str, Any
                 f"{item!r} is not KEY=VALUE", column="--set", expected="KEY=VALUE"
             )
         key, text = key.strip(), text.strip()
-        param = PROTOCOL_SCHEMAS["hargreaves"].get(key)
+        param = schema.get(key)
         if param is not None and param.type == "str":
             value: Any = text.strip("\"'")  # e.g. baseline_timepoint=0 stays the text "0"
         else:
