@@ -131,3 +131,80 @@ def _make(test: str) -> click.Command:
 
 for _test in _WHAT:
     command.add_command(_make(_test))
+
+
+@command.command("vonfrey-percent")
+@click.argument("data", type=click.Path(exists=False, path_type=Path))
+@output_option()
+@click.option(
+    "--percent",
+    "percent_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write % withdrawal per filament.",
+)
+@click.option("--link", type=click.Choice(["logit", "probit"]), default="logit", show_default=True)
+@click.option(
+    "--by",
+    default=None,
+    help="Comma-separated id columns of one fit (default: animal, group, paw, "
+    "timepoint present; e.g. group,paw,timepoint pools the animals of a group).",
+)
+@click.option(
+    "--pain-scores",
+    is_flag=True,
+    help="DATA is a pain-score table/folder (Abdus-Saboor et al. 2019 layout).",
+)
+@click.option(
+    "--min-score",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="With --pain-scores: the pain score counted as a response.",
+)
+@manifest_option()
+def vonfrey_percent(
+    data: Path,
+    output: Path,
+    percent_out: Path | None,
+    link: str,
+    by: str | None,
+    pain_scores: bool,
+    min_score: float,
+    manifest: bool,
+) -> None:
+    """von Frey %-response method: % withdrawal per filament and a psychometric 50 %
+    threshold (logit/probit on log10 force) per animal × paw × timepoint.
+
+    DATA has force_g and response (one row per application) or n_applied and
+    n_withdrawals (one row per filament).
+    """
+    from nplab.tables import read_table, write_table
+    from nplab.vonfrey.percent import percent_response, psychometric_thresholds, read_pain_scores
+
+    check_outputs([output, percent_out], [data])
+    table = (
+        read_pain_scores(data, response_min_score=min_score) if pain_scores else (read_table(data))
+    )
+    ids = [c.strip() for c in by.split(",")] if by else None
+    pct = percent_response(table, by=ids)
+    thr = psychometric_thresholds(pct, by=ids, link=link)
+    outputs = [write_table(thr, output)]
+    if percent_out is not None:
+        outputs.append(write_table(pct, percent_out))
+    if manifest:
+        write_manifest_beside(
+            output,
+            inputs=[data] if data.is_file() else sorted(data.glob("*.csv")),
+            outputs=outputs,
+            parameters={
+                "link": link,
+                "by": ids,
+                "pain_scores": pain_scores,
+                "min_score": min_score,
+            },
+        )
+    counts = thr["status"].value_counts().sort_index()
+    click.echo(
+        f"{len(thr)} fits -> {output} (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"
+    )
