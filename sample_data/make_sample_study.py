@@ -199,12 +199,85 @@ def write_study(folder: Path, sim: dict, groups: tuple, blinded: bool) -> None:
         )
 
 
+# Other behavioural tests of the CCI study (acetone, hot plate, rotarod): an independent
+# random stream (SEED + 17), so the files above keep their bytes.
+#: group -> (acetone reversal E, expected score units per application; hot-plate E, ln s;
+#: rotarod motor deficit at the profile peak, fraction of latency lost)
+CCI_BEHAVIOUR = {
+    "Sham + vehicle": (0.0, 0.0, 0.0),
+    "CCI + vehicle": (0.0, 0.0, 0.0),
+    "CCI + amitriptyline 3 mg/kg": (0.5, 0.10, 0.0),
+    "CCI + amitriptyline 10 mg/kg": (1.1, 0.25, 0.5),
+    "CCI + duloxetine 30 mg/kg": (1.3, 0.30, 0.0),
+}
+ROTAROD_CUTOFF_S = 300.0
+#: the sedation of amitriptyline 10 mg/kg peaks early and wanes before the analgesia
+ROTAROD_PROFILE = {1.0: 1.0, 2.0: 0.8, 4.0: 0.1, 6.0: 0.0}
+HOTPLATE_CUTOFF_S = 30.0
+
+
+def simulate_behaviour(sim: dict, timepoints: tuple, seed: int) -> dict[str, list[list[object]]]:
+    """Acetone scores (3 applications per paw, 0-3), hot-plate latency (1 trial) and
+    rotarod latency to fall (3 trials, accelerating, 300 s cut-off) per time point."""
+    r_ac, r_hp, r_rr, r_an = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
+    info = {}
+    for row in sim["truth"]:
+        info.setdefault(row[0], (row[1], row[2]))
+    ac, hp, rr, truth = [], [], [], []
+    for animal in sorted(info):
+        name, model = info[animal]
+        e_ac, e_hp, e_rr = CCI_BEHAVIOUR[name]
+        injured = model != "sham" and animal not in CCI_NON_RESPONDERS
+        bl_rr = float(r_an.normal(math.log(230.0), 0.15))
+        bl_hp = float(r_an.normal(math.log(14.0), 0.10))
+        for label, kind, _days, hours in timepoints:
+            prof = PROFILE[float(hours)] if kind == "postdose" else 0.0
+            # acetone: expected score per application (0-3 scale)
+            lam = {"ipsi": 0.3, "contra": 0.3}
+            if injured and kind != "baseline":
+                lam["ipsi"] = max(0.2, 2.0 - e_ac * prof)
+            t_hp = bl_hp + ((math.log(10.0 / 14.0) if injured and kind != "baseline" else 0.0)
+                            + e_hp * prof)
+            rr_prof = ROTAROD_PROFILE[float(hours)] if kind == "postdose" else 0.0
+            t_rr = bl_rr + math.log(1.0 - e_rr * rr_prof)
+            truth.append([animal, name, model, label, round(lam["ipsi"], 3),
+                          round(lam["contra"], 3), round(math.exp(t_hp), 3),
+                          round(math.exp(t_rr), 2)])
+            for paw in ("ipsi", "contra"):
+                for app in (1, 2, 3):
+                    ac.append([animal, paw, label, app, int(r_ac.binomial(3, lam[paw] / 3.0))])
+            lat = round(float(math.exp(t_hp + r_hp.normal(0.0, 0.15))), 1)
+            cut = lat >= HOTPLATE_CUTOFF_S
+            hp.append([animal, label, 1, HOTPLATE_CUTOFF_S if cut else lat,
+                       "true" if cut else "false"])
+            for trial in (1, 2, 3):
+                lat = round(float(math.exp(t_rr + r_rr.normal(0.0, 0.25))), 1)
+                cut = lat >= ROTAROD_CUTOFF_S
+                rr.append([animal, label, trial, ROTAROD_CUTOFF_S if cut else lat,
+                           "true" if cut else "false"])
+    return {"acetone": ac, "hotplate": hp, "rotarod": rr, "truth": truth}
+
+
+def write_behaviour(folder: Path, beh: dict) -> None:
+    _write_csv(folder / "acetone.csv", ["animal", "paw", "timepoint", "trial", "score"],
+               beh["acetone"])
+    _write_csv(folder / "hotplate.csv",
+               ["animal", "timepoint", "trial", "latency_s", "cutoff_reached"], beh["hotplate"])
+    _write_csv(folder / "rotarod.csv",
+               ["animal", "timepoint", "trial", "latency_s", "cutoff_reached"], beh["rotarod"])
+    _write_csv(folder / "behaviour_truth.csv",
+               ["animal", "group", "model", "timepoint", "true_acetone_score_ipsi",
+                "true_acetone_score_contra", "true_hotplate_s", "true_rotarod_s"],
+               beh["truth"])
+
+
 def main(argv: list[str] | None = None) -> int:
     cci = simulate(
         CCI_GROUPS, CCI_N, CCI_TIMEPOINTS, prefix="R", side="left", seed=SEED,
         non_responders=CCI_NON_RESPONDERS,
     )
     write_study(HERE / "cci", cci, CCI_GROUPS, blinded=True)
+    write_behaviour(HERE / "cci", simulate_behaviour(cci, CCI_TIMEPOINTS, SEED + 17))
     snl = simulate(
         SNL_GROUPS, SNL_N, SNL_TIMEPOINTS, prefix="S", side="right", seed=SEED + 1,
         hargreaves=False,

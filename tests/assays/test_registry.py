@@ -33,9 +33,7 @@ def test_builtin_assays_registered() -> None:
 def test_runner_names_no_assay_and_stays_small() -> None:
     text = RUNNER.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 300
-    code = "\n".join(
-        line for line in text.splitlines() if not line.lstrip().startswith("#")
-    )
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     tree = ast.parse(code)
     strings = " ".join(
         n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
@@ -74,8 +72,7 @@ class _Grip(Assay):
 
     def check_options(self, options: dict[str, Any], file: Path) -> None:
         if options.get("unit") == "N":
-            raise InputError("newtons are not supported here", file=file,
-                             column="griptest.unit")
+            raise InputError("newtons are not supported here", file=file, column="griptest.unit")
 
     def read(self, ctx: AssayContext) -> pd.DataFrame:
         return pd.read_csv(ctx.study.data[self.name], dtype={"animal": str})
@@ -93,9 +90,12 @@ class _Grip(Assay):
         fig, ax = plt.subplots()
         ax.bar(means["group"], means["force"])
         sec.plot(fig, "griptest_bars", "Mean grip force per group")
-        return AssayReport(section=sec, tables={"griptest_means": means},
-                           methods=["Grip strength: group means."],
-                           summary=["Grip strength measured."])
+        return AssayReport(
+            section=sec,
+            tables={"griptest_means": means},
+            methods=["Grip strength: group means."],
+            summary=["Grip strength measured."],
+        )
 
 
 @pytest.fixture()
@@ -109,17 +109,20 @@ def _study_with_grip(repo_dir: Path, tmp_path: Path, extra: str = "") -> Path:
     shutil.copytree(repo_dir / "sample_data" / "snl", tmp_path / "snl", dirs_exist_ok=True)
     animals = pd.read_csv(tmp_path / "snl" / "animals.csv", dtype=str)
     pd.DataFrame({"animal": animals["animal"], "force": range(len(animals))}).to_csv(
-        tmp_path / "grip.csv", index=False)
+        tmp_path / "grip.csv", index=False
+    )
     text = (repo_dir / "sample_data" / "snl_study.toml").read_text(encoding="utf-8")
-    text = text.replace('vonfrey = "snl/vonfrey.csv"',
-                        'vonfrey = "snl/vonfrey.csv"\ngriptest = "grip.csv"')
+    text = text.replace(
+        'vonfrey = "snl/vonfrey.csv"', 'vonfrey = "snl/vonfrey.csv"\ngriptest = "grip.csv"'
+    )
     path = tmp_path / "study.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path
 
 
-def test_new_assay_plugs_in_without_runner_edit(grip_registered, repo_dir: Path,
-                                                tmp_path: Path) -> None:
+def test_new_assay_plugs_in_without_runner_edit(
+    grip_registered, repo_dir: Path, tmp_path: Path
+) -> None:
     from nplab.runner import run_study
 
     study = _study_with_grip(repo_dir, tmp_path, '\n[griptest]\nunit = "g"\n')
@@ -134,8 +137,9 @@ def test_new_assay_plugs_in_without_runner_edit(grip_registered, repo_dir: Path,
     assert "Grip strength measured." in html
 
 
-def test_assay_keys_validated_from_declarations(grip_registered, repo_dir: Path,
-                                                tmp_path: Path) -> None:
+def test_assay_keys_validated_from_declarations(
+    grip_registered, repo_dir: Path, tmp_path: Path
+) -> None:
     bad = _study_with_grip(repo_dir, tmp_path, '\n[griptest]\nunit = "kg"\n')
     with pytest.raises(InputError, match=r"griptest\.unit"):
         load_study(bad)
@@ -152,9 +156,10 @@ def test_unknown_data_key_lists_registered_assays(repo_dir: Path, tmp_path: Path
     text = (repo_dir / "sample_data" / "snl_study.toml").read_text(encoding="utf-8")
     shutil.copytree(repo_dir / "sample_data" / "snl", tmp_path / "snl")
     path = tmp_path / "s.toml"
-    path.write_text(text.replace('vonfrey = "snl/vonfrey.csv"',
-                                 'vonfrey = "snl/vonfrey.csv"\ngrip = "x.csv"'),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace('vonfrey = "snl/vonfrey.csv"', 'vonfrey = "snl/vonfrey.csv"\ngrip = "x.csv"'),
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match=r"unknown key 'data\.grip'") as exc:
         load_study(path)
     for name in ("hargreaves", "patchclamp", "vonfrey"):

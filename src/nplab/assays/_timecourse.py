@@ -27,6 +27,15 @@ from nplab.report import Section
 
 __all__ = ["TimecourseAssay", "check_timepoints", "describe", "join_animals"]
 
+#: Paws in report order; ``whole`` for whole-animal tests (hot plate, rotarod, ...).
+_ALL_PAWS = (*PAWS, "whole")
+_PAW_WORDS = {"ipsi": "ipsilateral paw", "contra": "contralateral paw", "whole": "whole animal"}
+
+
+def _primary_paw(study: Any, data: pd.DataFrame) -> str:
+    """The study's primary paw, or ``whole`` for a whole-animal test."""
+    return "whole" if set(data["paw"]) == {"whole"} else study.outcomes["primary_paw"]
+
 
 def join_animals(
     df: pd.DataFrame, animals: pd.DataFrame, file: Path, others: Iterable[str] = ()
@@ -165,10 +174,10 @@ class TimecourseAssay(Assay):
         rep.tables[f"{name}_descriptives"] = unblind(desc, ctx.key)
         tps = list(study.timepoints["label"])
         ctrl = ctx.control
-        primary = study.outcomes["primary_paw"]
+        primary = _primary_paw(study, table)
         anovas, posthocs = [], []
         label = self.measure_label
-        for paw in sorted(set(data["paw"]), key=PAWS.index):
+        for paw in sorted(set(data["paw"]), key=_ALL_PAWS.index):
             d, dropped = _complete(data[data["paw"] == paw], dv, tps)
             if d.empty or d["group"].nunique() < 2:
                 continue
@@ -192,12 +201,12 @@ class TimecourseAssay(Assay):
                 ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw",
             )
             sec.plot(fig, f"{name}_timecourse_{paw}",
-                     f"{label.capitalize()} of the {paw}lateral paw over time, "
+                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time, "
                      "mean ± SEM per group (excluded animals left out"
                      + ("; stars: Dunnett vs control at that time point)" if ph is not None
                         else ")"))
             if anova is not None:
-                sec.p(f"{paw.capitalize()}lateral paw: " + stats.results_paragraph(
+                sec.p(f"{_PAW_WORDS[paw].capitalize()}: " + stats.results_paragraph(
                     anova, dv=ylabel, posthoc=ph, control=study.control_group,
                     within="timepoint", alpha=alpha))
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
@@ -250,16 +259,20 @@ class TimecourseAssay(Assay):
                  ].copy()
         d["time"] = d["timepoint"].map(lambda t: hours.get(t, t)).astype(object)
         d = d.dropna(subset=[raw])
-        ep = endpoints(d, dv=raw, subject="animal", time="time",
-                       baseline=study.baseline_label, predose=study.predose_label,
-                       cutoff=cutoff, paw="paw", log10=log10, group="group")
+        whole = set(d["paw"]) == {"whole"}
+        ep = endpoints(d.drop(columns="paw") if whole else d, dv=raw, subject="animal",
+                       time="time", baseline=study.baseline_label,
+                       predose=study.predose_label, cutoff=cutoff,
+                       paw=None if whole else "paw", log10=log10, group="group")
+        if whole:
+            ep.insert(list(ep.columns).index("group") + 1, "paw", "whole")
         ep = ctx.order_table(ep)
         rep.tables[f"{name}_endpoints"] = unblind(ep, ctx.key)
         summ = describe(ep.assign(time=ep["time"].fillna("")),
                         ["group", "paw", "endpoint", "time"], "value")
         summ = unblind(ctx.order_table(summ), ctx.key)
         rep.tables[f"{name}_endpoint_summary"] = summ
-        paw = study.outcomes["primary_paw"]
+        paw = _primary_paw(study, data)
         show = summ[(summ["paw"] == paw)
                     & summ["endpoint"].isin(["mpe", "reversal", "auc_change"])]
         scale = "log10 units" if log10 else self.unit
@@ -268,7 +281,8 @@ class TimecourseAssay(Assay):
                   f"({scale}·h); all values in tables/{name}_endpoint_summary.csv")
         rep.methods.append(
             f"Endpoints per animal ({name}): %MPE = (post − pre)/(cut-off − pre) × 100 "
-            f"(cut-off {cutoff:g}), % reversal = (post − pre)/(baseline − pre) × 100, "
+            f"({'no cut-off: not computed' if cutoff is None else f'cut-off {cutoff:g}'}), "
+            f"% reversal = (post − pre)/(baseline − pre) × 100, "
             f"trapezoidal AUC of the change from pre-dose over the post-dose hours"
             f"{' on log10 thresholds (Mills et al. 2012)' if log10 else ''} "
             "(nplab.stats.endpoints)."
@@ -276,10 +290,10 @@ class TimecourseAssay(Assay):
         ctrl = ctx.control
         if ctrl is None or "dunnett" not in study.analysis["planned"]:
             return
-        auc = ep[(ep["endpoint"] == "auc_change") & ep["paw"].isin(PAWS)].dropna(
+        auc = ep[(ep["endpoint"] == "auc_change") & ep["paw"].isin(_ALL_PAWS)].dropna(
             subset=["value"])
         rows = []
-        for p in PAWS:
+        for p in _ALL_PAWS:
             a = auc[auc["paw"] == p]
             if a["group"].nunique() >= 2 and ctrl in set(a["group"]):
                 res = stats.dunnett(a, dv="value", group="group", control=ctrl)

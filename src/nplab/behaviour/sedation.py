@@ -86,6 +86,7 @@ def sedation_check(
     analgesia_value: str = "latency_s",
     analgesia_higher: bool = True,
     timepoints: list | None = None,
+    groups: list | None = None,
     alpha: float = 0.05,
     min_deficit_pct: float = 20.0,
 ) -> tuple[pd.DataFrame, str]:
@@ -108,6 +109,9 @@ def sedation_check(
     timepoints
         Time points to compare (default: every one present in both tables except those
         where vehicle is missing).
+    groups
+        Dose groups to compare with vehicle (default: every other group; a study passes
+        its drug groups, leaving out e.g. sham + vehicle).
     alpha, min_deficit_pct
         Significance level and the smallest reduction (%) of motor performance that
         counts as a deficit.
@@ -132,7 +136,10 @@ def sedation_check(
         wanted = {str(t) for t in timepoints}
         common = [t for t in common if t in wanted]
     rows = []
-    for group in [g for g in pd.unique(m["group"]) if g != vehicle]:
+    doses = [g for g in pd.unique(m["group"]) if g != vehicle]
+    if groups is not None:
+        doses = [g for g in doses if g in set(groups)]
+    for group in doses:
         for tp in common:
             mv = m[(m["group"] == vehicle) & (m["timepoint"] == tp)][motor_value].dropna()
             md = m[(m["group"] == group) & (m["timepoint"] == tp)][motor_value].dropna()
