@@ -34,8 +34,8 @@ from nplab.protocols import Protocol, load_protocol
 __all__ = ["acetone"]
 
 
-def _aggregate(rows: pd.DataFrame, proto: Protocol) -> dict[str, float]:
-    s = rows["score"].to_numpy(dtype=float)
+def _aggregate(rows: dict[str, np.ndarray], proto: Protocol) -> dict[str, float]:
+    s = np.asarray(rows["score"], dtype=float)
     n = s.size
     total = float(s.sum()) if n else np.nan
     mean = float(s.mean()) if n else np.nan

@@ -313,12 +313,13 @@ def outlier_mask(values: np.ndarray, rule: str, fraction: float) -> np.ndarray:
     return out
 
 
-Aggregate = Callable[[pd.DataFrame, Protocol], dict[str, float]]
+Aggregate = Callable[[dict[str, np.ndarray], Protocol], dict[str, float]]
+_NOT_VALUES = {"animal", "paw", "timepoint", "valid", "used", "note", "source_row", "group"}
 
 
 def _default_aggregate(column: str) -> Aggregate:
-    def agg(rows: pd.DataFrame, proto: Protocol) -> dict[str, float]:
-        v = rows[column].to_numpy(dtype=float)
+    def agg(rows: dict[str, np.ndarray], proto: Protocol) -> dict[str, float]:
+        v = np.asarray(rows[column], dtype=float)
         n = v.size
         avg = (np.median if proto["average"] == "median" else np.mean)(v) if n else np.nan
         return {
@@ -347,8 +348,8 @@ def summarise_values(
     measure
         The measure read.
     aggregate
-        Function of the used, non-outlier trial rows (in trial order) and the protocol
-        giving the output value columns; default: ``mean_<col>``, ``median_<col>``,
+        Function of the used, non-outlier trials (``{column: array}`` in trial order,
+        every value column of ``data``) and the protocol giving the output value columns; default: ``mean_<col>``, ``median_<col>``,
         ``sd_<col>`` and ``<col>`` (the protocol's ``average`` rule).
     value_column
         The column the baseline window and the ``too_few_valid``/``excluded`` blanking
@@ -383,12 +384,23 @@ def summarise_values(
     fraction = float(proto.params.get("outlier_fraction", 0.2))
     cutoff = proto.params.get("cutoff")
     rows = []
-    for (animal, paw, tp), sub in data.groupby(list(KEY_COLUMNS), sort=False, dropna=False):
-        sub = sub.sort_values("trial", kind="stable")
-        used = sub[sub["used"].to_numpy(dtype=bool)]
-        v = used[col].to_numpy(dtype=float)
+    # one sort by (animal x paw x timepoint, trial), then array slices per group
+    codes = data.groupby(list(KEY_COLUMNS), sort=False, dropna=False).ngroup().to_numpy()
+    order = np.lexsort((data["trial"].to_numpy(), codes))
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    starts, ends = np.r_[0, cuts], np.r_[cuts, order.size]
+    numeric = [c for c in data.columns if c not in _NOT_VALUES]
+    arrays = {c: data[c].to_numpy()[order] for c in numeric}
+    used_all = data["used"].to_numpy(dtype=bool)[order]
+    valid_all = data["valid"].to_numpy(dtype=bool)[order]
+    key_rows = data.iloc[order[starts]]
+    for animal, paw, tp, a, b in zip(
+        key_rows["animal"], key_rows["paw"], key_rows["timepoint"], starts, ends, strict=True
+    ):
+        u = used_all[a:b]
+        v = arrays[col][a:b][u].astype(float)
         out_mask = outlier_mask(v, rule, fraction)
-        kept = used[~out_mask]
+        kept = {c: arr[a:b][u][~out_mask] for c, arr in arrays.items()}
         v = v[~out_mask]
         flags, msgs = [], []
         n_cut = int(np.sum(v >= cutoff)) if cutoff is not None else 0
@@ -398,7 +410,7 @@ def summarise_values(
         if animal in excluded:
             flags.append("excluded")
             msgs.append("animal excluded" + (f": {excluded[animal]}" if excluded[animal] else ""))
-        n_recorded = int(sub["valid"].sum())
+        n_recorded = int(valid_all[a:b].sum())
         if n_recorded != proto["trials_per_paw"]:
             flags.append("trial_count")
             msgs.append(
@@ -406,7 +418,7 @@ def summarise_values(
             )
         if out_mask.any():
             flags.append("outliers_removed")
-            dropped = ", ".join(str(t) for t in used["trial"][out_mask])
+            dropped = ", ".join(str(t) for t in arrays["trial"][a:b][u][out_mask])
             msgs.append(f"trial(s) {dropped} dropped by the outlier rule {rule}")
         if n_cut:
             flags.append("at_cutoff")
@@ -426,7 +438,7 @@ def summarise_values(
         if {"too_few_valid", "excluded"} & set(flags):
             values[value_column] = np.nan
         row.update(
-            n_trials=len(sub),
+            n_trials=int(b - a),
             n_valid=int(v.size),
             n_outliers=int(out_mask.sum()),
             n_at_cutoff=n_cut,

@@ -45,9 +45,9 @@ __all__ = ["IPSI", "weight_bearing"]
 IPSI = Measure("ipsi_g", "g", 0.0, None, paws=False)
 
 
-def _aggregate(rows: pd.DataFrame, proto: Protocol) -> dict[str, float]:
-    ipsi = rows["ipsi_g"].to_numpy(dtype=float)
-    contra = rows["contra_g"].to_numpy(dtype=float)
+def _aggregate(rows: dict[str, np.ndarray], proto: Protocol) -> dict[str, float]:
+    ipsi = np.asarray(rows["ipsi_g"], dtype=float)
+    contra = np.asarray(rows["contra_g"], dtype=float)
     n = ipsi.size
     pct = 100.0 * ipsi / (ipsi + contra)
     avg = np.median if proto["average"] == "median" else np.mean
