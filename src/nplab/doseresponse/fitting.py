@@ -674,7 +674,10 @@ def fit(
     rss = float(resid @ resid)
     vcov, ok2, msg2 = _covariance(layout, theta, d, rss, se)
     if not ok2:
-        ok, msg = False, msg2
+        # not identifiable (no residual df, singular or non-finite Hessian): no estimates,
+        # so a script that ignores `success` cannot use an arbitrary IC50
+        ok, msg = False, msg2 + "; estimates set to NaN"
+        theta = np.full(np.shape(theta), np.nan)
     if ok:
         msg = "converged"
     return DoseResponseFit(
@@ -881,6 +884,12 @@ def _fit_independent(
         bad = fidx[~regular]
         success[bad] = False
         messages[bad] = "singular Hessian: parameters not identifiable from these data"
+    no_df = fitted & (df_curve <= 0)
+    messages[no_df] = "no residual degrees of freedom: standard errors not estimable"
+    unidentifiable = np.flatnonzero(no_df | np.isin(np.arange(ncurve),
+                                                    fidx[~regular] if fitted.any() else []))
+    messages[unidentifiable] = messages[unidentifiable] + "; estimates set to NaN"
+    theta[unidentifiable] = np.nan
     success &= fitted & (df_curve > 0)
     theta_vec = theta[:, free].reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
