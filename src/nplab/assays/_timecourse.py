@@ -98,7 +98,8 @@ def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
     """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
     cells = summ.assign(
-        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else f"— ({n})"
+        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else
+              ("not defined" if n == 0 else f"— ({n})")
               for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
         time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
         endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
@@ -130,6 +131,10 @@ class TimecourseAssay(Assay):
     def endpoint_spec(self, ctx: AssayContext, proto: Protocol) -> tuple[str, float | None, bool]:
         """(raw column, %MPE cut-off, analyse on log10) for :func:`nplab.stats.endpoints`."""
         raise NotImplementedError
+
+    def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
+        """The %MPE cut-off in words for the methods text."""
+        return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
 
     # ------------------------------------------------------------------ analysis
 
@@ -259,11 +264,15 @@ class TimecourseAssay(Assay):
                  ].copy()
         d["time"] = d["timepoint"].map(lambda t: hours.get(t, t)).astype(object)
         d = d.dropna(subset=[raw])
+        proto = ctx.protocols[name]
+        margin = proto.get("injury_margin_pct")
+        sham = sorted(set(d.loc[d["model"].astype("string") == "sham", "animal"]))
         whole = set(d["paw"]) == {"whole"}
         ep = endpoints(d.drop(columns="paw") if whole else d, dv=raw, subject="animal",
                        time="time", baseline=study.baseline_label,
                        predose=study.predose_label, cutoff=cutoff,
-                       paw=None if whole else "paw", log10=log10, group="group")
+                       paw=None if whole else "paw", log10=log10, group="group",
+                       min_drop_pct=margin, sham=sham)
         if whole:
             ep.insert(list(ep.columns).index("group") + 1, "paw", "whole")
         ep = ctx.order_table(ep)
@@ -278,11 +287,16 @@ class TimecourseAssay(Assay):
         scale = "log10 units" if log10 else self.unit
         sec.table(_wide_endpoints(show), f"Endpoints ({paw} paw), mean ± SEM (n): %MPE and % "
                   f"reversal at each post-dose time (h), AUC of the change from pre-dose "
-                  f"({scale}·h); all values in tables/{name}_endpoint_summary.csv")
+                  f"({scale}·h); all values in tables/{name}_endpoint_summary.csv. %MPE and "
+                  f"% reversal are not defined for sham animals"
+                  + ("" if margin is None else f" or where the pre-dose value was not below "
+                     f"baseline by {margin:g}%") + " (flagged in "
+                  f"tables/{name}_endpoints.csv, left out of the means; n counts the "
+                  "animals with a defined value)")
         rep.methods.append(
             f"Endpoints per animal ({name}): %MPE = (post − pre)/(cut-off − pre) × 100 "
-            f"({'no cut-off: not computed' if cutoff is None else f'cut-off {cutoff:g}'}), "
-            f"% reversal = (post − pre)/(baseline − pre) × 100, "
+            f"(cut-off {self.cutoff_text(ctx.protocols[name], cutoff)}), % reversal = "
+            "(post − pre)/(baseline − pre) × 100, "
             f"trapezoidal AUC of the change from pre-dose over the post-dose hours"
             f"{' on log10 thresholds (Mills et al. 2012)' if log10 else ''} "
             "(nplab.stats.endpoints)."

@@ -104,6 +104,11 @@ class VonFrey(TimecourseAssay):
         out.insert(3, "measure", dv)
         return ctx.order_table(out)
 
+    def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
+        return f"{cutoff:g} g, from kit {proto.params['kit']} of protocol {proto.name}"
+
     def endpoint_spec(self, ctx: AssayContext, proto: Protocol) -> tuple[str, float | None, bool]:
+        from nplab.vonfrey import mpe_cutoff_g
+
         log10 = bool(ctx.study.analysis.get("log10_thresholds", True))
-        return "threshold_g", proto.get("above_value_g"), log10
+        return "threshold_g", mpe_cutoff_g(proto), log10

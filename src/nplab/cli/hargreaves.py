@@ -58,7 +58,7 @@ def _overrides(
 
 @click.command("hargreaves")
 @click.argument("trials", type=click.Path(dir_okay=False, path_type=Path))
-@protocol_option(default="hargreaves-rat")
+@protocol_option()
 @output_option()
 @click.option(
     "--cutoff",
@@ -151,4 +151,5 @@ def command(
             outputs=outputs,
             protocols=[proto],
         )
-    click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}")
+    click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}; protocol "
+               f"{proto.name} {proto.version}, cut-off {proto.params['cutoff_s']:g} s")
