@@ -34,6 +34,7 @@ def _latency(cutoff: float, trials: int, min_valid: int, **extra: Param) -> dict
 #: Keys of the trial-value tests (score, count, force, weight), read by
 #: :func:`nplab.behaviour.engine.summarise_values`.
 VALUE_SCHEMA: dict[str, Param] = {
+    "injury_margin_pct": replace(_HARGREAVES["hargreaves"]["injury_margin_pct"]),
     "species": Param("str", default="rat", choices=("rat", "mouse"), doc="species tested"),
     "trials_per_paw": Param(
         "int",
@@ -135,6 +136,12 @@ _ROTAROD = _latency(
 
 _ACETONE = {
     **VALUE_SCHEMA,
+    "injury_margin_pct": replace(
+        VALUE_SCHEMA["injury_margin_pct"],
+        default=None,
+        doc="not used by default: acetone scores rise with injury, so the 'pre-dose below "
+        "baseline' rule of the latency and force tests does not apply",
+    ),
     "trials_per_paw": replace(VALUE_SCHEMA["trials_per_paw"], default=3),
     "max_score": Param("int", default=3, min=1, max=10, doc="highest score of the scale"),
     "aggregate": Param(
