@@ -39,6 +39,11 @@ def test_balance_within_each_stratum_and_complete_blocks():
                 assert sorted(blk["group"]) == sorted(GROUPS)
     assert alloc.record["n_per_group"] == t["group"].value_counts().to_dict()
     assert alloc.record["seed"] == 7 and alloc.record["block_size"] == 4
+    from nplab.protocols import validate_table
+    from nplab.study import STUDY_SCHEMA
+
+    rand = validate_table(alloc.record["study_file"], STUDY_SCHEMA["randomisation"].fields, None)
+    assert rand["seed"] == 7 and "stratified by sex" in rand["method"]
 
 
 def test_block_size_multiple_and_baseline_strata():

@@ -61,8 +61,9 @@ class Allocation:
     blinded
         The animals table for the study runner: input columns with ``group`` = code.
     record
-        Method, seed, block size, strata, groups and counts, and ``statement`` (a
-        sentence for the report's Methods, ARRIVE 2.0 item 4).
+        Method, seed, block size, strata, groups and counts, ``statement`` (a
+        sentence for the report's Methods, ARRIVE 2.0 item 4) and ``study_file`` (the
+        study file's ``[randomisation]`` table).
     """
 
     table: pd.DataFrame
@@ -241,4 +242,12 @@ def randomise(
         f"replaced by codes {', '.join(sorted(codes))}, with the unblinding key written to a "
         "separate file (ARRIVE 2.0 items 4 and 5)."
     )
+    # the study file's [randomisation] table (nplab.study), ready to paste
+    record["study_file"] = {
+        "method": f"permuted-block randomisation, block size {block}, "
+        + (f"stratified by {by}" if keys else "unstratified"),
+        "sequence": f"computer-generated: nplab randomise, numpy PCG64, seed {seed}",
+        "seed": int(seed),
+        "unit": "animal",
+    }
     return Allocation(table=out.reset_index(drop=True), key=key, blinded=blinded, record=record)
