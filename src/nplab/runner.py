@@ -240,7 +240,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
                     runreport.exclusion_section(ctx, excl_out),
                     *(w.section(rep.section) for rep in reports),
                     runreport.arrive_section(arrive)]
-        summary = [*runreport.summary_lines(ctx, excl_out, blinding),
+        summary = [*runreport.summary_lines(ctx, excl_out),
                    *(line for rep in reports for line in rep.summary)]
         if cohort is not None:
             summary.insert(0, f"Cohort {cohort} only ({len(animals)} of "

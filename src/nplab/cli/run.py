@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from nplab.errors import InputError
+from nplab.report import plural
 from nplab.study import load_study
 
 
@@ -70,6 +71,6 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
                         cohort=cohort)
         click.echo(
             f"{label}: {len(res.outputs)} outputs, "
-            f"{res.exclusions['animal'].nunique()} animal(s) excluded; "
+            f"{plural(res.exclusions['animal'].nunique(), 'animal')} excluded; "
             f"report {target / 'report.html'}"
         )
