@@ -200,22 +200,45 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 @contextlib.contextmanager
-def staged_outputs(outdir: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_outputs(outdir: str | os.PathLike[str], *, lock_timeout: float = 0.0
+                   ) -> Iterator[Path]:
     """Stage a run's outputs in a temporary folder and move them into ``outdir`` at the end.
 
     Yields the staging folder.  If the block raises, the staging folder is deleted and
     ``outdir`` is untouched; otherwise every staged file is renamed into ``outdir``
     (replacing files of the same name, leaving others alone).
+
+    While staging, the run holds the lock of ``outdir`` (:func:`nplab.rundir.run_lock`;
+    a second run waits ``lock_timeout`` seconds, then stops with an :class:`InputError`),
+    and records its PID in the staging folder, so that staging folders left by a killed
+    run are removed by the next run (:func:`nplab.rundir.clean_stale_stages`).  No file
+    is moved through a symbolic link that leads out of ``outdir``.
     """
+    from nplab.rundir import (
+        OWNER_NAME,
+        STAGE_PREFIX,
+        clean_stale_stages,
+        mark_stage,
+        require_inside,
+        run_lock,
+    )
+
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".nplab-stage-", dir=out))
-    try:
-        yield stage
-        for src in sorted(stage.rglob("*")):
-            if src.is_file():
-                dest = out / src.relative_to(stage)
+    with run_lock(out, timeout=lock_timeout):
+        clean_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+        try:
+            mark_stage(stage)
+            yield stage
+            owner = stage / OWNER_NAME
+            moves = [(src, out / src.relative_to(stage)) for src in sorted(stage.rglob("*"))
+                     if src.is_file() and src != owner]
+            for _, dest in moves:  # check every destination before moving any
+                require_inside(out, dest.parent)
+            for src, dest in moves:
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                require_inside(out, dest.parent)
                 os.replace(src, dest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
