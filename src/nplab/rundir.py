@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +34,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from nplab.errors import InputError
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Streamed SHA-256 of a file (hex digest)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 __all__ = [
     "LOCK_NAME",
@@ -327,8 +337,6 @@ def remove_stale_outputs(
     list of str
         ``"<path>: <why it was kept>"`` for every stale output left in place.
     """
-    from nplab.tables import sha256_file
-
     root = Path(outdir).resolve()
     kept = []
     for rel in sorted(set(previous) - set(current)):

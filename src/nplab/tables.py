@@ -14,7 +14,6 @@ a whole set of outputs written by one run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.errors import InputError, row_number
+from nplab.rundir import sha256_file
 
 __all__ = [
     "atomic_write",
@@ -276,15 +276,6 @@ def to_numeric_column(
             f"{shown} is not valid", file=file, row=row_number(i), column=column, expected=expected
         )
     return values
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """Streamed SHA-256 of a file (hex digest)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager

@@ -64,7 +64,7 @@ def test_vonfrey_two_responses_columns(tmp_path, capsys):
     sheet = tmp_path / "vf.csv"
     sheet.write_text("animal,paw,timepoint,responses,responses\n"
                      "r1,left,BL,OOOXOXOX,XXXX\n")
-    code, err = run(["vonfrey", sheet, "-o", tmp_path / "o.csv"], capsys)
+    code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "-o", tmp_path / "o.csv"], capsys)
     assert_one_clean_line(code, err, "vf.csv", "column 'responses'", "appears twice")
     assert not (tmp_path / "o.csv").exists()
 
@@ -72,7 +72,7 @@ def test_vonfrey_two_responses_columns(tmp_path, capsys):
 def test_hargreaves_two_latency_columns(hargreaves_trials, tmp_path, capsys):
     trials, animals = hargreaves_trials
     _duplicate(trials, "latency_s", trials)
-    code, err = run(["hargreaves", trials, "--animals", animals, "-o", tmp_path / "o.csv"],
+    code, err = run(["hargreaves", trials, "-p", "hargreaves-rat", "--animals", animals, "-o", tmp_path / "o.csv"],
                     capsys)
     assert_one_clean_line(code, err, "trials_small.csv", "column 'latency_s'", "appears twice")
     assert not (tmp_path / "o.csv").exists()
@@ -115,7 +115,7 @@ def test_vonfrey_paw_middle_refused_with_allowed_values(tmp_path, capsys):
     sheet = tmp_path / "vf.csv"
     sheet.write_text("animal,paw,timepoint,responses\nr1,left,BL,OOOXOXOX\n"
                      "r2,middle,BL,OOOXOXOX\n")
-    code, err = run(["vonfrey", sheet, "-o", tmp_path / "o.csv"], capsys)
+    code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "-o", tmp_path / "o.csv"], capsys)
     assert_one_clean_line(code, err, "vf.csv", "row 3", "column 'paw'", "'middle' is not a paw",
                           "ipsi, contra, left or right")
 
@@ -123,18 +123,18 @@ def test_vonfrey_paw_middle_refused_with_allowed_values(tmp_path, capsys):
 def test_vonfrey_sheet_without_timepoint_refused(tmp_path, capsys):
     sheet = tmp_path / "vf.csv"
     sheet.write_text("animal,paw,responses\nr1,left,OOOXOXOX\n")
-    code, err = run(["vonfrey", sheet, "-o", tmp_path / "o.csv"], capsys)
+    code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "-o", tmp_path / "o.csv"], capsys)
     assert_one_clean_line(code, err, "vf.csv", "column 'timepoint'", "--timepoint")
     assert not (tmp_path / "o.csv").exists()
     # an explicit time point is recorded in the output
-    code, err = run(["vonfrey", sheet, "--timepoint", "day7", "-o", tmp_path / "o.csv"], capsys)
+    code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "--timepoint", "day7", "-o", tmp_path / "o.csv"], capsys)
     assert code == 0, err
     out = pd.read_csv(tmp_path / "o.csv")
     assert list(out.columns[:3]) == ["animal", "paw", "timepoint"]
     assert out["timepoint"].tolist() == ["day7"]
     both = tmp_path / "both.csv"
     both.write_text("animal,paw,timepoint,responses\nr1,left,BL,OOOXOXOX\n")
-    code, err = run(["vonfrey", both, "--timepoint", "day7", "-o", tmp_path / "o2.csv"], capsys)
+    code, err = run(["vonfrey", both, "-p", "vonfrey-updown-rat", "--timepoint", "day7", "-o", tmp_path / "o2.csv"], capsys)
     assert_one_clean_line(code, err, "both.csv", "--timepoint")
 
 
