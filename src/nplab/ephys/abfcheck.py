@@ -32,7 +32,7 @@ steps:
      or disagrees (by more than one sample, or 0.1 %) with the sweep starts in the
      synch array;
    * scaling factors outside what Axon hardware writes: ADC range outside
-     (0, 20] V, ADC resolution not 2^11–2^16, programmable gain not a power of two
+     (0, 20] V or not a whole number of 10 mV (10, 10.24, 11 V are real), ADC resolution not 2^11–2^16, programmable gain not a power of two
      up to 128, signal-conditioner or telegraphed amplifier gain not on the
      1–2–2.5–5 series, |instrument scale factor| outside 1e-6–1e3 V/unit;
    * the epoch table needs more samples than a sweep holds, or has negative
@@ -118,6 +118,20 @@ def _sweeps_held(label: str, claimed: int, mode: int, points: int, per_sweep: in
         raise _fail(label, f"header claims {claimed} sweeps; the data block holds {held}")
 
 
+def _nonzero(label: str, what: str, value: float) -> None:
+    """Fields pyabf divides by: 0, NaN or infinite fail the file (no number can be right)."""
+    if not (math.isfinite(value) and value != 0):
+        raise _fail(label, f"implausible header: {what} is {value:.6g}")
+
+
+def _check_rate(label: str, interval_us: float, nch: int) -> None:
+    _nonzero(label, "the sample interval (us)", interval_us)
+    rate = 1e6 / interval_us / nch
+    if not _RATE_LIMITS[0] <= rate <= _RATE_LIMITS[1]:
+        raise _fail(label, f"implausible header: sample rate {rate:.6g} Hz is outside "
+                           "1 Hz - 1 MHz")
+
+
 def check_layout(fh: BinaryIO, head: bytes, size: int, label: str) -> None:
     """Check every count and offset of the header against the file size.
 
@@ -188,6 +202,19 @@ def _check_abf1(fh: BinaryIO, head: bytes, size: int, label: str) -> None:
     if synch_ptr and n_synch:
         _section_end(label, "synch array entries", synch_ptr * _BLOCK, 8, n_synch, size)
     _sweeps_held(label, sweeps, mode, points, per_sweep, nch)
+    (interval,) = _read(fh, head, 122, "<f")
+    _check_rate(label, interval, nch)
+    (adc_range,) = _read(fh, head, 244, "<f")
+    (resolution,) = _read(fh, head, 252, "<i")
+    _nonzero(label, "the ADC range", adc_range)
+    _nonzero(label, "the ADC resolution", resolution)
+    for ch, i in enumerate(seq):
+        for name, off in (("instrument scale factor", 922), ("signal gain", 1050),
+                          ("programmable gain", 730)):
+            _nonzero(label, f"channel {ch} {name}", _read(fh, head, off + 4 * i, "<f")[0])
+        if _read(fh, head, 4512 + 2 * i, "<h")[0] == 1:
+            _nonzero(label, f"channel {ch} telegraphed gain",
+                     _read(fh, head, 4576 + 4 * i, "<f")[0])
 
 
 def _check_abf2(fh: BinaryIO, head: bytes, size: int, label: str) -> None:
@@ -232,6 +259,17 @@ def _check_abf2(fh: BinaryIO, head: bytes, size: int, label: str) -> None:
     if mode not in (1, 2, 3, 4, 5):
         raise _fail(label, f"header gives operation mode {mode} (known: 1-5)")
     _sweeps_held(label, sweeps, mode, points, per_sweep, nch)
+    _check_rate(label, _read(fh, head, proto + 2, "<f")[0], 1)
+    _nonzero(label, "the ADC range", _read(fh, head, proto + 110, "<f")[0])
+    _nonzero(label, "the ADC resolution", _read(fh, head, proto + 118, "<i")[0])
+    adc_block, adc_entry, _ = sections["ADC"]
+    for ch in range(nch):
+        base = adc_block * _BLOCK + ch * adc_entry
+        for name, off in (("instrument scale factor", 40), ("signal gain", 48),
+                          ("programmable gain", 28)):
+            _nonzero(label, f"channel {ch} {name}", _read(fh, head, base + off, "<f")[0])
+        if _read(fh, head, base + 2, "<h")[0] == 1:
+            _nonzero(label, f"channel {ch} telegraphed gain", _read(fh, head, base + 6, "<f")[0])
 
 
 # ----------------------------------------------------------------- plausibility
@@ -309,8 +347,10 @@ def _scaling_problems(abf: Any) -> list[str]:
         return suspect
     for ch, s in enumerate(_channel_scaling(abf)):
         what = []
-        if not 0.0 < s["range"] <= 20.0:
-            what.append(f"ADC range {s['range']:.4g} V")
+        rng = float(s["range"])
+        ulp = float(np.spacing(np.float32(rng))) if math.isfinite(rng) else 0.0
+        if not (0.0 < rng <= 20.0 and abs(rng - round(rng, 2)) <= ulp):
+            what.append(f"ADC range {rng:.6g} V")
         if s["resolution"] not in (2**11, 2**12, 2**13, 2**14, 2**15, 2**16):
             what.append(f"ADC resolution {s['resolution']}")
         if s["programmable"] not in (1, 2, 4, 8, 16, 32, 64, 128):
