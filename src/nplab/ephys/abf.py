@@ -19,6 +19,13 @@ Known pyabf pitfalls handled here (see the project's notes/patchclamp.md §1.3):
   corrupt.
 * Unit strings can be wrong: ``units=`` overrides them and
   :attr:`Recording.unit_warnings` flags implausible magnitudes.
+
+Hostile or corrupted headers (:mod:`nplab.ephys.abfcheck`): every count and offset is
+checked against the file size *before* pyabf parses the header (a header claiming
+2³¹−1 sweeps is an :class:`~nplab.errors.InputError`, not a 20-GB allocation); after
+parsing, headers from which no number can be right fail, and implausible ones are
+read with :attr:`Recording.suspect` reasons.  The header is read once per file; the
+data block is scaled in one pass (same float32 arithmetic as pyabf).
 """
 
 from __future__ import annotations
