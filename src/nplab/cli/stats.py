@@ -139,6 +139,33 @@ def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, 
         write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
 
 
+@command.command("paired")
+@_INPUT
+@output_option()
+@click.option("--dv", required=True, help="Response column.")
+@click.option("--within", required=True, help="Within-animal factor with the two conditions (paw).")
+@click.option("--subject", required=True, help="Animal id column.")
+@click.option("--a", "level_a", default=None, help="First condition (default: first level).")
+@click.option("--b", "level_b", default=None, help="Second condition (default: second level).")
+@click.option("--by", default=None, help="One test per level of this factor (e.g. time).")
+@click.option("--test", type=click.Choice(["t", "wilcoxon"]), default="t", show_default=True)
+@click.option("--p-adjust", default="holm", show_default=True,
+              help="Adjustment across --by levels: holm, sidak, holm-sidak, bonferroni, none.")
+@manifest_option()
+def paired_cmd(table, output, dv, within, subject, level_a, level_b, by, test, p_adjust, manifest):
+    """Paired t / Wilcoxon signed-rank test of two within-animal conditions (ipsi vs contra),
+    at each time point with Holm/Šidák adjustment; animals lacking a value are counted."""
+    from nplab.stats.paired import paired_tests
+
+    data = _read(table, dv, within, subject, by)
+    result = paired_tests(data, dv=dv, within=within, subject=subject,
+                          a=_label(level_a, data, within), b=_label(level_b, data, within),
+                          by=by, test=test, p_adjust=p_adjust)  # fmt: skip
+    params = {"dv": dv, "within": within, "subject": subject, "a": level_a, "b": level_b,
+              "by": by, "test": test, "p_adjust": p_adjust}  # fmt: skip
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
 def _label(value: str | None, data, column: str | None):
     """A level typed on the command line as the column's own value (``"7"`` → 7 if numeric)."""
     if value is None or column is None or column not in data.columns:
