@@ -275,12 +275,17 @@ class Recording:
         """
         return EpochTables(self)
 
-    def _epoch_list(self, sweep: int, channel: int = 0) -> list[Epoch]:
-        self._check_sweep(sweep, 0)
+    def _epoch_tables(self, channel: int = 0) -> list[list[Epoch]] | str:
+        """Every sweep's epoch table of ``channel`` (cached), or why there is none."""
         table = self._epochs.get(channel)
         if table is None:
             table = _epoch_table(self, channel)
             self._epochs[channel] = table
+        return table
+
+    def _epoch_list(self, sweep: int, channel: int = 0) -> list[Epoch]:
+        self._check_sweep(sweep, 0)
+        table = self._epoch_tables(channel)
         if isinstance(table, str):
             raise InputError(f"no usable epoch table: {table}", file=self.path, sweep=sweep)
         return list(table[sweep])

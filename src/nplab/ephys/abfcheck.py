@@ -448,12 +448,7 @@ def _command_problems(rec: Any, abf: Any) -> list[str]:
     volt = [ch for ch in range(1, rec.channel_count) if rec.units[ch] == "mV"]
     if not volt or rec.units[0] == "mV":
         return []
-    table = rec._epochs.get(0)
-    if table is None:
-        from nplab.ephys.abf import _epoch_table
-
-        table = _epoch_table(rec, 0)
-        rec._epochs[0] = table
+    table = rec._epoch_tables(0)
     if isinstance(table, str):
         return []
     out = []
