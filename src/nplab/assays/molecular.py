@@ -186,11 +186,12 @@ class Qpcr(Assay):
         data = _groups(ctx, raw.drop(columns=[c for c in ("group",) if c in raw.columns]), "animal",
                        ctx.study.data[self.name])
         control = ctx.control
-        if control is None:
-            raise InputError("qPCR needs the control group to compute ΔΔCt", file=ctx.study.path,
-                             column="groups.control", expected="a control group (and the key when blinded)")
-        return relative_expression(data, p["reference_genes"], control, max_cq=p["max_cq"],
-                                   sd_limit=p["replicate_sd_limit"])
+        blind = control is None  # blinded without the key: ΔCt only, no ΔΔCt against a control
+        res = relative_expression(data, p["reference_genes"], data["group"].iloc[0] if blind else control,
+                                  max_cq=p["max_cq"], sd_limit=p["replicate_sd_limit"])
+        if blind:
+            res[["delta_delta_ct", "fold_change"]] = np.nan
+        return res
 
     def analyse(self, ctx: AssayContext, measured: Any) -> AssayReport:
         from nplab.qpcr import group_statistics
@@ -201,17 +202,23 @@ class Qpcr(Assay):
         rep.tables["qpcr_expression"] = res
         refs = ", ".join(proto.params["reference_genes"])
         sec.p(f"{res['animal'].nunique()} animals, targets {', '.join(dict.fromkeys(res['target']))}; "
-              f"ΔCt against the mean Cq of {refs}; fold change 2^−ΔΔCt vs "
-              f"{ctx.group_name(ctx.control)} (protocol {proto.label}).")
+              f"ΔCt against the mean Cq of {refs}; fold change 2^−ΔΔCt vs the control group "
+              f"(protocol {proto.label}).")
         flagged = res[res["flag"] != ""]
         if len(flagged):
             sec.p(f"{len(flagged)} animal × target values flagged (not detected / replicate SD): "
                   + ", ".join(f"{r.animal} {r.target} ({r.flag})" for r in flagged.head(20).itertuples()) + ".")
         strata = [c for c in ("tissue", "target") if c in res.columns]
-        desc = (res.groupby([*strata, "group"], sort=False)["fold_change"]
+        blind = ctx.control is None
+        value = "delta_ct" if blind else "fold_change"
+        desc = (res.groupby([*strata, "group"], sort=False)[value]
                 .agg(n="count", mean="mean", sem=lambda v: v.std(ddof=1) / np.sqrt(v.count())).reset_index())
         desc["group"] = desc["group"].map(ctx.group_name)
         rep.tables["qpcr_summary"] = desc
+        if blind:
+            sec.p("Blinded without the unblinding key: ΔCt per coded group only (no control, no ΔΔCt).")
+            sec.table(desc, "ΔCt (cycles) per coded group: mean ± SEM (animal = unit)")
+            return rep
         sec.table(desc, "Fold change (2^−ΔΔCt) per group: mean ± SEM (animal = unit)")
         st = group_statistics(res, ctx.control)
         st["group"] = st["group"].map(ctx.group_name)
