@@ -30,6 +30,8 @@ SUBCOMMANDS = [
     "nplab.cli.hargreaves",
     "nplab.cli.doseresponse",
     "nplab.cli.ephys",
+    "nplab.cli.elisa",
+    "nplab.cli.qpcr",
     "nplab.cli.stats",
     "nplab.cli.run",
     "nplab.cli.verify",
