@@ -41,8 +41,9 @@ def test_sample_studies_load(repo_dir: Path) -> None:
     assert s.surgery["ligature_material"] == "4-0 chromic gut"
     assert s.protocols["vonfrey"] == "vonfrey-updown-rat"
     assert s.exclusions[0]["max_threshold_g"] == 4.0
-    assert set(s.data) == {"animals", "vonfrey", "hargreaves", "acetone", "hot_plate", "rotarod"} | (
-        {"patchclamp"} if "patchclamp" in s.data else set()
+    behaviour = {"acetone", "hot_plate", "rotarod"}
+    assert set(s.data) == {"animals", "vonfrey", "hargreaves"} | behaviour | (
+        {"patchclamp", "elisa", "qpcr"} if "patchclamp" in s.data else set()
     )
     snl = load_study(repo_dir / "sample_data" / "snl_study.toml")
     assert snl.model["type"] == "SNL" and not snl.blinded
