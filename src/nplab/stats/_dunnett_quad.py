@@ -55,8 +55,10 @@ def _log_density_z(z: np.ndarray, df: float) -> np.ndarray:
     """
     a = df / 2.0
     if a > 10:
-        c = -_LOG_SQRT_2PI + 0.5 * np.log(a) - (
-            1 / (12 * a) - 1 / (360 * a**3) + 1 / (1260 * a**5) - 1 / (1680 * a**7)
+        c = (
+            -_LOG_SQRT_2PI
+            + 0.5 * np.log(a)
+            - (1 / (12 * a) - 1 / (360 * a**3) + 1 / (1260 * a**5) - 1 / (1680 * a**7))
         )
     else:
         c = a * np.log(a) - a - special.gammaln(a)
@@ -82,7 +84,9 @@ def _outer_nodes(t: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray, bool
     rows = np.arange(len(t))
     amax = a[rows, imax]
     keep = a >= (amax - _D)[:, None]
-    ok = bool(np.all(~keep[:, 0]) and np.all(~keep[:, -1]) and np.all((imax > 0) & (imax < _SCAN - 1)))
+    ok = bool(
+        np.all(~keep[:, 0]) and np.all(~keep[:, -1]) and np.all((imax > 0) & (imax < _SCAN - 1))
+    )
     first = np.argmax(keep, axis=1) - 1
     last = _SCAN - np.argmax(keep[:, ::-1], axis=1)
     first = np.clip(first, 0, _SCAN - 1)
