@@ -21,11 +21,13 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nplab.errors import InputError, row_number
+
+if TYPE_CHECKING:  # numpy/pandas load when a table is read or written (fast CLI start-up)
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "atomic_write",
@@ -72,6 +74,8 @@ def read_table(
     InputError
         If the file is missing, unreadable, empty or lacks a required column.
     """
+    import pandas as pd
+
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", file=p)
@@ -126,6 +130,9 @@ def to_numeric_column(
 
     Blank cells are an error unless ``allow_missing`` (then they become NaN).
     """
+    import numpy as np
+    import pandas as pd
+
     file = file if file is not None else df.attrs.get("source")
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)

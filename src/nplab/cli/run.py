@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from nplab.errors import InputError
-from nplab.study import load_study
 
 
 @click.command("run")
@@ -40,6 +39,7 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
     with --by-cohort each cohort of each study gets OUTDIR/<study id>-<cohort>/.
     """
     from nplab.runner import cohorts, run_study
+    from nplab.study import load_study
 
     loaded = [load_study(s) for s in studies]  # validate all before running any
     names = [s.name for s in loaded]
