@@ -22,12 +22,13 @@ import sys
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from nplab.protocols import Protocol
 from nplab.tables import atomic_write, sha256_file
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["DEFAULT_SEED", "build_manifest", "package_versions", "rng", "write_manifest"]
 
@@ -39,6 +40,8 @@ _PACKAGES = ("nplab", "numpy", "scipy", "pandas", "statsmodels", "pyabf", "matpl
 
 def rng(seed: int | None = None) -> np.random.Generator:
     """A fresh PCG64 generator seeded with ``seed`` (default :data:`DEFAULT_SEED`)."""
+    import numpy as np
+
     return np.random.default_rng(DEFAULT_SEED if seed is None else seed)
 
 
@@ -134,6 +137,8 @@ def write_manifest(record: Mapping[str, Any], path: str | os.PathLike[str]) -> P
 
 
 def _json_default(obj: Any) -> Any:
+    import numpy as np
+
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -21,12 +21,14 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nplab.errors import InputError, row_number
 from nplab.rundir import sha256_file
+
+if TYPE_CHECKING:  # numpy/pandas load when a table is read or written (fast CLI start-up)
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "atomic_write",
@@ -73,6 +75,8 @@ def read_table(
     InputError
         If the file is missing, unreadable, empty or lacks a required column.
     """
+    import pandas as pd
+
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", file=p)
@@ -108,6 +112,8 @@ _DELIMITERS = {";": "semicolon (;)", "\t": "tab", ",": "comma (,)", "|": "vertic
 
 def _read(p: Path, suffix: str, *, sheet: str | int = 0, dtype: dict | None = None,
           header_only: bool = False) -> pd.DataFrame:
+    import pandas as pd
+
     kw: dict = {"header": None, "nrows": 1, "dtype": str} if header_only else {"dtype": dtype}
     if suffix in _EXCEL:
         return pd.read_excel(p, sheet_name=sheet, **kw)
@@ -207,6 +213,8 @@ def _unreadable(p: Path, suffix: str, exc: Exception, sheet: str | int = 0) -> I
 
 def _check_duplicate_columns(p: Path, suffix: str, sheet: str | int, names: list[str]) -> None:
     """Refuse a header naming one column twice (pandas would keep the first)."""
+    import pandas as pd
+
     try:
         raw = _read(p, suffix, sheet=sheet, header_only=True)
         header = [str(v).strip() for v in raw.iloc[0].tolist()] if len(raw) else names
@@ -262,6 +270,9 @@ def to_numeric_column(
 
     Blank cells are an error unless ``allow_missing`` (then they become NaN).
     """
+    import numpy as np
+    import pandas as pd
+
     file = file if file is not None else df.attrs.get("source")
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)

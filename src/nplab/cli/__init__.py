@@ -4,8 +4,13 @@ Exit codes: 0 success; 2 bad input or usage (one message on stderr naming the fi
 row or sweep, column and what was expected; no traceback); 1 unexpected internal
 error (``--verbose`` shows the traceback).
 
-Each capability adds one module to :data:`SUBCOMMANDS`; the module exposes a click
-command or group named ``command``.
+Adding a subcommand is **one line** in :data:`SUBCOMMANDS`: ``"name": ("module", "short
+help")``.  The module exposes a click command or group named ``command`` and is imported
+only when that command runs (or its own ``--help`` is asked for); ``nplab --help`` lists the
+commands from the short help kept here, so ``nplab --version`` / ``--help`` start without
+numpy, pandas, scipy, statsmodels or matplotlib.  Keep subcommand modules light too: import
+the heavy libraries (and the nplab modules that need them) inside the command function, so
+``nplab <cmd> --help`` stays fast (``tests/cli/test_lazy_imports.py`` checks this).
 """
 
 from __future__ import annotations
@@ -23,33 +28,64 @@ import click
 from nplab import __version__
 from nplab.errors import NplabError, plain_numbers
 
-#: Modules that contribute a subcommand (``module.command``), in help order.
-SUBCOMMANDS = [
-    "nplab.cli.protocols",
-    "nplab.cli.vonfrey",
-    "nplab.cli.hargreaves",
-    "nplab.cli.behaviour",
-    "nplab.cli.randomise",
-    "nplab.cli.doseresponse",
-    "nplab.cli.ephys",
-    "nplab.cli.elisa",
-    "nplab.cli.qpcr",
-    "nplab.cli.stats",
-    "nplab.cli.run",
-    "nplab.cli.verify",
-]
+#: Subcommands in help order: name -> (module exposing ``command``, short help for ``--help``).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "protocols": ("nplab.cli.protocols", "List, show and check analysis protocols."),
+    "vonfrey": ("nplab.cli.vonfrey", "Von Frey 50% withdrawal thresholds (up-down; SUDO)."),
+    "hargreaves": ("nplab.cli.hargreaves", "Hargreaves withdrawal latencies: summaries, censoring."),
+    "behaviour": ("nplab.cli.behaviour", "Other behavioural tests: hot plate, acetone, rotarod ..."),
+    "randomise": ("nplab.cli.randomise", "Randomised, blinded allocation list (and unblinding key)."),
+    "doseresponse": ("nplab.cli.doseresponse", "Fit concentration-/dose-response curves (LL.4 etc.)."),
+    "ephys": ("nplab.cli.ephys", "Patch-clamp recordings (ABF): measurements, IC50."),
+    "elisa": ("nplab.cli.elisa", "ELISA standard curves and sample concentrations."),
+    "qpcr": ("nplab.cli.qpcr", "RT-qPCR relative expression (ddCt, Pfaffl, NRQ)."),
+    "stats": ("nplab.cli.stats", "Group statistics: mixed ANOVA, post hoc tests, models."),
+    "run": ("nplab.cli.run", "Run a whole study from its study file."),
+    "verify": ("nplab.cli.verify", "Check outputs against their provenance manifest."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose subcommands (:data:`SUBCOMMANDS`) are imported on first use."""
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.lazy, *(n for n in super().list_commands(ctx) if n not in self.lazy)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            command = importlib.import_module(self.lazy[cmd_name][0]).command
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                cmd = self.commands[name]
+                if cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                rows.append((name, self.lazy[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="nplab")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
 def cli(verbose: bool) -> None:
     """nplab: von Frey, Hargreaves, patch-clamp, dose-response and group statistics
     for preclinical neuropathic-pain drug studies."""
-
-
-for _name in SUBCOMMANDS:
-    cli.add_command(importlib.import_module(_name).command)
 
 
 # atomic writes go through a temporary ".NAME.XXXX.tmp" beside the output

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from nplab.errors import InputError
 from nplab.protocols import Protocol
 from nplab.provenance import build_manifest, write_manifest
 from nplab.tables import write_table
+
+if TYPE_CHECKING:  # pandas loads when a command runs, not for --help
+    import pandas as pd
 
 __all__ = [
     "check_not_an_input",

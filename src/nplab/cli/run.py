@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from nplab.errors import InputError
-from nplab.report import plural
-from nplab.rundir import require_inside, run_lock, safe_component
-from nplab.study import load_study
 
 
 @click.command("run")
@@ -41,7 +38,10 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
     With several study files (e.g. one per cohort), each gets OUTDIR/<study id>/;
     with --by-cohort each cohort of each study gets OUTDIR/<study id>-<cohort>/.
     """
+    from nplab.report import plural
+    from nplab.rundir import require_inside, run_lock, safe_component
     from nplab.runner import cohorts, run_study
+    from nplab.study import load_study
 
     loaded = [load_study(s) for s in studies]  # validate all before running any
     names = [s.name for s in loaded]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import click
 
-from nplab.checks import raise_first_bad
 from nplab.cli._common import (
     check_outputs,
     manifest_option,
@@ -198,6 +197,8 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
 
     if within is None:
         if subject is not None:  # one row per animal, or the test would pseudo-replicate
+            from nplab.checks import raise_first_bad
+
             raise_first_bad(
                 data[subject].duplicated(keep="first").to_numpy(),
                 lambda i: f"animal {data[subject].iloc[i]!r} has more than one row; without "

@@ -43,6 +43,7 @@ from scipy import integrate, optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 
 from nplab.errors import InputError
+from nplab.stats import _dunnett_quad
 from nplab.stats._design import Design, wide_design
 
 __all__ = [
@@ -169,10 +170,25 @@ def dunnett_pvalues(
     lam = _check_lambdas(lambdas)
     t_arr = np.asarray(t, dtype=float)
     if alternative == "two-sided":
-        return _exceed_checked(np.abs(t_arr), lam, df, alternative)
+        return _exceed_fast(np.abs(t_arr), lam, df, alternative)
     if alternative == "less":
         t_arr = -t_arr
-    return _exceed_checked(t_arr, lam, df, "greater")
+    return _exceed_fast(t_arr, lam, df, "greater")
+
+
+def _exceed_fast(t_arr: np.ndarray, lam: np.ndarray, df: float, alternative: str) -> np.ndarray:
+    """Nested trapezoidal product rule (:mod:`nplab.stats._dunnett_quad`), vectorised over
+    ``t``; statistics it cannot certify go to the reference path :func:`_exceed_checked`."""
+    t_arr = np.atleast_1d(np.asarray(t_arr, dtype=float))
+    out = np.ones(len(t_arr))
+    todo = np.flatnonzero(~((alternative == "two-sided") & (t_arr <= 0)))
+    if todo.size:
+        p, ok = _dunnett_quad.exceed(t_arr[todo], lam, df, alternative)
+        out[todo] = p
+        bad = todo[~ok]
+        if bad.size:
+            out[bad] = _exceed_checked(t_arr[bad], lam, df, alternative)
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -241,6 +257,13 @@ def dunnett_critical(
 
 @lru_cache(maxsize=256)
 def _critical(lam_t: tuple, df: float, conf_level: float, alt: str) -> float:
+    """Secant solve on the fast certified rule; the reference solver when it cannot certify."""
+    c = _dunnett_quad.critical(np.array(lam_t), df, conf_level, alt)
+    return _critical_reference(lam_t, df, conf_level, alt) if c is None else c
+
+
+def _critical_reference(lam_t: tuple, df: float, conf_level: float, alt: str) -> float:
+    """Reference solver: Brent on the fixed Gauss–Legendre rule, secant on the checked one."""
     lam = np.array(lam_t)
     alpha = 1.0 - conf_level
     # Dunnett's value lies between the single-comparison and the Bonferroni t quantiles

@@ -1,0 +1,96 @@
+"""Fast Dunnett engine (nested trapezoidal rule) against the reference quadrature path.
+
+The reference is the previous exact implementation kept in ``nplab.stats.posthoc``
+(``_exceed_checked``: composite Gauss–Legendre at two resolutions with adaptive QUADPACK
+fallback; ``_critical_reference``: Brent + secant on it), itself checked against R's
+``integrate``, mvtnorm and Dunnett's tables in ``test_posthoc.py``.  Tolerances (issue 19):
+p within 1e-9 absolute, and 1e-6 relative for p down to 1e-12; critical values 1e-9.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nplab.stats import _dunnett_quad
+from nplab.stats.posthoc import (
+    _critical,
+    _critical_reference,
+    _exceed_checked,
+    dunnett_pvalues,
+)
+
+# (df, lambdas): balanced and unbalanced families, fractional and large df, the normal limit
+FAMILIES = [
+    (2.5, [0.6, 0.55, 0.7]),
+    (4.0, [0.5, 0.8]),
+    (9.0, np.sqrt([0.5] * 4).tolist()),
+    (17.5, [0.3, 0.45, 0.6, 0.75, 0.9]),
+    (45.0, np.sqrt([0.4, 0.5, 0.6, 0.7]).tolist()),
+    (120.0, [0.2, 0.95]),
+    (3000.0, [0.65, 0.7, 0.75]),
+    (np.inf, [0.4, 0.6, 0.7, 0.8, 0.5, 0.55, 0.65, 0.3]),
+]
+T_TWO = np.array([0.2, 0.9, 1.7, 2.4, 3.1, 4.5, 6.0, 8.0, 12.0, 25.0])
+T_ONE = np.array([-2.0, -0.4, 0.0, 0.7, 1.9, 3.3, 5.0, 7.5, 15.0])
+
+
+def _agree(got, ref):
+    got, ref = np.asarray(got), np.asarray(ref)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+    big = ref >= 1e-12
+    np.testing.assert_allclose(got[big], ref[big], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize(("df", "lam"), FAMILIES)
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_fast_pvalues_match_reference(df, lam, alternative):
+    lam = np.array(lam)
+    t = T_TWO if alternative == "two-sided" else T_ONE
+    if not np.isfinite(df):
+        t = t[t < 9]  # the reference at df = inf is a fixed rule without tail refinement
+    p, ok = _dunnett_quad.exceed(t, lam, df, alternative)
+    assert ok.all(), "the nested rules should certify these families"
+    _agree(p, _exceed_checked(t, lam, df, alternative))
+    # the public function (with its fallback) gives the same numbers
+    _agree(dunnett_pvalues(t, lam, df, alternative), p)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("df", "lam"), FAMILIES)
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_fast_critical_values_match_reference(df, lam, alternative):
+    key = (tuple(float(v) for v in lam), float(df))
+    for conf in (0.95, 0.99) if len(lam) <= 3 else (0.95,):
+        fast = _dunnett_quad.critical(np.array(lam), df, conf, alternative)
+        assert fast is not None
+        ref = _critical_reference(*key, conf, alternative)
+        assert fast == pytest.approx(ref, abs=1e-9, rel=0)
+        # the p-value at the critical value is 1 - conf
+        p = _dunnett_quad.exceed(np.array([fast]), np.array(lam), df, alternative)[0][0]
+        assert p == pytest.approx(1 - conf, rel=1e-9)
+        assert _critical(*key, conf, alternative) == fast
+
+
+def test_uncertified_statistics_fall_back_to_reference(monkeypatch):
+    lam = np.array([0.6, 0.55, 0.7])
+    t = np.array([1.0, 2.5, 4.0])
+
+    def never_certified(t, lam, df, alternative):
+        return np.zeros(len(t)), np.zeros(len(t), dtype=bool)
+
+    monkeypatch.setattr(_dunnett_quad, "exceed", never_certified)
+    got = dunnett_pvalues(t, lam, 12.0)
+    np.testing.assert_array_equal(got, _exceed_checked(t, lam, 12.0, "two-sided"))
+    assert got.min() > 0
+
+
+def test_tiny_p_keeps_relative_accuracy_single_comparison():
+    # one comparison: the exact answer is Student's t tail (scipy.special.stdtr)
+    from scipy import special
+
+    t = np.array([5.0, 9.0, 20.0, 40.0])
+    for df in (3.0, 20.0, 200.0):
+        p, ok = _dunnett_quad.exceed(t, np.array([0.7]), df, "greater")
+        assert ok.all()
+        np.testing.assert_allclose(p, special.stdtr(df, -t), rtol=1e-10)
