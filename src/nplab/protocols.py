@@ -57,6 +57,7 @@ KIND_MODULES: dict[str, str] = {
     "vonfrey-sudo": "nplab.vonfrey",
     "hargreaves": "nplab.hargreaves",
     "patchclamp": "nplab.ephys",
+    "currentclamp": "nplab.ephys.excitability",
 }
 
 _HEADER_KEYS = {"name", "version", "kind", "title", "description", "references"}
