@@ -9,8 +9,8 @@ protocol parameters so a lab can change them):
   comes back down is not a spike (eFEL ``peak_indices``).
 * **dV/dt**: central differences (one-sided at the ends), in mV/ms.
 * **Threshold** (eFEL ``AP_begin_indices`` with ``DerivativeWindow`` = 3): walking
-  back from the peak, the start of the last run of at least ``dvdt_window`` samples
-  with dV/dt > ``dvdt_threshold`` (10 mV/ms) that begins after the previous spike's
+  back from the peak, the start of the last run of dV/dt > ``dvdt_threshold``
+  (10 mV/ms) whose first ``dvdt_window`` samples stay ≥ the criterion and that begins after the previous spike's
   peak (eFEL: its first AHP minimum; V only falls in between); ``threshold_mv`` is the sample there (not interpolated).
 * **Amplitude**: peak − threshold.  **Half-width**: full width at
   threshold + amplitude/2, with both crossings linearly interpolated between samples.
@@ -114,7 +114,11 @@ def _crossings(v: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
         return up[:0], dn[:0]
     dn = dn[dn > up[0]]
     up = up[: dn.size]
-    return up, dn
+    dn = dn[: up.size]
+    # eFEL pairs the i-th up with the i-th down crossing; a sample exactly at the
+    # threshold can break the alternation, and eFEL then finds no peak for the pair
+    keep = dn >= up
+    return up[keep], dn[keep]
 
 
 def _empty(n: int = 0) -> SpikeArrays:
@@ -184,11 +188,15 @@ def detect_spikes(
         ahp[i] = a + int(np.argmin(v[a:b]))
 
     # threshold: start of the last qualifying run of dV/dt > thr before the peak
-    good = dvdt > dvdt_threshold
-    edges = np.diff(good.astype(np.int8), prepend=0, append=0)
-    run_start = np.flatnonzero(edges == 1)
-    run_stop = np.flatnonzero(edges == -1)
-    long_runs = run_start[(run_stop - run_start) >= dvdt_window]
+    # (eFEL: a run starts after a sample with dV/dt <= thr and its first
+    # ``dvdt_window`` samples must all be >= thr)
+    above = dvdt > dvdt_threshold
+    starts = np.flatnonzero(above & ~np.concatenate(([False], above[:-1])))
+    w = int(dvdt_window)
+    ge = dvdt >= dvdt_threshold
+    full = np.lib.stride_tricks.sliding_window_view(ge, w).all(axis=1) if n >= w else np.zeros(0, bool)
+    starts = starts[starts < full.size]
+    long_runs = starts[full[starts]]
     lower = np.empty(k, dtype=np.int64)
     lower[0] = max(0, int(start) - 2) if start > 1 else 0
     lower[1:] = peaks[:-1]  # eFEL: previous spike's first AHP minimum (V falls until then)
