@@ -18,7 +18,7 @@ from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import read_table
 
-__all__ = ["ANIMAL_COLUMNS", "read_animals", "resolve_paws"]
+__all__ = ["ANIMAL_COLUMNS", "read_animals", "resolve_paws", "select_cohort"]
 
 ANIMAL_COLUMNS = (
     "animal",
@@ -128,3 +128,15 @@ def resolve_paws(
         expected="ipsi, contra, left or right",
     )
     return out.astype(str)
+
+
+def select_cohort(animals: pd.DataFrame, cohort: str | None, file: str | os.PathLike[str]) -> pd.DataFrame:
+    """The animals of ``cohort`` (all animals when it is None; InputError if none)."""
+    if cohort is None:
+        return animals
+    keep = animals["cohort"].astype("string").str.strip() == str(cohort)
+    if not keep.fillna(False).any():
+        raise InputError(f"no animal is in cohort {cohort!r}", file=file, column="cohort")
+    out = animals[keep.fillna(False).to_numpy()].reset_index(drop=True)
+    out.attrs = dict(animals.attrs)
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ import pandas as pd
 from nplab.errors import InputError, row_number
 from nplab.tables import read_table, sha256_file
 
-__all__ = ["blinding_statement", "check_codes", "read_key", "unblind"]
+__all__ = ["blinding_statement", "check_codes", "check_study_labels", "read_key", "unblind"]
 
 
 def read_key(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -160,3 +161,25 @@ def blinding_statement(
     if who:
         text += f" Blinding record: {who}"
     return text
+
+
+def check_study_labels(study: Any, all_animals: pd.DataFrame, animals: pd.DataFrame,
+                    key: dict[str, str] | None, key_path: Path | None) -> None:
+    """The animals table's group labels fit the study: coded labels (at most one per
+    group, no group names) while blind without a key, else names or key codes."""
+    if study.blinded and key is None:
+        # blind and no key: labels must be codes (not group names), at most one per group
+        codes = sorted(set(animals["group"].astype(str)))
+        named = [c for c in codes if c in set(study.groups["name"])]
+        if named or len(codes) > len(study.groups):
+            raise InputError(
+                f"the study is blinded but the animals table has {len(codes)} group labels"
+                + (f" including the group name {named[0]!r}" if named else ""),
+                file=study.data["animals"],
+                column="group",
+                expected=f"at most {len(study.groups)} coded group labels",
+            )
+    else:
+        in_run = all_animals["animal"].isin(set(animals["animal"]))
+        check_codes(all_animals.loc[in_run, "group"], study.groups["name"], key,
+                    file=study.data["animals"], key_file=key_path)

@@ -65,7 +65,9 @@ class Section:
     """A report section: a heading and an ordered list of blocks.
 
     Blocks are ``("p", text)``, ``("table", DataFrame, caption)``,
-    ``("figure", Figure)``, ``("list", [text, ...])`` or ``("note", text)``.
+    ``("figure", Figure)``, ``("list", [text, ...])`` or ``("note", text)``; a
+    ``("plot", matplotlib_figure, name, caption)`` block is an unsaved figure that the
+    study runner saves as ``figures/<name>.png|svg`` and turns into a ``figure`` block.
     """
 
     title: str
@@ -86,6 +88,11 @@ class Section:
 
     def figure(self, fig: Figure) -> Section:
         self.blocks.append(("figure", fig))
+        return self
+
+    def plot(self, fig: Any, name: str, caption: str) -> Section:
+        """An unsaved matplotlib figure, saved by the runner as ``figures/<name>``."""
+        self.blocks.append(("plot", fig, name, caption))
         return self
 
     def items(self, items: Iterable[str]) -> Section:

@@ -68,15 +68,24 @@ from nplab.protocols import validate_table as _validate_schema_table
 from nplab.surgery import check_surgery_record
 
 __all__ = [
-    "ASSAYS",
-    "STUDY_SCHEMA",
+    "ASSAYS",  # noqa: F822 (module __getattr__)
+    "STUDY_SCHEMA",  # noqa: F822
     "TIMEPOINT_KINDS",
     "Study",
     "load_study",
 ]
 
-#: Assays a study can declare data for (keys of ``[data]`` besides ``animals``).
-ASSAYS = ("vonfrey", "hargreaves", "patchclamp")
+
+def __getattr__(name: str) -> Any:
+    """``ASSAYS`` and ``STUDY_SCHEMA`` are built from the assay registry on first use."""
+    if name == "ASSAYS":
+        #: Assays a study can declare data for (keys of ``[data]`` besides ``animals``).
+        from nplab.assays import registry
+
+        return tuple(registry())
+    if name == "STUDY_SCHEMA":
+        return _schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Allowed ``kind`` of a time point.
 TIMEPOINT_KINDS = ("baseline", "predose", "postdose")
@@ -108,39 +117,52 @@ _TIMEPOINT = {
     "hours": Param("float", default=None, unit="h", doc="time after dosing (post-dose)"),
     "days": Param("float", default=None, unit="d", doc="day relative to surgery"),
 }
-_EXCLUSION = {
+_EXCLUSION_COMMON = {
     "name": Param("str", required=True, doc="short name of the rule"),
     "description": Param("str", default="", doc="the rule in words"),
-    "assay": Param("str", default="vonfrey", choices=("vonfrey", "hargreaves")),
     "timepoint": Param("str", default=None, doc="time point label (default: the pre-dose one)"),
     "paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
-    "max_threshold_g": Param(
-        "float",
-        default=None,
-        min=0,
-        unit="g",
-        doc="exclude if the threshold at the time point is above this (no allodynia)",
-    ),
-    "min_drop_pct": Param(
-        "float",
-        default=None,
-        min=0,
-        max=100,
-        unit="%",
-        doc="exclude if the drop from the baseline is below this percentage",
-    ),
-    "max_latency_s": Param(
-        "float",
-        default=None,
-        min=0,
-        unit="s",
-        doc="Hargreaves: exclude if the latency at the time point is above this",
-    ),
     "models": Param(
         "list", item="str", default=("CCI", "SNL"), doc="the rule applies to these models"
     ),
 }
-_SCHEMA: dict[str, Param] = {
+def _schema() -> dict[str, Param]:
+    """The study-file schema: fixed tables plus what the registered assays declare."""
+    from nplab.assays import registry
+
+    assays = registry()
+    per_animal = tuple(n for n, a in assays.items() if a.per_animal)
+    criteria: dict[str, Param] = {}
+    for a in assays.values():
+        criteria.update(a.exclusion_criteria)
+    exclusion = {
+        "name": _EXCLUSION_COMMON["name"],
+        "description": _EXCLUSION_COMMON["description"],
+        "assay": Param("str", default=None, choices=per_animal,
+                       doc="assay the rule is checked on (default: the primary outcome)"),
+        **{k: _EXCLUSION_COMMON[k] for k in ("timepoint", "paw")},
+        **criteria,
+        "models": _EXCLUSION_COMMON["models"],
+    }
+    data = {"animals": Param("str", required=True, doc="animals table (CSV/XLSX)")}
+    data.update({n: Param("str", default=None, doc=a.data_doc) for n, a in assays.items()})
+    protocols = {n: Param("str", default=a.default_protocol)
+                 for n, a in assays.items() if a.protocol_kind}
+    options = {n: Param("table", default={}, fields=dict(a.options))
+               for n, a in assays.items() if a.options}
+    return {**_FIXED_SCHEMA_HEAD,
+            "data": Param("table", required=True, fields=data),
+            "protocols": Param("table", default={}, fields=protocols),
+            **options,
+            "outcomes": Param("table", required=True, fields={
+                **_OUTCOMES, "primary": Param("str", required=True, choices=tuple(assays),
+                                              doc="primary assay")}),
+            **_FIXED_SCHEMA_TAIL,
+            "exclusions": Param("list[table]", default=(), fields=exclusion),
+            **_FIXED_SCHEMA_END}
+
+
+_FIXED_SCHEMA_HEAD: dict[str, Param] = {
     "study": Param(
         "table",
         required=True,
@@ -178,53 +200,13 @@ _SCHEMA: dict[str, Param] = {
     ),
     "groups": Param("list[table]", required=True, fields=_GROUP),
     "timepoints": Param("list[table]", required=True, fields=_TIMEPOINT),
-    "data": Param(
-        "table",
-        required=True,
-        fields={
-            "animals": Param("str", required=True, doc="animals table (CSV/XLSX)"),
-            "vonfrey": Param("str", default=None, doc="von Frey lab sheet"),
-            "hargreaves": Param("str", default=None, doc="Hargreaves trials"),
-            "patchclamp": Param("str", default=None, doc="patch-clamp experiment table"),
-        },
-    ),
-    "protocols": Param(
-        "table",
-        default={},
-        fields={
-            "vonfrey": Param("str", default="vonfrey-updown-rat"),
-            "hargreaves": Param("str", default="hargreaves-rat"),
-        },
-    ),
-    "patchclamp": Param(
-        "table",
-        default={},
-        fields={
-            "h": Param(
-                "dict",
-                default={},
-                doc="fraction of available channels per condition (state-dependent block)",
-            ),
-            "references": Param(
-                "bool", default=True, doc="compare IC50s with the published reference table"
-            ),
-        },
-    ),
-    "outcomes": Param(
-        "table",
-        required=True,
-        fields={
-            "primary": Param(
-                "str",
-                required=True,
-                choices=("vonfrey", "hargreaves", "patchclamp"),
-                doc="primary assay",
-            ),
-            "primary_paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
-            "description": Param("str", default=""),
-            "secondary": Param("list", item="str", default=()),
-        },
-    ),
+}
+_OUTCOMES: dict[str, Param] = {
+    "primary_paw": Param("str", default="ipsi", choices=("ipsi", "contra")),
+    "description": Param("str", default=""),
+    "secondary": Param("list", item="str", default=()),
+}
+_FIXED_SCHEMA_TAIL: dict[str, Param] = {
     "analysis": Param(
         "table",
         default={},
@@ -240,7 +222,8 @@ _SCHEMA: dict[str, Param] = {
             "software_note": Param("str", default=""),
         },
     ),
-    "exclusions": Param("list[table]", default=(), fields=_EXCLUSION),
+}
+_FIXED_SCHEMA_END: dict[str, Param] = {
     "randomisation": Param(
         "table",
         default=None,
@@ -268,8 +251,6 @@ _SCHEMA: dict[str, Param] = {
     ),
 }
 
-#: Schema of the study file (top-level tables), as :class:`nplab.protocols.Param`.
-STUDY_SCHEMA = _SCHEMA
 
 
 @dataclass(frozen=True)
@@ -296,7 +277,9 @@ class Study:
         One row per time point: ``label, kind, hours, days, order``.
     data
         Absolute paths of the declared tables (``animals`` always; assays when given).
-    protocols, patchclamp, outcomes, analysis, exclusions, randomisation, blinding
+    options
+        Each assay's own options table (``[patchclamp]``, ...) by assay name.
+    protocols, outcomes, analysis, exclusions, randomisation, blinding
         The remaining tables, defaults filled in.  Patch-clamp protocols come from the
         experiment table (a ``protocol`` column, or conditions named after protocols).
     """
@@ -312,7 +295,7 @@ class Study:
     timepoints: pd.DataFrame
     data: dict[str, Path]
     protocols: dict[str, Any]
-    patchclamp: dict[str, Any]
+    options: dict[str, dict[str, Any]]
     outcomes: dict[str, Any]
     analysis: dict[str, Any]
     exclusions: list[dict[str, Any]]
@@ -323,6 +306,11 @@ class Study:
     @property
     def title(self) -> str:
         return str(self.meta["title"])
+
+    @property
+    def patchclamp(self) -> dict[str, Any]:
+        """The ``[patchclamp]`` options (``options["patchclamp"]``)."""
+        return self.options.get("patchclamp", {})
 
     @property
     def control_group(self) -> str | None:
@@ -521,12 +509,17 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         an unknown key, wrong type, missing key, inconsistent entries or a data file
         that does not exist.
     """
+    from nplab.assays import registry
+
     p = Path(path)
     raw = _read(p)
-    values = _validate_schema_table(raw, _SCHEMA, p, "")
-    for key in ("protocols", "analysis", "patchclamp"):  # absent tables: fill their fields' defaults
+    schema = _schema()
+    assays = registry()
+    values = _validate_schema_table(raw, schema, p, "")
+    option_tables = [n for n, a in assays.items() if a.options]
+    for key in ("protocols", "analysis", *option_tables):  # absent: fill fields' defaults
         if key not in raw:
-            values[key] = _validate_schema_table({}, _SCHEMA[key].fields or {}, p, f"{key}.")
+            values[key] = _validate_schema_table({}, schema[key].fields or {}, p, f"{key}.")
     root = p.resolve().parent
     meta = values["study"]
     model = values["model"]
@@ -546,7 +539,8 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         raise InputError("no groups", file=p, column="groups", expected="[[groups]] tables")
     timepoints = _timepoints(values["timepoints"], p)
     data: dict[str, Path] = {}
-    for key, rel in values["data"].items():
+    for key in ["animals", *(k for k in raw["data"] if k != "animals")]:  # file order
+        rel = values["data"][key]
         if rel is None:
             continue
         full = (root / rel).resolve()
@@ -583,22 +577,18 @@ def load_study(path: str | os.PathLike[str]) -> Study:
                 column=f"{name}.timepoint",
                 expected=f"one of {', '.join(sorted(labels))}",
             )
-        if rule["assay"] == "vonfrey" and (
-            rule["max_threshold_g"] is None and rule["min_drop_pct"] is None
-        ):
-            raise InputError(
-                "a von Frey exclusion rule needs a criterion",
-                file=p,
-                column=f"{name}.max_threshold_g",
-                expected="max_threshold_g and/or min_drop_pct",
-            )
-        if rule["assay"] == "hargreaves" and rule["max_latency_s"] is None:
-            raise InputError(
-                "a Hargreaves exclusion rule needs a criterion",
-                file=p,
-                column=f"{name}.max_latency_s",
-            )
-        if rule["min_drop_pct"] is not None and (timepoints["kind"] != "baseline").all():
+        if rule["assay"] is None:
+            rule["assay"] = outcomes["primary"]
+            if not assays[rule["assay"]].per_animal:
+                raise InputError(
+                    f"the primary outcome {rule['assay']} has no per-animal measurements",
+                    file=p,
+                    column=f"{name}.assay",
+                    expected="assay = one of " + ", ".join(
+                        n for n, a in assays.items() if a.per_animal),
+                )
+        assays[rule["assay"]]().check_rule(rule, p, name)
+        if rule.get("min_drop_pct") is not None and (timepoints["kind"] != "baseline").all():
             raise InputError(
                 "min_drop_pct needs a baseline time point",
                 file=p,
@@ -610,14 +600,9 @@ def load_study(path: str | os.PathLike[str]) -> Study:
                 file=p,
                 column=f"{name}.assay",
             )
-    for cond, h in (values["patchclamp"] or {}).get("h", {}).items():
-        if isinstance(h, bool) or not isinstance(h, int | float) or not 0 < h <= 1:
-            raise InputError(
-                f"{h!r} is not a fraction",
-                file=p,
-                column=f"patchclamp.h.{cond}",
-                expected="a number in (0, 1]",
-            )
+    options = {n: values[n] or {} for n in option_tables}
+    for n in option_tables:
+        assays[n]().check_options(options[n], p)
     blinding = values["blinding"]
     if blinding and blinding.get("key"):
         key = root / blinding["key"]
@@ -640,7 +625,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         timepoints=timepoints,
         data=data,
         protocols=values["protocols"] or {},
-        patchclamp=values["patchclamp"] or {},
+        options=options,
         outcomes=outcomes,
         analysis=values["analysis"] or {},
         exclusions=exclusions,

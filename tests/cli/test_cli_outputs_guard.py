@@ -58,9 +58,9 @@ def test_hargreaves_never_overwrites_trials(hargreaves_inputs, tmp_path, capsys,
     if option == "--figure":  # a figure named like an input (an animals table saved as .png)
         shutil.copy(animals, victim)
         before = victim.read_bytes()
-        args = ["hargreaves", trials, "--animals", victim, "-o", tmp_path / "o.csv"]
+        args = ["hargreaves", trials, "-p", "hargreaves-rat", "--animals", victim, "-o", tmp_path / "o.csv"]
     else:
-        args = ["hargreaves", trials, "--animals", animals]
+        args = ["hargreaves", trials, "-p", "hargreaves-rat", "--animals", animals]
         args += [] if option == "-o" else ["-o", tmp_path / "o.csv"]
     code, err = run([*args, option, victim], capsys)
     _assert_refused(code, err, victim, before)
@@ -70,7 +70,7 @@ def test_hargreaves_never_overwrites_trials(hargreaves_inputs, tmp_path, capsys,
 def test_hargreaves_never_overwrites_animals(hargreaves_inputs, tmp_path, capsys):
     trials, animals = hargreaves_inputs
     before = animals.read_bytes()
-    code, err = run(["hargreaves", trials, "--animals", animals, "-o", animals], capsys)
+    code, err = run(["hargreaves", trials, "-p", "hargreaves-rat", "--animals", animals, "-o", animals], capsys)
     _assert_refused(code, err, animals, before)
 
 
@@ -169,7 +169,7 @@ def test_internal_error_hint_gives_the_command_to_rerun(monkeypatch, capsys):
 def test_two_outputs_with_one_name_are_refused(hargreaves_inputs, ryegrass, tmp_path, capsys):
     trials, animals = hargreaves_inputs
     same = tmp_path / "o.csv"
-    code, err = run(["hargreaves", trials, "--animals", animals, "-o", same,
+    code, err = run(["hargreaves", trials, "-p", "hargreaves-rat", "--animals", animals, "-o", same,
                      "--differences", same], capsys)  # fmt: skip
     assert code == 2 and "two outputs of the run name the same file" in err
     code, err = run(["doseresponse", "fit", ryegrass, "--x", "conc", "--y", "rootl", "--ed", "50",
@@ -196,7 +196,7 @@ def test_file_system_errors_are_exit_2_naming_the_output(tmp_path, capsys):
     sheet.write_text("animal,responses\nr1,OOOXOXOX\n", encoding="utf-8")
     blocker = tmp_path / "plain_file"
     blocker.write_text("x", encoding="utf-8")
-    code, err = run(["vonfrey", sheet, "-o", blocker / "out.csv"], capsys)
+    code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "-o", blocker / "out.csv"], capsys)
     assert code == 2 and err.startswith("nplab: error: ") and err.count("\n") == 1
     assert "plain_file" in err and "internal error" not in err and ".tmp" not in err
 

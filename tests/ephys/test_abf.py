@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 import numpy as np
 import pyabf
 import pytest
@@ -13,32 +9,20 @@ import pytest
 from nplab.ephys import read_abf
 from nplab.errors import InputError
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("NPLAB_SHARED", REPO.parent / "shared")) / "data" / "abf"
-FILES = sorted(p.name for p in CORPUS.glob("*.abf"))
+
+def test_corpus_present(shared_dir, vendor_first_values):
+    assert len(list((shared_dir / "data" / "abf").glob("*.abf"))) == 31
+    assert len(vendor_first_values) == 31
 
 
-def _vendor_first_values() -> dict[str, list[float]]:
-    """First sample per channel by Molecular Devices' ABFFIO.DLL (SOURCES.md table)."""
-    text = (CORPUS / "SOURCES.md").read_text(encoding="utf-8")
-    out = {}
-    for m in re.finditer(r"^\| (\S+\.abf) \| \[([^\]]*)\] \|", text, flags=re.M):
-        out[m.group(1)] = [float(v) for v in m.group(2).split(",")]
-    return out
+def test_every_abf_file_has_vendor_first_values(abf_dir, vendor_first_values):
+    assert len(vendor_first_values) >= 9
+    assert sorted(vendor_first_values) == sorted(p.name for p in abf_dir.glob("*.abf"))
 
 
-VENDOR = _vendor_first_values()
-
-
-def test_corpus_present():
-    assert len(FILES) == 31
-    assert len(VENDOR) == 31
-
-
-@pytest.mark.parametrize("name", FILES)
-def test_samples_equal_pyabf_exactly(name):
-    rec = read_abf(CORPUS / name)
-    abf = pyabf.ABF(str(CORPUS / name))
+def test_samples_equal_pyabf_exactly(abf_dir, abf_name):
+    rec = read_abf(abf_dir / abf_name)
+    abf = pyabf.ABF(str(abf_dir / abf_name))
     assert rec.sweep_count == abf.sweepCount
     assert rec.channel_count == abf.channelCount
     assert rec.sample_rate == abf.dataRate
@@ -47,20 +31,19 @@ def test_samples_equal_pyabf_exactly(name):
             abf.setSweep(s, channel=ch)
             got = rec.sweep(s, ch)
             assert got.dtype == np.float32
-            assert np.array_equal(got, abf.sweepY), (name, s, ch)
+            assert np.array_equal(got, abf.sweepY), (abf_name, s, ch)
 
 
-@pytest.mark.parametrize("name", FILES)
-def test_first_values_match_vendor_library(name):
-    rec = read_abf(CORPUS / name)
-    expected = VENDOR[name]
+def test_first_values_match_vendor_library(abf_dir, abf_name, vendor_first_values):
+    rec = read_abf(abf_dir / abf_name)
+    expected = vendor_first_values[abf_name]
     got = [float(rec.sweep(0, ch)[0]) for ch in range(rec.channel_count)]
     # the table is printed to 5 decimals: tolerance 1e-4 relative or 1e-5 absolute
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_sweep_is_a_copy():
-    rec = read_abf(CORPUS / "171116sh_0011.abf")
+def test_sweep_is_a_copy(abf_path):
+    rec = read_abf(abf_path("171116sh_0011.abf"))
     a = rec.sweep(0)
     a[:] = 0.0
     assert not np.all(rec.sweep(0) == 0.0)
@@ -69,18 +52,18 @@ def test_sweep_is_a_copy():
         view[0] = 1.0
 
 
-def test_tag_sweep_uses_sweep_interval_abf2():
+def test_tag_sweep_uses_sweep_interval_abf2(abf_path):
     # 0.1-s sweeps every 5 s; tag at 180.38 s -> sweep 36 (pyabf's tagSweeps says 1803.78)
-    rec = read_abf(CORPUS / "2018_11_16_sh_0006.abf")
+    rec = read_abf(abf_path("2018_11_16_sh_0006.abf"))
     assert rec.sweep_interval_s == 5.0
     assert rec.tags[0].comment == "+drug at 3min"
     assert rec.tags[0].sweep == 36
     assert rec.sweep_times_s[36] == 180.0
 
 
-def test_abf1_sweep_interval_from_header():
+def test_abf1_sweep_interval_from_header(abf_path):
     # protocol "0402 VC 2s MT-50": one sweep every 2 s; pyabf reports 0.08265 s
-    rec = read_abf(CORPUS / "multichannelAbf1WithTags.abf")
+    rec = read_abf(abf_path("multichannelAbf1WithTags.abf"))
     assert rec.sweep_interval_s == 2.0
     assert [t.comment for t in rec.tags] == ["+TGOT", "-TGOT"]
     # ABF2 twin (16d05007_vc_tags.abf) has tag times 173.98 s and 294.86 s -> sweeps 86, 147
@@ -88,21 +71,21 @@ def test_abf1_sweep_interval_from_header():
     assert rec.sweep_times_s[-1] == pytest.approx(186 * 2.0)
 
 
-def test_abf1_abf2_twins_agree_on_interval():
-    assert read_abf(CORPUS / "18425108_abf1.abf").sweep_interval_s == 240.0
-    assert read_abf(CORPUS / "18425108.abf").sweep_interval_s == 240.0
-    a1 = read_abf(CORPUS / "05210017_vc_abf1.abf")
+def test_abf1_abf2_twins_agree_on_interval(abf_path):
+    assert read_abf(abf_path("18425108_abf1.abf")).sweep_interval_s == 240.0
+    assert read_abf(abf_path("18425108.abf")).sweep_interval_s == 240.0
+    a1 = read_abf(abf_path("05210017_vc_abf1.abf"))
     assert a1.sweep_interval_s == 60.0
 
 
-def test_gap_free_uses_sweep_length():
-    rec = read_abf(CORPUS / "File_axon_1.abf")
+def test_gap_free_uses_sweep_length(abf_path):
+    rec = read_abf(abf_path("File_axon_1.abf"))
     assert rec.sweep_count == 1
     assert rec.sweep_interval_s == pytest.approx(191.2832)
 
 
-def test_epochs_start_after_one_64th_holding():
-    rec = read_abf(CORPUS / "171116sh_0012.abf")
+def test_epochs_start_after_one_64th_holding(abf_path):
+    rec = read_abf(abf_path("171116sh_0012.abf"))
     eps = rec.epochs(0)
     assert (eps[0].letter, eps[0].start, eps[0].stop) == ("pre", 0, 70000 // 64)
     assert eps[1].letter == "A" and eps[1].start == 1093
@@ -110,30 +93,30 @@ def test_epochs_start_after_one_64th_holding():
     assert rec.epoch(0, 1).letter == "B"
 
 
-def test_variable_length_sweeps():
-    rec = read_abf(CORPUS / "2020_06_16_0000.abf")
+def test_variable_length_sweeps(abf_path):
+    rec = read_abf(abf_path("2020_06_16_0000.abf"))
     assert [rec.sweep_points(i) for i in range(3)] == [3540, 70040, 16040]
     with pytest.raises(InputError, match="epoch"):
         rec.epochs(0)
 
 
-def test_units_override_and_magnitude_check():
-    rec = read_abf(CORPUS / "2018_12_09_pCLAMP11_0001.abf")
+def test_units_override_and_magnitude_check(abf_path):
+    rec = read_abf(abf_path("2018_12_09_pCLAMP11_0001.abf"))
     assert rec.header_units == ["A"]
     assert "do not fit units 'A'" in rec.unit_warnings[0]
-    fixed = read_abf(CORPUS / "2018_12_09_pCLAMP11_0001.abf", units="pA")
+    fixed = read_abf(abf_path("2018_12_09_pCLAMP11_0001.abf"), units="pA")
     assert fixed.units == ["pA"] and fixed.unit_warnings == [""]
-    good = read_abf(CORPUS / "171116sh_0011.abf")
+    good = read_abf(abf_path("171116sh_0011.abf"))
     assert good.unit_warnings == [""]
 
 
-def test_leak_subtraction_note():
-    rec = read_abf(CORPUS / "171116sh_0011.abf")
+def test_leak_subtraction_note(abf_path):
+    rec = read_abf(abf_path("171116sh_0011.abf"))
     assert rec.leak_subtraction[0].enabled is False
     assert rec.leak_subtraction[0].note == "online P/N: off"
 
 
-def test_bad_files(tmp_path):
+def test_bad_files(abf_path, tmp_path):
     with pytest.raises(InputError, match="file not found"):
         read_abf(tmp_path / "missing.abf")
     junk = tmp_path / "junk.abf"
@@ -141,29 +124,32 @@ def test_bad_files(tmp_path):
     with pytest.raises(InputError, match=r"junk\.abf"):
         read_abf(junk)
     truncated = tmp_path / "trunc.abf"
-    truncated.write_bytes((CORPUS / "171116sh_0011.abf").read_bytes()[:20000])
+    truncated.write_bytes((abf_path("171116sh_0011.abf")).read_bytes()[:20000])
     with pytest.raises(InputError, match=r"trunc\.abf"):
         read_abf(truncated)
 
 
-def test_abf1_holding_level_from_header_matches_abf2_twin():
+def test_abf1_holding_level_from_header_matches_abf2_twin(abf_path):
     # pyabf reports 10 mV (epoch A level) for the ABF1 copy; the ABF2 original holds at -10
-    a1 = read_abf(CORPUS / "pclamp11_4ch_abf1.abf")
-    a2 = read_abf(CORPUS / "pclamp11_4ch.abf")
+    a1 = read_abf(abf_path("pclamp11_4ch_abf1.abf"))
+    a2 = read_abf(abf_path("pclamp11_4ch.abf"))
     assert a1.holding[:4] == a2.holding[:4] == [-10.0, -20.0, 0.0, -40.0]
     assert a1.epochs(0)[0].level == a2.epochs(0)[0].level == -10.0
-    assert read_abf(CORPUS / "multichannelAbf1WithTags.abf").holding[0] == -50.0
+    assert read_abf(abf_path("multichannelAbf1WithTags.abf")).holding[0] == -50.0
 
 
-def test_start_datetime():
-    assert read_abf(CORPUS / "171116sh_0011.abf").start_datetime.isoformat().startswith(
+def test_start_datetime(abf_path):
+    assert read_abf(abf_path("171116sh_0011.abf")).start_datetime.isoformat().startswith(
         "2017-11-16T14:04:45"
     )
-    assert read_abf(CORPUS / "invalidDate-abf1.abf").start_datetime is None
 
 
-def test_epochs_callable_and_indexable():
-    rec = read_abf(CORPUS / "171116sh_0012.abf")
+def test_invalid_start_datetime_is_none(abf_path):
+    assert read_abf(abf_path("invalidDate-abf1.abf")).start_datetime is None
+
+
+def test_epochs_callable_and_indexable(abf_path):
+    rec = read_abf(abf_path("171116sh_0012.abf"))
     assert rec.epochs[2] == rec.epochs(2) == rec.epochs(2, channel=0)
     assert len(rec.epochs) == rec.sweep_count
     assert [eps[0].letter for eps in rec.epochs] == ["pre"] * rec.sweep_count

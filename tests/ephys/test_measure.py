@@ -141,7 +141,7 @@ def test_table_input_and_units_override(nav_file):
     assert t["reason"].str.contains("do not fit units 'A'").all()
 
 
-def test_tag_columns_on_real_wash_in_file(abf_dir):
+def test_tag_columns_on_real_wash_in_file(abf_path):
     # 0.1-s sweeps every 5 s, "+drug at 3min" at 180.38 s: lies in sweep 36's interval
     # (Tag.sweep = 36) but after sweep 36 was recorded -> applies from sweep 37
     proto = load_protocol(
@@ -152,18 +152,18 @@ def test_tag_columns_on_real_wash_in_file(abf_dir):
         membrane_test="A",
         blanking_ms=0.0,
     )
-    t = measure(abf_dir / "2018_11_16_sh_0006.abf", proto)
+    t = measure(abf_path("2018_11_16_sh_0006.abf"), proto)
     assert len(t) == 60 and (t["status"] == "ok").all()
     assert t["tag_index"].tolist() == [0] * 37 + [1] * 23
     assert t.loc[37, "tag"] == "+drug at 3min"
     assert t.loc[37, "time_s"] == 185.0
 
 
-def test_membrane_test_auto_finds_first_step(abf_dir):
+def test_membrane_test_auto_finds_first_step(abf_path):
     kw = {"baseline": {"epoch": "pre"}, "window": {"epoch": "A"}, "leak_subtraction": "none"}
     name = "patchclamp-nav-resting"
-    auto = measure(abf_dir / "2018_11_16_sh_0006.abf", load_protocol(name, membrane_test="auto", **kw))
-    explicit = measure(abf_dir / "2018_11_16_sh_0006.abf", load_protocol(name, membrane_test="A", **kw))
+    auto = measure(abf_path("2018_11_16_sh_0006.abf"), load_protocol(name, membrane_test="auto", **kw))
+    explicit = measure(abf_path("2018_11_16_sh_0006.abf"), load_protocol(name, membrane_test="A", **kw))
     pd.testing.assert_frame_equal(auto, explicit)
     assert auto["ra_mohm"].notna().all()
 
@@ -197,7 +197,7 @@ def test_cli_units_override(nav_file, tmp_path):
     assert not (tmp_path / "t.csv.manifest.json").exists()
 
 
-def test_epoch_by_index_text_and_current_clamp_note(nav_file, abf_dir):
+def test_epoch_by_index_text(nav_file):
     path, _ = nav_file
     by_letter = measure([path], _proto())
     by_index = measure(
@@ -209,8 +209,12 @@ def test_epoch_by_index_text_and_current_clamp_note(nav_file, abf_dir):
         ),
     )
     pd.testing.assert_frame_equal(by_letter, by_index)
+
+
+@pytest.mark.parametrize("name", ["17o05028_ic_steps.abf", "File_axon_5.abf"])
+def test_current_clamp_steps_get_a_note(abf_path, name):
     cc = measure(
-        abf_dir / "17o05028_ic_steps.abf",
+        abf_path(name),
         _proto(window={"epoch": "B"}, baseline={"epoch": "A"}, leak_subtraction="none"),
     )
     assert (cc["status"] == "ok").all()

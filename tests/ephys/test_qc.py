@@ -44,9 +44,9 @@ def test_membrane_test_degenerate_inputs():
     assert np.isnan(membrane_test(flat, step_index=50, dv_mv=0, sample_rate=1e4)["holding_pa"])
 
 
-def test_membrane_test_matches_pyabf_on_real_file(abf_dir):
+def test_membrane_test_matches_pyabf_on_real_file(abf_path):
     """Ih equals pyabf's Memtest; Ra+Rm equals pyabf's 'Rm' (which is dV/dI_ss)."""
-    path = abf_dir / "2018_11_16_sh_0006.abf"
+    path = abf_path("2018_11_16_sh_0006.abf")
     proto = load_protocol(
         "patchclamp-nav-resting",
         baseline={"epoch": "pre"},

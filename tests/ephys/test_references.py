@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,7 +30,7 @@ def test_amitriptyline_table_has_the_guide_values():
         assert got[key] == pytest.approx(um, rel=1e-12), key
     m = ref.set_index("key").loc["M1-M5"]
     assert m["value_high_um"] == pytest.approx(0.024, rel=1e-12)
-    assert (ref["source"] != "").all() and (ref["version"] == "1.0.0").all()
+    assert (ref["source"] != "").all() and (ref["version"] == "1.1.0").all()
     assert "Br J Pharmacol 129:1474" in ref.set_index("key").loc["hERG", "primary_source"]
     assert set(ref["measure"]) == {"Ki", "IC50"}
 
@@ -103,3 +104,34 @@ def test_state_constants_beside_state_references():
     state.loc[0, "k_i_um"] = 0.5
     out = compare_state_to_references(state, ref, targets=targets).set_index("level")
     assert bool(out.loc["pooled_mean_log:K_I", "inside_ci"]) is False
+
+
+def test_apparent_ic50_compared_with_kapp_for_the_same_h() -> None:
+    """Issue 13.5: an IC50 at 0 < h < 1 is compared with K_app = 1/(h/K_R + (1-h)/K_I)
+    from the resting and inactivated references of the same target, never with K_I alone.
+    K_R 20 uM, K_I 0.24 uM, h 0.5: K_app = 1/(0.025 + 2.08333) = 0.474308 uM (by hand)."""
+    refs = pd.DataFrame({
+        "drug": "amitriptyline", "key": ["NavX-R", "NavX-I"], "target": "NavX",
+        "measure": "IC50", "state": ["resting", "inactivated"], "value": [20.0, 0.24],
+        "value_high": np.nan, "unit": "uM", "value_um": [20.0, 0.24],
+        "value_high_um": np.nan, "system": "", "source": ["paper R", "paper I"],
+        "primary_source": ["R 2001", "I 2002"], "checked": "abstract", "version": "1",
+        "file": ""})
+    fits = pd.DataFrame({"drug": "amitriptyline", "condition": ["half", "rest", "inact"],
+                         "level": "pooled_mean_log", "ic50_um": [0.48, 19.0, 0.25],
+                         "ic50_ci_low_um": [0.45, 17.0, 0.23],
+                         "ic50_ci_high_um": [0.51, 21.0, 0.27]})
+    targets = {("amitriptyline", c): "NavX" for c in ("half", "rest", "inact")}
+    out = compare_to_references(fits, refs, targets=targets,
+                                h={"half": 0.5, "rest": 1.0, "inact": 0.0})
+    half = out[out["condition"] == "half"]
+    assert len(half) == 1 and half["measure"].iloc[0] == "K_app (h=0.5)"
+    assert half["reference_um"].iloc[0] == pytest.approx(1 / (0.5 / 20 + 0.5 / 0.24), rel=1e-12)
+    assert half["reference_um"].iloc[0] == pytest.approx(0.474308, rel=1e-5)
+    assert "paper R" in half["source"].iloc[0] and "paper I" in half["source"].iloc[0]
+    assert list(out.loc[out["condition"] == "rest", "state"]) == ["resting"]
+    assert list(out.loc[out["condition"] == "inact", "state"]) == ["inactivated"]
+    # without the resting partner, the h = 0.5 IC50 gets no (mismatched) comparison
+    only_ki = compare_to_references(fits, refs[refs["state"] == "inactivated"],
+                                    targets=targets, h={"half": 0.5})
+    assert "half" not in set(only_ki["condition"])

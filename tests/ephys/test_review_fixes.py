@@ -82,7 +82,7 @@ def test_membrane_test_ignores_slow_currents_late_in_a_long_step():
     assert res["ra_mohm"] + res["rm_mohm"] == pytest.approx(510.0, rel=1e-6)
 
 
-def test_membrane_test_stable_on_real_long_step(abf_dir):
+def test_membrane_test_stable_on_real_long_step(abf_path):
     """171116sh_0011 (memtest protocol, -10 mV for 200 ms): Ra is stable across sweeps.
 
     pyabf's Memtest (fit extrapolation) gives Ra 16.6-17.2 MΩ on every sweep; before the
@@ -93,7 +93,7 @@ def test_membrane_test_stable_on_real_long_step(abf_dir):
 
     from nplab.ephys import qc_cells
 
-    path = abf_dir / "171116sh_0011.abf"
+    path = abf_path("171116sh_0011.abf")
     proto = load_protocol(
         "patchclamp-nav-resting",
         baseline={"epoch": "pre"},
@@ -162,14 +162,14 @@ def test_single_sweep_without_start_to_start_interval_uses_sweep_length(tmp_path
     assert rec.sweep_interval_s == pyabf.ABF(str(path), loadData=False).sweepIntervalSec
 
 
-def test_variable_length_sweep_times_share_the_tag_clock(abf_dir):
+def test_variable_length_sweep_times_share_the_tag_clock(abf_path):
     """2020_06_16_0000 (event-driven, mode 1): sweep starts are the synch-array starts
     from the start of the recording (the clock of tag times), not shifted to 0."""
     import pyabf
 
     from nplab.ephys import read_abf
 
-    path = abf_dir / "2020_06_16_0000.abf"
+    path = abf_path("2020_06_16_0000.abf")
     abf = pyabf.ABF(str(path), loadData=False)
     # ABF spec: lStart in fSynchTimeUnit µs, or in samples (all channels) when it is 0
     tick_us = abf._protocolSection.fSynchTimeUnit
@@ -180,14 +180,14 @@ def test_variable_length_sweep_times_share_the_tag_clock(abf_dir):
     assert rec.sweep_times_s[0] > 1.0  # first trigger 1.45 s after acquisition start
 
 
-def test_abf1_has_no_epoch_table_for_dac_2_and_3(abf_dir):
+def test_abf1_has_no_epoch_table_for_dac_2_and_3(abf_path):
     """pclamp11_4ch_abf1: ABF1 holds epochs for DAC 0-1 only; its ABF2 twin shows DAC 2
     and 3 step to +30/+40 mV, which pyabf's ABF1 table wrongly reports as +10 (DAC 0)."""
     from nplab.ephys import read_abf
     from nplab.errors import InputError
 
-    abf1 = read_abf(abf_dir / "pclamp11_4ch_abf1.abf")
-    abf2 = read_abf(abf_dir / "pclamp11_4ch.abf")
+    abf1 = read_abf(abf_path("pclamp11_4ch_abf1.abf"))
+    abf2 = read_abf(abf_path("pclamp11_4ch.abf"))
     for ch in (0, 1):
         assert abf1.epochs(0, ch) == abf2.epochs(0, ch)
     for ch in (2, 3):
@@ -210,7 +210,7 @@ def test_malformed_scheduler_address_is_an_input_error(short_file, tmp_path, cap
 
 
 @pytest.mark.parametrize("name", ["2020_03_02_0000.abf", "user-list-durations.abf"])
-def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
+def test_user_list_protocols_have_no_epoch_table(abf_path, name):
     """Epoch tables ignore Clampex user lists: refuse them rather than mis-place windows.
 
     Independent evidence from the recorded command channels: in 2020_03_02_0000 the
@@ -223,7 +223,7 @@ def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
     from nplab.ephys import read_abf
     from nplab.errors import InputError
 
-    abf = pyabf.ABF(str(abf_dir / name))
+    abf = pyabf.ABF(str(abf_path(name)))
     if name.startswith("2020"):
         abf.setSweep(6, channel=0)
         p1, p2, level = abf.sweepEpochs.p1s[2], abf.sweepEpochs.p2s[2], abf.sweepEpochs.levels[2]
@@ -236,12 +236,12 @@ def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
             abf.setSweep(s, channel=1)
             edges.append(np.nonzero(np.abs(np.diff(abf.sweepY)) > 20)[0][:3].tolist())
         assert edges[0] != edges[1]
-    rec = read_abf(abf_dir / name)
+    rec = read_abf(abf_path(name))
     with pytest.raises(InputError, match="user list"):
         rec.epochs(0)
     # windows by time still work
     t = measure(
-        abf_dir / name,
+        abf_path(name),
         load_protocol(
             "patchclamp-nav-resting",
             membrane_test=None,
@@ -254,12 +254,12 @@ def test_user_list_protocols_have_no_epoch_table(abf_dir, name):
     assert (t["status"] == "ok").all() and len(t) == rec.sweep_count
 
 
-def test_truncated_abf2_says_truncated(abf_dir, tmp_path):
+def test_truncated_abf2_says_truncated(abf_path, tmp_path):
     """A half-copied ABF2 file: the error says 'truncated', not a struct.error text."""
     from nplab.ephys import read_abf
     from nplab.errors import InputError
 
-    src = (abf_dir / "2018_11_16_sh_0006.abf").read_bytes()
+    src = (abf_path("2018_11_16_sh_0006.abf")).read_bytes()
     cut = tmp_path / "cut.abf"
     cut.write_bytes(src[:150_000])
     with pytest.raises(InputError, match=r"cut\.abf.*file is truncated \(150000 bytes"):
@@ -270,7 +270,7 @@ def test_truncated_abf2_says_truncated(abf_dir, tmp_path):
         read_abf(junk)
 
 
-def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_dir):
+def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_path):
     """pyabf's writer makes ABF1 files with a 2048-byte header: bytes 4456-4463 (the ABF
     1.8 nPNEnable/nPNPolarity group) are samples there.  Samples of exactly 1 LSB used to
     be reported as 'online P/N: on'."""
@@ -294,7 +294,7 @@ def test_old_abf1_header_p_n_note_is_unknown_not_read_from_data(tmp_path, abf_di
     assert rec.leak_subtraction[0].enabled is None
     assert rec.leak_subtraction[0].note == "online P/N: unknown"
     # ABF 1.8 files (6144-byte header) still read the real setting
-    assert read_abf(abf_dir / "05210017_vc_abf1.abf").leak_subtraction[0].enabled is False
+    assert read_abf(abf_path("pclamp11_4ch_abf1.abf")).leak_subtraction[0].enabled is False
 
 
 def test_abf1_user_list_read_from_header(tmp_path):
@@ -315,12 +315,13 @@ def test_abf1_user_list_read_from_header(tmp_path):
         read_abf(path).epochs(0)
 
 
-def test_abf1_holding_has_one_value_per_dac(abf_dir):
+def test_abf1_holding_has_one_value_per_dac(abf_path):
     """ABF1 has 4 DAC channels; pyabf's holdingCommand for ABF1 is the 20 epoch levels."""
     from nplab.ephys import read_abf
 
-    rec = read_abf(abf_dir / "05210017_vc_abf1.abf")
+    rec = read_abf(abf_path("05210017_vc_abf1.abf"))
     assert rec.holding == [-70.0, 0.0, 0.0, 0.0]
+    assert rec.leak_subtraction[0].enabled is False  # ABF 1.8 header (8192-byte data start)
 
 
 def test_old_abf1_header_has_no_epoch_table(tmp_path):
@@ -338,7 +339,7 @@ def test_old_abf1_header_has_no_epoch_table(tmp_path):
     assert rec.sweep(1).shape == (3000,)  # the data themselves are fine
 
 
-def test_float32_abf2_samples_equal_pyabf(abf_dir, tmp_path):
+def test_float32_abf2_samples_equal_pyabf(abf_path, tmp_path):
     """No float-format file in the corpus: rebuild 171116sh_0011 with float32 samples
     (nDataFormat = 1 at byte 30, data section of 4-byte items, synch array moved after
     it) and check the samples against pyabf and against the values written."""
@@ -348,7 +349,7 @@ def test_float32_abf2_samples_equal_pyabf(abf_dir, tmp_path):
 
     from nplab.ephys import read_abf
 
-    src = abf_dir / "171116sh_0011.abf"
+    src = abf_path("171116sh_0011.abf")
     raw = src.read_bytes()
     orig = pyabf.ABF(str(src))
     data_block, _, count = struct.unpack_from("<IIq", raw, 76 + 16 * 10)

@@ -59,7 +59,7 @@ def test_figures_are_reproducible(files, tmp_path, capsys):
         blobs = []
         for i in range(2):
             fig = tmp_path / f"f{i}.{ext}"
-            args = ["hargreaves", t, "-o", tmp_path / "s.csv", "--animals", a, "--figure", fig]
+            args = ["hargreaves", t, "-p", "hargreaves-rat", "-o", tmp_path / "s.csv", "--animals", a, "--figure", fig]
             code, _, err = run([*args, "--no-manifest"], capsys)
             assert code == 0, err
             blobs.append(fig.read_bytes())
@@ -82,7 +82,7 @@ def test_cli_bad_input_exit_2_no_output(files, tmp_path, capsys, edit, text):
     t.write_text(TRIALS.replace(*edit))
     out = tmp_path / "summary.csv"
     fig = tmp_path / "tc.png"
-    code, _, err = run(["hargreaves", t, "-o", out, "--animals", a, "--figure", fig], capsys)
+    code, _, err = run(["hargreaves", t, "-p", "hargreaves-rat", "-o", out, "--animals", a, "--figure", fig], capsys)
     assert code == 2
     assert text in err and str(t) in err and "Traceback" not in err
     assert not out.exists() and not fig.exists()
@@ -94,7 +94,7 @@ def test_cli_bad_protocol_and_figure_name(files, tmp_path, capsys):
     code, _, err = run(["hargreaves", t, "-p", "cci", "-o", tmp_path / "o.csv"], capsys)
     assert code == 2 and "hargreaves" in err
     code, _, err = run(
-        ["hargreaves", t, "-o", tmp_path / "o.csv", "--animals", a, "--figure", tmp_path / "f.pdf"],
+        ["hargreaves", t, "-p", "hargreaves-rat", "-o", tmp_path / "o.csv", "--animals", a, "--figure", tmp_path / "f.pdf"],
         capsys,
     )
     assert code == 2 and "png" in err and not (tmp_path / "o.csv").exists()
@@ -117,7 +117,7 @@ def test_cli_overrides_protocol_parameters(files, tmp_path, capsys):
     by_file, by_cli = tmp_path / "f.csv", tmp_path / "c.csv"
     code, _, err = run(["hargreaves", t, "-p", toml, "-o", by_file, "--animals", a], capsys)
     assert code == 0, err
-    args = ["hargreaves", t, "-o", by_cli, "--animals", a, "--cutoff", "15"]
+    args = ["hargreaves", t, "-p", "hargreaves-rat", "-o", by_cli, "--animals", a, "--cutoff", "15"]
     args += ["--set", "discard_first_trial=true", "--set", "baseline_timepoint=0"]
     code, _, err = run(args, capsys)
     assert code == 0, err
@@ -131,6 +131,6 @@ def test_cli_overrides_protocol_parameters(files, tmp_path, capsys):
     # a misspelt key or a malformed pair is exit 2 with nothing written
     for bad in (["--set", "cutof_s=15"], ["--set", "cutoff_s"], ["--cutoff", "0"]):
         out = tmp_path / "bad.csv"
-        code, _, err = run(["hargreaves", t, "-o", out, *bad], capsys)
+        code, _, err = run(["hargreaves", t, "-p", "hargreaves-rat", "-o", out, *bad], capsys)
         assert code == 2 and "Traceback" not in err and not out.exists()
-    assert "cutof_s" in run(["hargreaves", t, "-o", out, "--set", "cutof_s=1"], capsys)[2]
+    assert "cutof_s" in run(["hargreaves", t, "-p", "hargreaves-rat", "-o", out, "--set", "cutof_s=1"], capsys)[2]

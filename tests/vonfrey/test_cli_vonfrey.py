@@ -52,10 +52,10 @@ def test_cli_writes_table_and_manifest(sheet, tmp_path, capsys):
 def test_cli_bad_input_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("animal,responses\nr1,OXOXOX\nr2,OXK\n")
-    rc, text = run(["vonfrey", str(bad), "-o", str(tmp_path / "o.csv")], capsys)
+    rc, text = run(["vonfrey", str(bad), "-p", "vonfrey-updown-rat", "-o", str(tmp_path / "o.csv")], capsys)
     assert rc == 2 and "row 3" in text and "'responses'" in text and "Traceback" not in text
     assert not (tmp_path / "o.csv").exists()
-    rc, text = run(["vonfrey", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o.csv")], capsys)
+    rc, text = run(["vonfrey", str(tmp_path / "missing.csv"), "-p", "vonfrey-updown-rat", "-o", str(tmp_path / "o.csv")], capsys)
     assert rc == 2 and "not found" in text
     rc, text = run(["vonfrey", str(bad), "-p", "cci", "-o", str(tmp_path / "o.csv")], capsys)
     assert rc == 2 and "kind" in text

@@ -95,7 +95,8 @@ def test_ci_maps_grid_interval_to_grams():
         (
             "exact_mouse_XOXOXX",
             "XOXOXX",
-            {"kit": "mouse-9", "start_filament": 0.16, "xf_source": "grams"},
+            {"kit": "mouse-9", "start_filament": 0.16, "xf_source": "grams",
+             "boundary": "end_filament"},
             "ok",
         ),
     ],
@@ -324,6 +325,7 @@ def test_up_down_ld50_help_example_flexible_delta():
         xf_source="grams",
         delta_mode="flexible",
         k_source="ml",
+        boundary="end_filament",
     ).iloc[0]
     assert row["delta"] == pytest.approx(d, abs=1e-12)
     # R optimize() locates mu to ~1e-8 steps, hence rel 1e-7

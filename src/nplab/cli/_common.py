@@ -82,15 +82,17 @@ def table_argument(name: str = "table"):
 
 
 def protocol_option(default: str | None = None):
-    """``-p/--protocol NAME_OR_PATH``."""
+    """``-p/--protocol NAME_OR_PATH`` (required when there is no default; click >= 8.3
+    treats an explicit ``default=None`` as a given default, so none is passed)."""
+    extra: dict[str, Any] = {} if default is None else {"default": default}
     return click.option(
         "-p",
         "--protocol",
         "protocol",
-        default=default,
         required=default is None,
         show_default=default is not None,
         help="Protocol name (see 'nplab protocols list') or path to a .toml file.",
+        **extra,
     )
 
 

@@ -56,7 +56,8 @@ def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manif
     if failed > _MAX_REPORTED:
         click.echo(f"nplab: ... and {failed - _MAX_REPORTED} more failed file(s)", err=True)
     click.echo(
-        f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}", err=True
+        f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}; "
+        f"protocol {proto.name} {proto.version}", err=True
     )
 
 

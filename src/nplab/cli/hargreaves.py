@@ -54,7 +54,7 @@ def _overrides(cutoff: float | None, settings: tuple[str, ...]) -> dict[str, Any
 
 @click.command("hargreaves")
 @click.argument("trials", type=click.Path(dir_okay=False, path_type=Path))
-@protocol_option(default="hargreaves-rat")
+@protocol_option()
 @output_option()
 @click.option(
     "--cutoff",
@@ -147,4 +147,5 @@ def command(
             outputs=outputs,
             protocols=[proto],
         )
-    click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}")
+    click.echo(f"{len(summary)} animal × paw × timepoint rows written to {output}; protocol "
+               f"{proto.name} {proto.version}, cut-off {proto.params['cutoff_s']:g} s")

@@ -14,7 +14,7 @@ __all__ = ["command"]
 
 @click.command("vonfrey")
 @click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
-@protocol_option(default="vonfrey-updown-rat")
+@protocol_option()
 @output_option()
 @manifest_option()
 def command(sheet: Path, protocol: str, output: Path, manifest: bool) -> None:
@@ -22,6 +22,8 @@ def command(sheet: Path, protocol: str, output: Path, manifest: bool) -> None:
 
     SHEET is a CSV/XLSX file, one row per test with a 'responses' column (e.g.
     OOOXOXOX) or one row per stimulus with 'stimulus', 'filament', 'response'.
+    The protocol is required: rat and mouse kits differ ~8-fold in force, so a default
+    would silently give wrong thresholds for the other species.
     """
     from nplab.vonfrey import thresholds
 
@@ -30,4 +32,5 @@ def command(sheet: Path, protocol: str, output: Path, manifest: bool) -> None:
     write_result(table, output, inputs=[sheet], protocols=[proto], manifest=manifest)
     counts = table["status"].value_counts().sort_index()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    click.echo(f"{len(table)} tests -> {output} ({summary})")
+    click.echo(f"{len(table)} tests -> {output} ({summary}); protocol {proto.name} "
+               f"{proto.version}, kit {proto.params['kit']}")

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from nplab.checks import raise_first_bad
 from nplab.doseresponse.batch import hessian_many, lm_many, step_floor
 from nplab.doseresponse.design import Layout
+from nplab.doseresponse.inference import effective_doses, relative_potency
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate, get_model
+from nplab.doseresponse.result import FitResult, _Data, check_level
 from nplab.doseresponse.start import guess_many
 from nplab.errors import InputError, row_number
 from nplab.tables import require_columns, to_numeric_column
@@ -42,18 +43,12 @@ ALL_CURVES = "all"
 ROBUST_LOSSES = ("huber", "soft_l1", "cauchy", "arctan")
 
 
-@dataclass
-class _Data:
-    x: np.ndarray
-    y: np.ndarray
-    curve_idx: np.ndarray
-    curves: list[Any]
-    rows: np.ndarray  # 0-based source rows
-
-
-@dataclass
-class DoseResponseFit:
+class DoseResponseFit(FitResult):
     """Result of :func:`fit`.
+
+    A :class:`~nplab.doseresponse.result.FitResult` (parameters, covariance,
+    predictions) with the inference methods ``ic``/``ed`` and ``relative_potency``
+    of :mod:`nplab.doseresponse.inference`.
 
     Attributes
     ----------
@@ -72,215 +67,11 @@ class DoseResponseFit:
         Curve labels in output order (``["all"]`` without a ``curve`` column).
     """
 
-    model: Model
-    curves: list[Any]
-    layout: Layout
-    theta: np.ndarray
-    vcov_dense: np.ndarray | None
-    rss: float
-    n_obs: int
-    success: bool
-    message: str
-    fixed: dict[str, float]
-    shared: tuple[str, ...]
-    level: float
-    x_col: str
-    y_col: str
-    curve_col: str | None
-    data: _Data
-    se_method: str = "hessian"
-    robust: str | None = None
-    curve_stats: pd.DataFrame | None = None
-    vcov_blocks: np.ndarray | None = field(default=None, repr=False)
-    variance: str = "pooled"
-    n_unfitted_params: int = field(default=0, repr=False)
-    _params: pd.DataFrame | None = field(default=None, repr=False)
-
-    # ------------------------------------------------------------------ basics
-    @property
-    def n_params(self) -> int:
-        """Number of estimated parameters (all curves; curves that could not be fitted
-        at all, e.g. flat curves in :func:`fit_many`, are left out with their data)."""
-        return int(self.layout.n_free - self.n_unfitted_params)
-
-    @property
-    def df_resid(self) -> int:
-        return int(self.n_obs - self.n_params)
-
-    @property
-    def vcov(self) -> np.ndarray:
-        """Covariance matrix of the estimated parameters (order of ``layout.names``).
-
-        For fits of many independent curves the matrix is block-diagonal and kept as
-        ``vcov_blocks`` (curves, p, p); the dense matrix is only built up to 5000
-        parameters.
-        """
-        if self.vcov_dense is None:
-            if self.n_params > 5000:
-                raise InputError(
-                    f"the covariance of {self.n_params} parameters is block-diagonal; "
-                    "use fit.vcov_blocks (one p x p block per curve)", column="vcov",
-                )
-            self.vcov_dense = self._vsub(np.arange(self.n_params))
-        return self.vcov_dense
-
-    def _vsub(self, idx: np.ndarray) -> np.ndarray:
-        """Rows/columns ``idx`` of the covariance (works for block-diagonal storage)."""
-        idx = np.asarray(idx, dtype=int)
-        if self.vcov_blocks is None:
-            return self.vcov_dense[np.ix_(idx, idx)]
-        p = self.vcov_blocks.shape[1]
-        cur, pos = idx // p, idx % p
-        out = self.vcov_blocks[cur[:, None], pos[:, None], pos[None, :]]
-        return np.where(cur[:, None] == cur[None, :], out, 0.0)
-
-    def _var_diag(self) -> np.ndarray:
-        if self.vcov_blocks is None:
-            return np.diag(self.vcov_dense).copy()
-        return np.einsum("kpp->kp", self.vcov_blocks).reshape(-1).copy()
-
-    def _df_curve(self, k: int) -> int:
-        """Residual df for intervals of curve k (its own df with per-curve variance)."""
-        if self.variance == "per_curve" and self.curve_stats is not None:
-            return int(self.curve_stats["df_resid"].iloc[k])
-        return self.df_resid
-
-    def _curve_theta_idx(self, k: int) -> np.ndarray:
-        row = self.layout.index[k]
-        return np.unique(row[row >= 0])
-
-    def _curve_jac(self, k: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Values, Jacobian wrt the curve's own entries of theta, and those entries."""
-        full = self.layout.full_curve(self.theta, k)
-        y, jfull = evaluate(self.model.family, x, full, jacobian=True)
-        idx = self._curve_theta_idx(k)
-        jac = np.zeros((x.size, idx.size))
-        for j in range(5):
-            t = self.layout.index[k, j]
-            if t >= 0:
-                jac[:, int(np.searchsorted(idx, t))] += jfull[:, j]
-        return y, jac, idx
-
-    @property
-    def residual_se(self) -> float:
-        return float(np.sqrt(self.rss / self.df_resid)) if self.df_resid > 0 else float("nan")
-
-    @property
-    def loglik(self) -> float:
-        """Gaussian log-likelihood at the LS fit (drc ``logLik.drc``, continuous)."""
-        n = self.n_obs
-        return float(-n / 2 * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(self.rss)))
-
-    @property
-    def aic(self) -> float:
-        """AIC = -2 logLik + 2 (p + 1) (the +1 is the residual variance), as drc."""
-        return float(-2 * self.loglik + 2 * (self.n_params + 1))
-
-    def curve_parameters(self) -> pd.DataFrame:
-        """All five parameters (estimated and fixed) per curve, one row per curve."""
-        full = self.layout.full(self.theta)
-        df = pd.DataFrame(full, columns=list(PARAMETERS))
-        df.insert(0, "curve", self.curves)
-        return df
-
-    @property
-    def params(self) -> pd.DataFrame:
-        if self._params is None:
-            self._params = self._param_table()
-        return self._params
-
-    def _param_table(self) -> pd.DataFrame:
-        var = self._var_diag()
-        se_all = np.where(np.isfinite(var), np.sqrt(np.clip(var, 0, None)), np.nan)
-        ks, js = np.nonzero(self.layout.index >= 0)  # curve-major, drc parameter order
-        idx = self.layout.index[ks, js]
-        est = self.theta[idx]
-        se = se_all[idx]
-        if self.variance == "per_curve" and self.curve_stats is not None:
-            df = self.curve_stats["df_resid"].to_numpy()[ks].astype(float)
-        else:
-            df = np.full(ks.size, float(self.df_resid))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dfv = np.where(df > 0, df, np.nan)
-            q = stats.t.ppf(0.5 + self.level / 2, dfv)
-            tval = np.where(se > 0, est / se, np.nan)
-            pval = 2 * stats.t.sf(np.abs(tval), dfv)
-        shared_flag = np.array([self.layout.names[i][0] < 0 for i in idx], dtype=bool)
-        return pd.DataFrame({
-            "curve": pd.Series(self.curves).take(ks).to_numpy(),
-            "parameter": np.array(PARAMETERS, dtype=object)[js],
-            "estimate": est,
-            "se": se,
-            "t": tval,
-            "p": pval,
-            "ci_low": est - q * se,
-            "ci_high": est + q * se,
-            "shared": shared_flag,
-        })
-
-    def coef(self, curve: Any = None) -> dict[str, float]:
-        """The five parameters of one curve as a dict (fixed ones included)."""
-        k = self._curve_pos(curve)
-        return dict(zip(PARAMETERS, self.layout.full_curve(self.theta, k).tolist(), strict=True))
-
-    def _curve_pos(self, curve: Any) -> int:
-        if curve is None:
-            if len(self.curves) == 1:
-                return 0
-            raise InputError(
-                "this fit has several curves; name one", column="curve",
-                expected="one of " + ", ".join(map(str, self.curves)),
-            )
-        for k, label in enumerate(self.curves):
-            if label == curve or str(label) == str(curve):
-                return k
-        raise InputError(
-            f"no curve {curve!r} in this fit", column="curve",
-            expected="one of " + ", ".join(map(str, self.curves)),
-        )
-
-    def predict(self, x: Any, curve: Any = None) -> np.ndarray:
-        """Fitted response at doses ``x`` for one curve (``curve`` needed if several)."""
-        k = self._curve_pos(curve)
-        xa = np.asarray(x, dtype=float)
-        return evaluate(self.model.family, xa, self.layout.full_curve(self.theta, k))
-
-    def predict_interval(self, x: Any, curve: Any = None, level: float | None = None) -> pd.DataFrame:
-        """Fitted values with delta-method standard errors and confidence limits.
-
-        Returns a DataFrame with ``x``, ``fit``, ``se``, ``ci_low``, ``ci_high`` (t on
-        ``df_resid``), as drc's ``predict(..., interval = "confidence")``.
-        """
-        level = self.level if level is None else _check_level(level)
-        k = self._curve_pos(curve)
-        xa = np.atleast_1d(np.asarray(x, dtype=float))
-        yfit, jac, idx = self._curve_jac(k, xa)
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self._vsub(idx), jac), 0, None))
-        df = self._df_curve(k)
-        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
-        return pd.DataFrame(
-            {"x": xa, "fit": yfit, "se": se, "ci_low": yfit - q * se, "ci_high": yfit + q * se}
-        )
-
-    def residuals(self) -> np.ndarray:
-        """Observed minus fitted, in input row order (after NaN omission)."""
-        d = self.data
-        return d.y - self.layout.predict(self.theta, d.x, d.curve_idx)
-
-    def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return (
-            f"DoseResponseFit(model={self.model.name}, curves={len(self.curves)}, "
-            f"rss={self.rss:.6g}, df_resid={self.df_resid}, success={self.success})"
-        )
-
-    # ---------------------------------------------------------------- inference
     def ic(
         self, levels: float | Iterable[float] = 50, interval: str = "delta", **kwargs: Any
     ) -> pd.DataFrame:
         """ED_p / IC_p per curve with CIs; see :func:`nplab.doseresponse.inference.effective_doses`."""
-        from nplab.doseresponse.inference import effective_doses
-
-        return effective_doses(self, levels, interval, **kwargs)  # type: ignore[arg-type]
+        return effective_doses(self, levels, interval, **kwargs)
 
     ed = ic
 
@@ -289,9 +80,7 @@ class DoseResponseFit:
         interval: str = "delta", **kwargs: Any,
     ) -> pd.DataFrame:
         """ED_p(curve1) / ED_p(curve2); see :func:`nplab.doseresponse.inference.relative_potency`."""
-        from nplab.doseresponse.inference import relative_potency
-
-        return relative_potency(self, curve1, curve2, levels, interval, **kwargs)  # type: ignore[arg-type]
+        return relative_potency(self, curve1, curve2, levels, interval, **kwargs)
 
 
 # ---------------------------------------------------------------------- input checks
@@ -389,18 +178,6 @@ def _check_spec(
                 + ", ".join(p for p in model.parameters if p not in fixed),
             )
     return fixed, shared_t
-
-
-def _check_level(level: Any) -> float:
-    """Confidence level as a fraction in (0, 1) (0.95, not 95)."""
-    try:
-        val = float(level)
-    except (TypeError, ValueError):
-        val = float("nan")
-    if not 0.0 < val < 1.0:
-        raise InputError(f"confidence level {level!r} is not valid", column="level",
-                         expected="a fraction between 0 and 1, e.g. 0.95")
-    return val
 
 
 def _free_names(model: Model, fixed: dict[str, float]) -> tuple[str, ...]:
@@ -586,7 +363,7 @@ def fit(
         parameters). A fit that does not converge returns ``success=False`` instead.
     """
     mdl = get_model(model)
-    _check_level(level)
+    check_level(level)
     fixed_user, shared_t = _check_spec(mdl, fixed, shared)
     if robust is not None and robust not in ROBUST_LOSSES:
         raise InputError(
@@ -674,7 +451,10 @@ def fit(
     rss = float(resid @ resid)
     vcov, ok2, msg2 = _covariance(layout, theta, d, rss, se)
     if not ok2:
-        ok, msg = False, msg2
+        # not identifiable (no residual df, singular or non-finite Hessian): no estimates,
+        # so a script that ignores `success` cannot use an arbitrary IC50
+        ok, msg = False, msg2 + "; estimates set to NaN"
+        theta = np.full(np.shape(theta), np.nan)
     if ok:
         msg = "converged"
     return DoseResponseFit(
@@ -881,6 +661,12 @@ def _fit_independent(
         bad = fidx[~regular]
         success[bad] = False
         messages[bad] = "singular Hessian: parameters not identifiable from these data"
+    no_df = fitted & (df_curve <= 0)
+    messages[no_df] = "no residual degrees of freedom: standard errors not estimable"
+    unidentifiable = np.flatnonzero(no_df | np.isin(np.arange(ncurve),
+                                                    fidx[~regular] if fitted.any() else []))
+    messages[unidentifiable] = messages[unidentifiable] + "; estimates set to NaN"
+    theta[unidentifiable] = np.nan
     success &= fitted & (df_curve > 0)
     theta_vec = theta[:, free].reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -940,7 +726,7 @@ def fit_many(
         ``residual_se``, ``success``, ``message`` (one row per curve).
     """
     mdl = get_model(model)
-    _check_level(level)
+    check_level(level)
     fixed_user, _ = _check_spec(mdl, fixed, ())
     if se not in ("hessian", "jtj"):
         raise InputError(f"unknown se method {se!r}", column="se", expected="'hessian' or 'jtj'")

@@ -35,8 +35,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from nplab.doseresponse.batch import step_floor
-from nplab.doseresponse.fitting import DoseResponseFit, _check_level
 from nplab.doseresponse.models import PARAMETERS, ed_value, evaluate
+from nplab.doseresponse.result import FitResult, check_level
 from nplab.errors import InputError
 
 __all__ = ["compare", "curve_flags", "effective_doses", "relative_potency"]
@@ -47,13 +47,13 @@ COMPLETE_FRACTION = 0.2
 PROFILE_SPAN = 23.0
 
 
-def _ed_theta(fit: DoseResponseFit, theta: np.ndarray, k: int, p: float, reference: str, type: str) -> float:
+def _ed_theta(fit: FitResult, theta: np.ndarray, k: int, p: float, reference: str, type: str) -> float:
     full = fit.layout.full_curve(theta, k)
     return float(ed_value(fit.model.family, full, p, reference=reference, type=type))
 
 
 def _ed_grad(
-    fit: DoseResponseFit, k: int, p: float, reference: str, type: str, idx: np.ndarray | None = None
+    fit: FitResult, k: int, p: float, reference: str, type: str, idx: np.ndarray | None = None
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """ED value, its gradient over the entries ``idx`` of theta (default: the curve's
     own), by central differences, and ``idx``."""
@@ -75,7 +75,7 @@ def _ed_grad(
     return val, g, idx
 
 
-def curve_flags(fit: DoseResponseFit, k: int, ed: float | None = None) -> str:
+def curve_flags(fit: FitResult, k: int, ed: float | None = None) -> str:
     """Quality flags of curve ``k``: ``"ok"`` or ``;``-joined flags.
 
     ``ic_below_range`` / ``ic_above_range``: the ED lies below the lowest positive
@@ -114,7 +114,7 @@ def curve_flags(fit: DoseResponseFit, k: int, ed: float | None = None) -> str:
 
 
 def _profile_ci(
-    fit: DoseResponseFit, k: int, p: float, reference: str, type: str, est: float, se: float, q: float
+    fit: FitResult, k: int, p: float, reference: str, type: str, est: float, se: float, q: float
 ) -> tuple[float, float, str]:
     """Profile-likelihood interval of ED_p of curve k (see module docstring)."""
     lay = fit.layout
@@ -215,7 +215,7 @@ def _profile_ci(
 
 
 def effective_doses(
-    fit: DoseResponseFit,
+    fit: FitResult,
     levels: float | Iterable[float] = 50,
     interval: Literal["delta", "log", "profile", "none"] = "delta",
     *,
@@ -229,7 +229,8 @@ def effective_doses(
     Parameters
     ----------
     fit
-        A :class:`~nplab.doseresponse.fitting.DoseResponseFit`.
+        A fit (:class:`~nplab.doseresponse.fitting.DoseResponseFit`, or any
+        :class:`~nplab.doseresponse.result.FitResult`).
     levels
         Response level(s) p in percent (relative, 0 < p < 100), or response values for
         ``type="absolute"``. ``50`` gives the IC50 (= ``ic50`` for log-logistic models).
@@ -259,7 +260,7 @@ def effective_doses(
     if type == "relative" and np.any((lv <= 0) | (lv >= 100)):
         raise InputError("relative response levels must lie strictly between 0 and 100",
                          column="levels", expected="0 < p < 100")
-    level = fit.level if level is None else _check_level(level)
+    level = fit.level if level is None else check_level(level)
     ks = range(len(fit.curves)) if curve is None else [fit._curve_pos(curve)]
     if fit.vcov_blocks is not None and interval != "profile" and curve is None:
         return _effective_doses_many(fit, lv, interval, reference, type, level)
@@ -290,7 +291,7 @@ def effective_doses(
     return pd.DataFrame(rows, columns=cols)
 
 
-def _flags_many(fit: DoseResponseFit, ed: np.ndarray) -> np.ndarray:
+def _flags_many(fit: FitResult, ed: np.ndarray) -> np.ndarray:
     """Vectorised :func:`curve_flags` for independent curves (same rules)."""
     d = fit.data
     ncurve = len(fit.curves)
@@ -342,7 +343,7 @@ def _flags_many(fit: DoseResponseFit, ed: np.ndarray) -> np.ndarray:
 
 
 def _effective_doses_many(
-    fit: DoseResponseFit, lv: np.ndarray, interval: str, reference: str, type: str, level: float
+    fit: FitResult, lv: np.ndarray, interval: str, reference: str, type: str, level: float
 ) -> pd.DataFrame:
     """Vectorised ED table for independent curves (block-diagonal covariance)."""
     lay = fit.layout
@@ -409,7 +410,7 @@ def _fieller(mu1: float, mu2: float, v11: float, v22: float, v12: float, q: floa
 
 
 def relative_potency(
-    fit: DoseResponseFit,
+    fit: FitResult,
     curve1: Any,
     curve2: Any,
     levels: float | Iterable[float] = 50,
@@ -436,7 +437,7 @@ def relative_potency(
         raise InputError(f"unknown interval {interval!r}", column="interval",
                          expected="'delta', 'fieller' or 'log'")
     k1, k2 = fit._curve_pos(curve1), fit._curve_pos(curve2)
-    level = fit.level if level is None else _check_level(level)
+    level = fit.level if level is None else check_level(level)
     df = fit.df_resid
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     lv = [levels] if np.isscalar(levels) else list(levels)
@@ -468,7 +469,7 @@ def relative_potency(
     return pd.DataFrame(rows)
 
 
-def compare(fit_reduced: DoseResponseFit, fit_full: DoseResponseFit) -> pd.DataFrame:
+def compare(fit_reduced: FitResult, fit_full: FitResult) -> pd.DataFrame:
     """Extra-sum-of-squares F test and AIC of two nested least-squares fits.
 
     ``F = ((RSS_r - RSS_f) / (df_r - df_f)) / (RSS_f / df_f)`` on (df_r - df_f, df_f)
@@ -493,7 +494,7 @@ def compare(fit_reduced: DoseResponseFit, fit_full: DoseResponseFit) -> pd.DataF
     ddf = a.df_resid - b.df_resid
     f = ((a.rss - b.rss) / ddf) / (b.rss / b.df_resid)
     p = float(stats.f.sf(f, ddf, b.df_resid))
-    def label(x: DoseResponseFit) -> str:
+    def label(x: FitResult) -> str:
         extra = []
         if x.shared:
             extra.append("shared " + ",".join(x.shared))

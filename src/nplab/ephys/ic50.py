@@ -771,7 +771,7 @@ def ic50(
         else:
             ref = load_references(path=references)
         if ref is not None and len(ref):
-            ref_table = compare_to_references(fits, ref, targets=targets)
+            ref_table = compare_to_references(fits, ref, targets=targets, h=h_map)
             if state_table is not None and len(state_table):
                 extra = compare_state_to_references(state_table, ref, targets=targets)
                 if len(extra):

@@ -182,14 +182,46 @@ def _matches(ref: pd.DataFrame, drug: str, target: str, condition: str) -> pd.Da
     return sel
 
 
+def _like_with_like(references: pd.DataFrame, sel: pd.DataFrame, drug: str, target: str,
+                    h: float | None) -> pd.DataFrame:
+    """The references comparable with an IC50 measured at availability ``h``."""
+    if h is None or sel.empty:
+        return sel
+    state = sel["state"].str.casefold()
+    plain = sel[~state.isin(["resting", "inactivated"])]
+    if h >= 1.0:
+        return pd.concat([plain, sel[state == "resting"]])
+    if h <= 0.0:
+        return pd.concat([plain, sel[state == "inactivated"]])
+    t = target.strip().casefold()
+    same = references[(references["drug"].str.casefold() == drug.casefold())
+                      & ((references["key"].str.casefold() == t)
+                         | (references["target"].str.casefold() == t))]
+    rest = same[same["state"].str.casefold() == "resting"]
+    inact = same[same["state"].str.casefold() == "inactivated"]
+    if rest.empty or inact.empty:
+        return plain
+    kr, ki = rest.iloc[0], inact.iloc[0]
+    kapp = 1.0 / (h / kr["value_um"] + (1.0 - h) / ki["value_um"])
+    row = ki.copy()
+    row["measure"] = f"K_app (h={h:g})"
+    row["state"] = f"h={h:g}"
+    row["value_um"], row["value_high_um"] = kapp, np.nan
+    row["source"] = f"computed from K_R ({kr['source']}) and K_I ({ki['source']})"
+    row["primary_source"] = "; ".join(x for x in (kr["primary_source"],
+                                                   ki["primary_source"]) if x)
+    return pd.concat([plain, row.to_frame().T])
+
+
 def compare_to_references(
     fits: pd.DataFrame,
     references: pd.DataFrame,
     *,
     targets: Mapping[tuple[str, str], str] | None = None,
     levels: tuple[str, ...] = ("pooled_mean_log", "pooled_global"),
+    h: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Fitted pooled IC50s beside the matching published values.
+    """Fitted pooled IC50s beside the matching published values, like with like.
 
     Parameters
     ----------
@@ -204,6 +236,15 @@ def compare_to_references(
         condition's name are preferred.
     levels
         Which fit rows to compare.
+    h
+        Fraction of channels available (not inactivated) at each condition's holding
+        potential.  A state-specific reference (``state`` resting = K_R or inactivated
+        = K_I) is compared directly only with a condition at that state (h = 1 for
+        resting, h = 0 for inactivated).  At 0 < h < 1 the fitted IC50 is an apparent
+        K_app = 1 / (h/K_R + (1 − h)/K_I) (Bean et al. 1983): it is compared with the
+        K_app computed from the resting and inactivated references of the same target
+        for the same h (``measure`` ``K_app (h=…)``), and not shown beside a K_I or K_R
+        alone (compare those with the K_R/K_I of :func:`compare_state_to_references`).
 
     Returns
     -------
@@ -214,7 +255,8 @@ def compare_to_references(
     """
     rows = []
     for (drug, cond), target in sorted((targets or {}).items()):
-        sel = _matches(references, drug, target, cond)
+        sel = _like_with_like(references, _matches(references, drug, target, cond), drug,
+                              target, (h or {}).get(cond))
         fit_rows = fits[(fits["drug"] == drug) & (fits["condition"] == cond)
                         & fits["level"].isin(levels)]
         for _, f in fit_rows.iterrows():

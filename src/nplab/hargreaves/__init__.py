@@ -37,6 +37,11 @@ from __future__ import annotations
 from nplab.protocols import Param
 
 _SCHEMA = {
+    "injury_margin_pct": Param(
+        "float", default=20.0, min=0, max=100, unit="%",
+        doc="%MPE and % reversal are undefined (flagged, left out of group means) for an "
+        "animal x paw whose pre-dose value is not below its baseline by this percentage",
+    ),
     "species": Param("str", default="rat", choices=("rat", "mouse"), doc="species tested"),
     "cutoff_s": Param(
         "float",

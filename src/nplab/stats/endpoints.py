@@ -45,8 +45,10 @@ __all__ = [
     "ENDPOINTS",
     "FLAG_CENSORED",
     "FLAG_MISSING",
+    "FLAG_NOT_INJURED",
     "FLAG_NO_ALLODYNIA",
     "FLAG_PRE_AT_CUTOFF",
+    "FLAG_SHAM",
     "auc_trapezoid",
     "change_from_predose",
     "endpoints",
@@ -62,6 +64,8 @@ FLAG_PRE_AT_CUTOFF = "pre-dose equals cut-off"
 FLAG_NO_ALLODYNIA = "no allodynia: baseline equals pre-dose"
 FLAG_MISSING = "missing value"
 FLAG_CENSORED = "censored at cut-off"
+FLAG_NOT_INJURED = "undefined: pre-dose not below baseline by the margin"
+FLAG_SHAM = "undefined: sham animal (no injury to reverse)"
 DIFF_PAW = "ipsi-contra"
 
 
@@ -159,6 +163,28 @@ def _join(*flags: str) -> str:
     return "; ".join(f for f in dict.fromkeys(flags) if f)
 
 
+def _undefined_reversal(base: np.ndarray, pre: np.ndarray, log10: bool,
+                        min_drop_pct: float | None, sham: np.ndarray) -> np.ndarray:
+    """Per unit: '' (defined) or the reason %MPE / % reversal are undefined."""
+    out = np.full(base.shape, "", dtype=object)
+    if min_drop_pct is not None:
+        b, p = (10.0 ** base, 10.0 ** pre) if log10 else (base, pre)
+        known = ~np.isnan(b) & ~np.isnan(p)
+        out[known & ~(p <= b * (1.0 - min_drop_pct / 100.0))] = FLAG_NOT_INJURED
+    out[sham] = FLAG_SHAM
+    return out
+
+
+def _mask(values: np.ndarray, flags: np.ndarray, undefined: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    bad = undefined != ""
+    values = values.copy()
+    values[bad, :] = np.nan
+    flags = flags.astype(object).copy()
+    flags[bad, :] = undefined[bad][:, None]
+    return values, flags
+
+
 def endpoints(
     data: pd.DataFrame,
     *,
@@ -174,6 +200,8 @@ def endpoints(
     auc_from_predose: bool = True,
     ipsi: str = "ipsi",
     contra: str = "contra",
+    min_drop_pct: float | None = None,
+    sham: object = None,
 ) -> pd.DataFrame:
     """All endpoints of a drug study from a long table (one row per animal, paw, time).
 
@@ -210,6 +238,16 @@ def endpoints(
         Include the pre-dose point at t = 0 in the AUCs (see module docstring).
     ipsi, contra
         Labels of the two paws in ``paw``.
+    min_drop_pct
+        %MPE and % reversal measure the reversal of an injury-induced drop; they are
+        undefined (NaN, flag ``"undefined: pre-dose not below baseline by the margin"``)
+        for an animal × paw whose pre-dose value is not below its baseline by at least
+        this percentage (on the measured, linear scale).  ``None``: only an exactly zero
+        denominator is undefined.
+    sham
+        Animals (values of ``subject``) of sham-operated groups: their %MPE and %
+        reversal are undefined (flag ``"undefined: sham animal (no injury to reverse)"``),
+        so they never enter group means as ±100 % noise.
 
     Returns
     -------
@@ -356,10 +394,13 @@ def endpoints(
     blocks.append(("value", all_t, yy, flags_of(yy, None, cc)))
     blocks.append(("change", times_h, change, flags_of(change, None, cc[:, 2:])))
     mpe = None
+    undefined = _undefined_reversal(base, pre[:, 0], log10, min_drop_pct,
+                                    np.isin(np.repeat(np.asarray(subjects, dtype=object), n_p),
+                                            np.asarray(list(sham or ()), dtype=object)))
     if cut is not None:
-        mpe, mflags = percent_mpe(post, pre, cut)
+        mpe, mflags = _mask(*percent_mpe(post, pre, cut), undefined)
         blocks.append(("mpe", times_h, mpe, flags_of(mpe, mflags, cc[:, 2:])))
-    rev, rflags = percent_reversal(post, pre, base[:, None])
+    rev, rflags = _mask(*percent_reversal(post, pre, base[:, None]), undefined)
     blocks.append(("reversal", times_h, rev, flags_of(rev, rflags, cc[:, 2:])))
     ones = np.ones((yy.shape[0], 1))
     if auc_from_predose:

@@ -61,6 +61,7 @@ __all__ = [
     "dixon_interval",
     "dixon_k",
     "dixon_table",
+    "mpe_cutoff_g",
     "read_sheet",
     "sudo_fit",
     "thresholds",
@@ -87,6 +88,17 @@ _KIT_SCHEMA = {
     "start_filament": Param(
         "float", default=None,
         doc="first filament, in filament_unit; default the middle filament ((n-1)//2)",
+    ),
+    "injury_margin_pct": Param(
+        "float", default=20.0, min=0, max=100, unit="%",
+        doc="%MPE and % reversal are undefined (flagged, left out of group means) for an "
+        "animal x paw whose pre-dose value is not below its baseline by this percentage",
+    ),
+    "mpe_cutoff_g": Param(
+        "float", default=None, min=0, unit="g",
+        doc="cut-off for %MPE; default: the highest threshold the protocol can give (the "
+        "chaplan ceiling above_value_g, else the kit's strongest filament); must not exceed "
+        "what the kit can measure",
     ),
     "on_invalid": Param(
         "str", default="error", choices=("error", "flag"),
@@ -154,6 +166,68 @@ def _start_index(kit: Kit, params: dict, file: str) -> int:
     return idx
 
 
+def _strongest_g(kit: Kit, params: dict) -> float:
+    return float(kit.grams[-1])
+
+
+def check_kit_consistency(proto: Protocol) -> None:
+    """Refuse protocol values that do not belong to the protocol's kit.
+
+    The chaplan ceiling ``above_value_g`` (assigned to animals that never respond) and
+    an explicit ``mpe_cutoff_g`` must belong to the kit: a 15 g ceiling (Chaplan's rat
+    kit) with a 2 g mouse kit would give mice thresholds and %MPE on a scale their kit
+    cannot measure.  Refused when above 1.5 × the kit's strongest filament: calibrated
+    forces of a nominal 15 g filament (e.g. 13.1 g) keep Chaplan's nominal 15 g ceiling,
+    a kit of another species does not.
+    """
+    params = proto.params
+    kit = kit_from_params(params, file=proto.path)
+    top = _strongest_g(kit, params)
+    checks = [("mpe_cutoff_g", params.get("mpe_cutoff_g"))]
+    if proto.kind == "vonfrey-updown" and params.get("boundary") == "chaplan":
+        checks.append(("above_value_g", params.get("above_value_g")))
+    for key, value in checks:
+        if value is not None and value > 1.5 * top:
+            raise ProtocolError(
+                f"{key} = {value:g} g does not belong to kit '{kit.name}' (strongest "
+                f"filament {top:g} g)",
+                file=proto.path,
+                column=key,
+                expected=f"a value the kit can measure (at most 1.5 × {top:g} g), e.g. "
+                f"{top:g} g",
+            )
+
+
+def mpe_cutoff_g(protocol: str | os.PathLike[str] | Protocol) -> float:
+    """The %MPE cut-off (g) of a von Frey protocol, from the kit actually used.
+
+    %MPE = (post − pre) / (cut-off − pre) × 100 needs the largest threshold the
+    method can report: the protocol's ``mpe_cutoff_g`` when given, else the chaplan
+    ceiling ``above_value_g`` with the ``chaplan`` boundary (Chaplan et al. 1994: 15 g,
+    the strongest filament of the rat kit), else the kit's strongest filament.  Values
+    above the kit's strongest filament are refused (:func:`check_kit_consistency`).
+
+    Parameters
+    ----------
+    protocol
+        A ``vonfrey-updown`` or ``vonfrey-sudo`` protocol (name, path or loaded).
+
+    Returns
+    -------
+    float
+        The cut-off in grams (2 g for ``vonfrey-updown-mouse``, 15 g for the rat kit).
+    """
+    proto = protocol if isinstance(protocol, Protocol) else load_protocol(protocol,
+                                                                          kind="vonfrey")
+    check_kit_consistency(proto)
+    params = proto.params
+    if params.get("mpe_cutoff_g") is not None:
+        return float(params["mpe_cutoff_g"])
+    if proto.kind == "vonfrey-updown" and params.get("boundary") == "chaplan":
+        return float(params["above_value_g"])
+    return _strongest_g(kit_from_params(params, file=proto.path), params)
+
+
 def thresholds(
     data: pd.DataFrame | str | os.PathLike[str],
     protocol: str | os.PathLike[str] | Protocol = "vonfrey-updown-rat",
@@ -213,6 +287,7 @@ def thresholds(
     else:
         resolved = resolve_kit_params(kit, params, file=proto.path)
         columns, evaluate = RESULT_COLUMNS, evaluate_series
+    check_kit_consistency(proto)
     res = updown_results(
         tests.patterns, tests.start, tests.invalid, kit, resolved, evaluate, columns
     )

@@ -1,0 +1,307 @@
+"""Shared room fittings for per-animal time-course assays (von Frey, Hargreaves, ...).
+
+:class:`TimecourseAssay` turns a measurement table with one row per animal × paw ×
+time point into the report: descriptives, a mixed ANOVA (group × time point) and
+Dunnett's test against the control at each time point per paw, a time-course figure
+per paw, the results paragraph, and endpoints (%MPE, % reversal, AUC of the change
+from pre-dose) with Dunnett's test on the AUC.  Subclasses say what is measured
+(:meth:`TimecourseAssay.dv`, ``measure_label``, the %MPE cut-off) and how the raw
+tables are read; every number comes from :mod:`nplab.stats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from nplab.animals import resolve_paws
+from nplab.assays.base import PAWS, Assay, AssayContext, AssayReport
+from nplab.blinding import unblind
+from nplab.errors import InputError
+from nplab.protocols import Protocol
+from nplab.report import Section
+
+__all__ = ["TimecourseAssay", "check_timepoints", "describe", "join_animals"]
+
+
+def join_animals(
+    df: pd.DataFrame, animals: pd.DataFrame, file: Path, others: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Add group/model from the animals table; resolve paws; every animal must be known.
+
+    Rows of ``others`` (animals of other cohorts) are dropped.
+    """
+    df = df.copy()
+    df["animal"] = df["animal"].astype(str).str.strip()
+    df = df[~df["animal"].isin(set(others))].reset_index(drop=True)
+    unknown = ~df["animal"].isin(animals["animal"])
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(
+            f"animal {df['animal'].iloc[i]!r} is not in the animals table",
+            file=file,
+            row=i + 2,
+            column="animal",
+        )
+    df["paw"] = resolve_paws(df, animals, file=str(file))
+    info = animals.set_index("animal")
+    df.insert(1, "group", df["animal"].map(info["group"]).astype(str))
+    df.insert(2, "model", df["animal"].map(info["model"]).astype("string"))
+    return df
+
+
+def check_timepoints(df: pd.DataFrame, study: Any, file: Path) -> None:
+    """Every ``timepoint`` of ``df`` is declared in the study file (else InputError)."""
+    labels = set(study.timepoints["label"])
+    bad = ~df["timepoint"].astype(str).isin(labels)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"time point {df['timepoint'].iloc[i]!r} is not declared in the study file",
+            file=file,
+            row=i + 2,
+            column="timepoint",
+            expected=f"one of {', '.join(study.timepoints['label'])}",
+        )
+
+
+def describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """n (non-missing), mean, SD and SEM of ``value`` per ``keys`` (first-seen order)."""
+    g = data.groupby(keys, sort=False)[value]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    return out
+
+
+def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
+    d = data[data["timepoint"].isin(tps)]
+    counts = d.dropna(subset=[dv]).groupby("animal")["timepoint"].nunique()
+    keep = counts[counts == len(tps)].index
+    dropped = sorted(set(d["animal"]) - set(keep))
+    return d[d["animal"].isin(keep)], dropped
+
+
+def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
+    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
+    cells = summ.assign(
+        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else
+              ("not defined" if n == 0 else f"— ({n})")
+              for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
+        time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
+        endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
+                                       "auc_change": "AUC of change"}),
+    )
+    wide = cells.pivot_table(index=["group", "endpoint"], columns="time", values="cell",
+                             aggfunc="first", sort=False)
+    return wide.reset_index().fillna("")
+
+
+class TimecourseAssay(Assay):
+    """An assay measured per animal × paw × time point and analysed over time.
+
+    Subclasses implement :meth:`read`, :meth:`measure` (returning ``animal, group,
+    model, paw, timepoint`` plus the measured columns), :meth:`dv` and
+    :meth:`endpoint_spec`, and set ``measure_label`` (``"withdrawal latency"``).
+    """
+
+    per_animal = True
+    #: What is measured, in words (figure titles, captions, methods).
+    measure_label: ClassVar[str] = ""
+    #: Unit of the analysed value when not log-transformed (endpoint AUC captions).
+    unit: ClassVar[str] = ""
+
+    def dv(self, ctx: AssayContext) -> tuple[str, str]:
+        """(column analysed, label with unit)."""
+        raise NotImplementedError
+
+    def endpoint_spec(self, ctx: AssayContext, proto: Protocol) -> tuple[str, float | None, bool]:
+        """(raw column, %MPE cut-off, analyse on log10) for :func:`nplab.stats.endpoints`."""
+        raise NotImplementedError
+
+    def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
+        """The %MPE cut-off in words for the methods text."""
+        return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
+
+    # ------------------------------------------------------------------ analysis
+
+    def descriptives(self, ctx: AssayContext, data: pd.DataFrame, dv: str) -> pd.DataFrame:
+        """n, mean, SD, SEM of ``dv`` per group × paw × time point."""
+        out = describe(data, ["group", "paw", "timepoint"], dv)
+        out.insert(3, "measure", dv)
+        return ctx.order_table(out)
+
+    def analyse(self, ctx: AssayContext, measured: pd.DataFrame) -> AssayReport:
+        """Descriptives, mixed ANOVA, Dunnett by time point, results paragraph and
+        time-course figure per paw, endpoints."""
+        from nplab import stats
+
+        study = ctx.study
+        name, table = self.name, measured
+        rep = AssayReport(section=Section(self.title, name))
+        rep.tables[self.table_name] = unblind(table, ctx.key)
+        sec = rep.section
+        dv, ylabel = self.dv(ctx)
+        excluded = ctx.excluded_animals()
+        data = table[~table["animal"].isin(excluded)].copy()
+        proto = ctx.protocols[name]
+        sec.p(
+            f"Protocol {proto.name} {proto.version} ({proto.title}). "
+            f"{len(table)} tests of {table['animal'].nunique()} animals; "
+            f"{len(excluded & set(table['animal']))} excluded animals are left out of the "
+            f"statistics. Analysed: {ylabel}."
+        )
+        if "status" in table.columns:
+            flagged = table[table["status"] != "ok"]
+            if len(flagged):
+                counts = flagged["status"].value_counts().sort_index()
+                sec.note(
+                    "Flagged results (kept, with the protocol's convention): "
+                    + ", ".join(f"{k}: {v}" for k, v in counts.items())
+                    + f". See tables/{self.table_name}.csv."
+                )
+        planned = set(study.analysis["planned"])
+        alpha = float(study.analysis.get("alpha", 0.05))
+        desc = self.descriptives(ctx, data, dv)
+        rep.tables[f"{name}_descriptives"] = unblind(desc, ctx.key)
+        tps = list(study.timepoints["label"])
+        ctrl = ctx.control
+        primary = study.outcomes["primary_paw"]
+        anovas, posthocs = [], []
+        label = self.measure_label
+        for paw in sorted(set(data["paw"]), key=PAWS.index):
+            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+            if d.empty or d["group"].nunique() < 2:
+                continue
+            named = unblind(d, ctx.key)
+            anova = ph = None
+            if "mixed_anova" in planned:
+                anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
+                                          subject="animal")
+                anova.insert(0, "paw", paw)
+                anova.insert(1, "n_animals", d["animal"].nunique())
+                anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
+                anovas.append(anova)
+            if "dunnett" in planned and ctrl is not None:
+                ph = stats.dunnett_by_time(d, dv=dv, between="group", within="timepoint",
+                                           subject="animal", control=ctrl)
+                ph = unblind(ph, ctx.key)
+                ph.insert(0, "paw", paw)
+                posthocs.append(ph)
+            fig = stats.timecourse_figure(
+                named, dv, "group", "timepoint", "animal", posthoc=ph, alpha=alpha,
+                ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw",
+            )
+            sec.plot(fig, f"{name}_timecourse_{paw}",
+                     f"{label.capitalize()} of the {paw}lateral paw over time, "
+                     "mean ± SEM per group (excluded animals left out"
+                     + ("; stars: Dunnett vs control at that time point)" if ph is not None
+                        else ")"))
+            if anova is not None:
+                sec.p(f"{paw.capitalize()}lateral paw: " + stats.results_paragraph(
+                    anova, dv=ylabel, posthoc=ph, control=study.control_group,
+                    within="timepoint", alpha=alpha))
+        sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
+                  f"{primary} paw: {ylabel} by group and time point")
+        if anovas:
+            anova = pd.concat(anovas, ignore_index=True)
+            rep.tables[f"{name}_anova"] = anova
+            sec.table(anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
+                             "ges"]],
+                      "Two-way mixed ANOVA (group × time point), Type III, Greenhouse–Geisser "
+                      "corrected p")
+            rep.methods.append(
+                f"{label.capitalize()} ({ylabel}): two-way mixed ANOVA, group "
+                "(between) × time point (within), Type III sums of squares, Greenhouse–Geisser "
+                "and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+            )
+        if "endpoints" in planned:
+            self._endpoints(ctx, data, rep)
+        if "dunnett" in planned and ctrl is None:
+            sec.note("No comparison with control: the study is blind without a key, or "
+                     "declares no control group.")
+        if posthocs:
+            dun = ctx.order_table(pd.concat(posthocs, ignore_index=True))
+            rep.tables[f"{name}_dunnett"] = dun
+            post = set(study.postdose["label"])
+            sec.table(dun[(dun["paw"] == primary) & dun["timepoint"].isin(post)],
+                      f"Dunnett's test vs {study.control_group} at each post-dose time point "
+                      f"({primary} paw; difference in {ylabel}, 95% simultaneous CI)")
+            rep.facts["has_effect_ci"] = True
+            rep.methods.append(
+                f"Comparisons with {study.control_group} at each time point: Dunnett's "
+                "many-to-one test with the error of that time point "
+                "(nplab.stats.dunnett_by_time)."
+            )
+        return rep
+
+    def _endpoints(self, ctx: AssayContext, data: pd.DataFrame, rep: AssayReport) -> None:
+        """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group
+        means; Dunnett on the AUC of the change from pre-dose."""
+        from nplab import stats
+        from nplab.stats.endpoints import endpoints
+
+        study, sec, name = ctx.study, rep.section, self.name
+        if not (study.baseline_label and study.predose_label and len(study.postdose)):
+            sec.note("Endpoints need a baseline, a pre-dose and post-dose time points.")
+            return
+        raw, cutoff, log10 = self.endpoint_spec(ctx, ctx.protocols[name])
+        hours = dict(zip(study.postdose["label"], study.postdose["hours"], strict=True))
+        d = data[data["timepoint"].isin([study.baseline_label, study.predose_label, *hours])
+                 ].copy()
+        d["time"] = d["timepoint"].map(lambda t: hours.get(t, t)).astype(object)
+        d = d.dropna(subset=[raw])
+        proto = ctx.protocols[name]
+        margin = proto.get("injury_margin_pct")
+        sham = sorted(set(d.loc[d["model"].astype("string") == "sham", "animal"]))
+        ep = endpoints(d, dv=raw, subject="animal", time="time",
+                       baseline=study.baseline_label, predose=study.predose_label,
+                       cutoff=cutoff, paw="paw", log10=log10, group="group",
+                       min_drop_pct=margin, sham=sham)
+        ep = ctx.order_table(ep)
+        rep.tables[f"{name}_endpoints"] = unblind(ep, ctx.key)
+        summ = describe(ep.assign(time=ep["time"].fillna("")),
+                        ["group", "paw", "endpoint", "time"], "value")
+        summ = unblind(ctx.order_table(summ), ctx.key)
+        rep.tables[f"{name}_endpoint_summary"] = summ
+        paw = study.outcomes["primary_paw"]
+        show = summ[(summ["paw"] == paw)
+                    & summ["endpoint"].isin(["mpe", "reversal", "auc_change"])]
+        scale = "log10 units" if log10 else self.unit
+        sec.table(_wide_endpoints(show), f"Endpoints ({paw} paw), mean ± SEM (n): %MPE and % "
+                  f"reversal at each post-dose time (h), AUC of the change from pre-dose "
+                  f"({scale}·h); all values in tables/{name}_endpoint_summary.csv. %MPE and "
+                  f"% reversal are not defined for sham animals or where the pre-dose value "
+                  f"was not below baseline by {margin:g}% (flagged in "
+                  f"tables/{name}_endpoints.csv, left out of the means; n counts the "
+                  "animals with a defined value)")
+        rep.methods.append(
+            f"Endpoints per animal ({name}): %MPE = (post − pre)/(cut-off − pre) × 100 "
+            f"(cut-off {self.cutoff_text(ctx.protocols[name], cutoff)}), % reversal = (post − pre)/(baseline − pre) × 100, "
+            f"trapezoidal AUC of the change from pre-dose over the post-dose hours"
+            f"{' on log10 thresholds (Mills et al. 2012)' if log10 else ''} "
+            "(nplab.stats.endpoints)."
+        )
+        ctrl = ctx.control
+        if ctrl is None or "dunnett" not in study.analysis["planned"]:
+            return
+        auc = ep[(ep["endpoint"] == "auc_change") & ep["paw"].isin(PAWS)].dropna(
+            subset=["value"])
+        rows = []
+        for p in PAWS:
+            a = auc[auc["paw"] == p]
+            if a["group"].nunique() >= 2 and ctrl in set(a["group"]):
+                res = stats.dunnett(a, dv="value", group="group", control=ctrl)
+                res.insert(0, "paw", p)
+                res.insert(1, "endpoint", "auc_change")
+                rows.append(res)
+        if rows:
+            dun = unblind(ctx.order_table(pd.concat(rows, ignore_index=True)), ctx.key)
+            rep.tables[f"{name}_auc_dunnett"] = dun
+            sec.table(dun[dun["paw"] == paw],
+                      f"Dunnett's test vs {study.control_group} on the AUC of the change from "
+                      f"pre-dose ({paw} paw)")
