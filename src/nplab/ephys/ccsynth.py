@@ -29,8 +29,10 @@ from nplab.ephys.abfwrite import EpochSpec, write_abf1
 from nplab.provenance import DEFAULT_SEED, rng
 
 __all__ = [
+    "SAMPLE_GNA",
     "StepFamily",
     "WBCell",
+    "make_sample_cells",
     "peak_times",
     "rheobase",
     "simulate",
@@ -270,3 +272,49 @@ def write_step_file(
         protocol="C:\\protocols\\currentclamp-steps.pro",
         comment=f"nplab synthetic Wang-Buzsaki: {cell.name}",
     )
+
+
+#: g_Na scale per study group in the sample data: nerve injury up-regulates Na
+#: channels (Waxman SG et al. 1994 J Neurophysiol 72:466–470), amitriptyline blocks
+#: them (Dick IE et al. 2007 J Pain 8:315–324).
+SAMPLE_GNA = {"Sham + vehicle": 1.0, "CCI + vehicle": 1.3, "CCI + amitriptyline 10 mg/kg": 1.05}
+
+
+def make_sample_cells(
+    outdir: str | os.PathLike[str],
+    animals: list[tuple[str, str]],
+    *,
+    cells_per_animal: int = 2,
+    family: StepFamily = StepFamily(first_pa=-40.0, increment_pa=5.0, sweeps=20,
+                                    baseline_ms=50.0, step_ms=300.0, recovery_ms=50.0),
+    seed: int = DEFAULT_SEED,
+) -> list[dict]:
+    """Write one step-family ABF per cell for ``animals`` (``(animal, group name)``)
+    and return the truth rows (file, cell, animal, group, g_na_scale, area, true
+    rheobase on a 0.5 pA grid).  Cell-to-cell variation: area ±10 % and g_Na ±5 %
+    from ``rng(seed)``; all cells are simulated in one vectorised run."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    gen = rng(seed)
+    cells, meta = [], []
+    for animal, group in animals:
+        for k in range(cells_per_animal):
+            area = 1e-4 * (1 + 0.1 * gen.uniform(-1, 1))
+            gna = SAMPLE_GNA[group] * (1 + 0.05 * gen.uniform(-1, 1))
+            name = f"{animal}_c{k + 1}"
+            cells.append(WBCell(name, area_cm2=area, g_na_scale=gna))
+            meta.append((animal, group))
+    traces = simulate_steps(cells, family)
+    grid = np.arange(0.0, 100.25, 0.5)
+    v = simulate(np.repeat(grid, len(cells))[:, None], [c for _ in grid for c in cells],
+                 duration_ms=family.step_ms)
+    fires = np.any(v > -20.0, axis=1).reshape(grid.size, len(cells))
+    rows = []
+    for j, (cell, (animal, group)) in enumerate(zip(cells, meta, strict=True)):
+        fname = f"cc_{cell.name}.abf"
+        write_step_file(out / fname, cell, family, traces=traces[j], seed=seed + j + 1)
+        true = float(grid[np.argmax(fires[:, j])]) if fires[:, j].any() else float("nan")
+        rows.append({"file": fname, "cell": cell.name, "animal": animal, "group": group,
+                     "g_na_scale": round(cell.g_na_scale, 6), "area_cm2": cell.area_cm2,
+                     "capacitance_pf": round(cell.capacitance_pf, 4), "true_rheobase_pa": true})
+    return rows

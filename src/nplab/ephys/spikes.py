@@ -185,6 +185,7 @@ def detect_spikes(
         b = peaks[i + 1] if i + 1 < k else max(end, a + 1)
         if i + 1 < k and a < end < b:
             b = end
+        b = max(b, a + 1)  # misaligned crossing pairs (see _crossings) can repeat a peak
         ahp[i] = a + int(np.argmin(v[a:b]))
 
     # threshold: start of the last qualifying run of dV/dt > thr before the peak
