@@ -24,5 +24,5 @@ def test_readme_python_example_runs(i: int, monkeypatch: pytest.MonkeyPatch) -> 
     matplotlib.use("Agg")
     monkeypatch.chdir(REPO)
     namespace: dict = {"__name__": f"readme_example_{i}"}
-    exec(compile(BLOCKS[i], f"README.md python block {i + 1}", "exec"), namespace)  # noqa: S102
+    exec(compile(BLOCKS[i], f"README.md python block {i + 1}", "exec"), namespace)
     assert os.getcwd() == str(REPO)

@@ -42,7 +42,7 @@ def test_sample_studies_load(repo_dir: Path) -> None:
     assert s.protocols["vonfrey"] == "vonfrey-updown-rat"
     assert s.exclusions[0]["max_threshold_g"] == 4.0
     assert set(s.data) == {"animals", "vonfrey", "hargreaves"} | (
-        {"patchclamp"} if "patchclamp" in s.data else set()
+        {"patchclamp", "elisa", "qpcr"} if "patchclamp" in s.data else set()
     ) | ({"excitability"} if "excitability" in s.data else set())
     snl = load_study(repo_dir / "sample_data" / "snl_study.toml")
     assert snl.model["type"] == "SNL" and not snl.blinded

@@ -81,3 +81,16 @@ def test_input_edited_into_invalid_data_is_still_named(snl_run: Path, capsys) ->
     assert exit_.value.code == 3
     out = capsys.readouterr().out
     assert "INPUT CHANGED  snl/vonfrey.csv" in out and "RERUN FAILED" in out
+
+
+def test_deleted_output_is_missing_not_edited(snl_run: Path, capsys) -> None:
+    """Issue 18 item 8: a deleted output was reported as 'OUTPUT EDITED'."""
+    (snl_run.parent / "tables" / "exclusions.csv").unlink()
+    res = verify(snl_run)
+    assert not res.ok
+    assert res.outputs_deleted == ["tables/exclusions.csv"] and res.outputs_tampered == []
+    assert "tables/exclusions.csv" in res.identical  # the rerun still reproduces it
+    lines = res.lines()
+    assert any(line.startswith("MISSING        tables/exclusions.csv") for line in lines)
+    assert not any("OUTPUT EDITED" in line for line in lines)
+    assert "1 deleted since the run" in lines[-1]

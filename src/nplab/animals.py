@@ -18,7 +18,8 @@ from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import read_table
 
-__all__ = ["ANIMAL_COLUMNS", "read_animals", "resolve_paws", "select_cohort"]
+__all__ = ["ANIMAL_COLUMNS", "PAW_VALUES", "check_paws", "read_animals", "resolve_paws",
+           "select_cohort"]
 
 ANIMAL_COLUMNS = (
     "animal",
@@ -83,6 +84,33 @@ def read_animals(path: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: Paw values accepted in measurement tables (any case), and what they mean.
+PAW_VALUES = {
+    "ipsi": "ipsi", "ipsilateral": "ipsi", "i": "ipsi",
+    "contra": "contra", "contralateral": "contra", "c": "contra",
+    "left": "left", "l": "left", "right": "right", "r": "right",
+}
+_PAW_EXPECTED = "ipsi, contra, left or right (ipsilateral/contralateral, i/c, l/r; any case)"
+
+
+def check_paws(data: pd.DataFrame, *, paw: str = "paw", file: str | None = None) -> None:
+    """Refuse ``paw`` cells that name no paw (``middle``, ``3`` ...), naming the row.
+
+    For tables whose paws are not resolved to ipsi/contra (e.g. von Frey sheets
+    analysed without an animals table); :func:`resolve_paws` checks the same values.
+    Blank cells are left to the caller (a blank id is one more key value).
+    """
+    raw = data[paw].astype("string").str.strip().str.lower()
+    bad = ~raw.isin(list(PAW_VALUES)) & raw.notna() & (raw != "")
+    raise_first_bad(
+        bad.fillna(False).to_numpy(bool),
+        lambda i: f"{str(data[paw].iloc[i])!r} is not a paw",
+        file=file or data.attrs.get("source"),
+        column=paw,
+        expected=_PAW_EXPECTED,
+    )
+
+
 def resolve_paws(
     data: pd.DataFrame, animals: pd.DataFrame | None, *, paw: str = "paw", file: str | None = None
 ) -> pd.Series:
@@ -125,7 +153,7 @@ def resolve_paws(
         lambda i: f"{data[paw].iloc[i]!r} is not a paw",
         file=file,
         column=paw,
-        expected="ipsi, contra, left or right",
+        expected=_PAW_EXPECTED,
     )
     return out.astype(str)
 

@@ -9,6 +9,12 @@ files (50–200 per task by default) to amortise the per-task overhead of proces
 scheduler address.  Results are always returned in input order, so outputs do not
 depend on the engine or on scheduling.  Memory is bounded by one chunk's results plus
 one file per worker.
+
+A worker process that dies (killed by the operating system, e.g. out of memory, or a
+crash in a C extension) must not take the batch down: the chunks it broke are re-run
+one item per task, and an item whose worker dies even when it runs alone gets the
+result of ``on_worker_death(item, "worker died (signal 9)")`` — for ``nplab ephys
+measure`` a ``failed`` row — while every other item is processed normally.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from nplab.errors import InputError
@@ -111,6 +118,7 @@ def map_chunks(
     progress: bool | None = None,
     desc: str = "files",
     chunk_size: int | None = None,
+    on_worker_death: Callable[[Any, str], R] | None = None,
 ) -> list[R]:
     """Apply ``func`` to chunks of ``items``; return the concatenated results in order.
 
@@ -130,6 +138,10 @@ def map_chunks(
         tqdm progress bar over items; ``None``: only when stderr is a terminal.
     chunk_size
         Items per task; default :func:`chunk_size_for`.
+    on_worker_death
+        ``(item, reason) -> result`` for an item whose worker process dies even when
+        it runs alone (reason e.g. ``"worker died (signal 9)"``); ``None``: such an
+        item raises :class:`~nplab.errors.InputError` naming it.
     """
     items = list(items)
     pool, owned, workers = resolve_executor(executor, len(items))
@@ -149,11 +161,30 @@ def map_chunks(
                 if bar is not None:
                     bar.update(len(part))
         else:
-            futures = [pool.submit(func, make_task(part)) for part in parts]
-            for part, fut in zip(parts, futures, strict=True):
-                results.extend(fut.result())
-                if bar is not None:
+            futures = [_submit(pool, func, make_task(part)) for part in parts]
+            broken: list[int] = []
+            done: list[list[R] | None] = []
+            for k, (part, fut) in enumerate(zip(parts, futures, strict=True)):
+                try:
+                    done.append(fut.result())
+                except Exception as exc:
+                    if not _worker_died(exc):
+                        raise
+                    done.append(None)
+                    broken.append(k)
+                if bar is not None and done[-1] is not None:
                     bar.update(len(part))
+            if broken:
+                again = [item for k in broken for item in parts[k]]
+                alone = _rerun_alone(func, make_task, again, pool, workers, on_worker_death)
+                pos = 0
+                for k in broken:
+                    done[k] = alone[pos : pos + len(parts[k])]
+                    pos += len(parts[k])
+                    if bar is not None:
+                        bar.update(len(parts[k]))
+            for part_results in done:
+                results.extend(part_results or [])
     finally:
         if bar is not None:
             bar.close()
@@ -163,3 +194,98 @@ def map_chunks(
             else:  # a dask Client we connected: close it, never shut the scheduler down
                 pool.close()
     return results
+
+
+def _submit(pool: Any, func: Callable[[Any], Any], task: Any) -> Any:
+    """``pool.submit``; a pool broken by an earlier death yields a failed future."""
+    try:
+        return pool.submit(func, task)
+    except BrokenProcessPool as exc:
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        fut.set_exception(exc)
+        return fut
+
+
+def _worker_died(exc: BaseException) -> bool:
+    """A process pool broken by a dying worker, or Dask's ``KilledWorker``."""
+    return isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
+
+
+def _death_reason(processes: list[Any]) -> str:
+    for proc in processes:
+        proc.join(timeout=10)
+        code = proc.exitcode
+        if code is not None and code < 0:
+            return f"worker died (signal {-code})"
+        if code:
+            return f"worker died (exit code {code})"
+    return "worker died"
+
+
+def _rerun_alone(
+    func: Callable[[Any], list[R]],
+    make_task: Callable[[list[Any]], Any],
+    items: list[Any],
+    pool: Any,
+    workers: int,
+    on_death: Callable[[Any, str], R] | None,
+) -> list[R]:
+    """Results of ``items`` run one per task after a worker died.
+
+    Items are first re-run in parallel, one per task (on a fresh process pool when the
+    old one is broken); the items whose worker died again then run one at a time in
+    a one-worker pool, so the culprit is known and gets ``on_death(item, reason)``.
+    """
+    is_pool = isinstance(pool, ProcessPoolExecutor)
+    ctx = getattr(pool, "_mp_context", None)
+    out: list[Any] = [None] * len(items)
+    retry: list[int] = []
+    fresh = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) if is_pool else pool
+    try:
+        futures = [_submit(fresh, func, make_task([item])) for item in items]
+        for i, fut in enumerate(futures):
+            try:
+                out[i] = fut.result()[0]
+            except Exception as exc:
+                if not _worker_died(exc):
+                    raise
+                retry.append(i)
+    finally:
+        if is_pool:
+            fresh.shutdown(wait=True, cancel_futures=True)
+    single = None
+    try:
+        for i in retry:
+            if not is_pool:  # e.g. Dask: one more try alone, then give up on the item
+                fut = _submit(pool, func, make_task([items[i]]))
+                try:
+                    out[i] = fut.result()[0]
+                    continue
+                except Exception as exc:
+                    if not _worker_died(exc):
+                        raise
+                    reason = "worker died"
+            else:
+                if single is None:
+                    single = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                fut = _submit(single, func, make_task([items[i]]))
+                procs = list(getattr(single, "_processes", {}).values())
+                try:
+                    out[i] = fut.result()[0]
+                    continue
+                except Exception as exc:
+                    if not _worker_died(exc):
+                        raise
+                    procs += list(getattr(single, "_processes", {}).values())
+                    reason = _death_reason(procs)
+                    single.shutdown(wait=True)
+                    single = None
+            if on_death is None:
+                raise InputError(f"{reason} while processing {items[i]}", file=str(items[i]))
+            out[i] = on_death(items[i], reason)
+    finally:
+        if single is not None:
+            single.shutdown(wait=True)
+    return out

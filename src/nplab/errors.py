@@ -11,9 +11,10 @@ editor or spreadsheet: the header is line 1, so the first data row is row 2
 
 from __future__ import annotations
 
+import re
 from os import PathLike
 
-__all__ = ["InputError", "NplabError", "ProtocolError", "row_number"]
+__all__ = ["InputError", "NplabError", "ProtocolError", "plain_numbers", "row_number"]
 
 
 class NplabError(Exception):
@@ -55,7 +56,7 @@ class InputError(NplabError):
         self.column = column
         self.expected = expected
         self.sweep = sweep
-        super().__init__(self._format())
+        super().__init__(plain_numbers(self._format()))
 
     def _format(self) -> str:
         where = []
@@ -75,6 +76,16 @@ class InputError(NplabError):
 
 class ProtocolError(InputError):
     """A protocol parameter file is invalid (unknown key, wrong type, out of range)."""
+
+
+# repr() of numpy scalars (numpy >= 2): np.float64(-1.0), np.int64(3), np.str_('a') ...
+_NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool|str|bytes|complex|longdouble)[_0-9]*"
+                         r"\(([^()]*)\)")
+
+
+def plain_numbers(text: str) -> str:
+    """Write numpy scalars in a message as the user typed them: ``np.float64(-1.0)`` -> ``-1.0``."""
+    return _NUMPY_REPR.sub(r"\1", text)
 
 
 def row_number(index: int) -> int:

@@ -57,6 +57,9 @@ KIND_MODULES: dict[str, str] = {
     "vonfrey-sudo": "nplab.vonfrey",
     "hargreaves": "nplab.hargreaves",
     "patchclamp": "nplab.ephys",
+    "elisa": "nplab.elisa",
+    "qpcr": "nplab.qpcr",
+    "western": "nplab.western",
     "currentclamp": "nplab.ephys.excitability",
 }
 

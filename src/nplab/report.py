@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,9 @@ __all__ = [
     "Section",
     "arrive_essential10",
     "html_table",
+    "plural",
     "render_report",
+    "tidy_text",
 ]
 
 #: The ARRIVE 2.0 Essential 10 items (number, title).
@@ -49,6 +52,29 @@ ARRIVE_ESSENTIAL_10 = (
     (9, "Experimental procedures"),
     (10, "Results"),
 )
+
+
+_IRREGULAR = {"mouse": "mice", "analysis": "analyses", "guinea pig": "guinea pigs"}
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 rat"``, ``"18 mice"``, ``"2 animals"``: the count with the right noun form."""
+    if n == 1:
+        return f"{n} {word}"
+    w = word.strip()
+    form = _IRREGULAR.get(w.lower())
+    if form is None:
+        form = w if w.lower().endswith(("s", "mice")) else w + "s"
+    return f"{n} {form}"
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\s*\.(?!\.)")
+
+
+def tidy_text(text: str) -> str:
+    """Collapse doubled full stops (``"i.p.."``, ``"unblinding.."``; an ellipsis stays)
+    and runs of white space left by joining sentences."""
+    return _DOUBLE_STOP.sub(".", " ".join(str(text).split()))
 
 
 @dataclass(frozen=True)
@@ -306,7 +332,7 @@ def arrive_essential10(study: Any, facts: dict[str, Any]) -> pd.DataFrame:
         miss = [] if b["who"] else ["who was blind at each stage (blinding.who)"]
         state = "blinded" if b["blinded"] else "not blinded"
         add(5, f"{state}. {b['who']} Code holder: {b['code_holder'] or 'not stated'}. "
-            f"{facts.get('blinding', '')}", miss, 2)
+            "How the analysis was blinded: see the Study section.", miss, 2)
 
     o = study.outcomes
     miss = [] if o["description"] else ["definition of the primary outcome (outcomes.description)"]
@@ -350,7 +376,7 @@ def arrive_essential10(study: Any, facts: dict[str, Any]) -> pd.DataFrame:
             "item": [r[0] for r in rows],
             "title": [titles[r[0]] for r in rows],
             "status": [r[2] for r in rows],
-            "from_study": [" ".join(r[1].split()) for r in rows],
+            "from_study": [tidy_text(r[1]) for r in rows],
             "missing": ["; ".join(r[3]) for r in rows],
         }
     )

@@ -21,7 +21,6 @@ inputs give byte-identical outputs (checked by ``nplab verify``).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from nplab.blinding import blinding_statement, check_study_labels, read_key, unb
 from nplab.exclusions import apply_exclusions
 from nplab.provenance import DEFAULT_SEED, build_manifest, write_manifest
 from nplab.report import Figure, Section, arrive_essential10, render_report
+from nplab.rundir import previous_outputs, remove_stale_outputs, run_lock
 from nplab.study import Study, load_study
 from nplab.tables import staged_outputs, write_table
 
@@ -61,6 +61,9 @@ class RunResult:
         Every table written, by name.
     assay_exclusions
         Per assay, the items it left out (e.g. failed cells: ``unit, reason``).
+    kept_stale
+        Outputs of an earlier run in ``outdir`` that this run did not write but kept
+        (edited since, or outside the folder), one line each saying why.
     """
 
     study: Study
@@ -69,6 +72,7 @@ class RunResult:
     exclusions: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     assay_exclusions: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    kept_stale: list[str] = field(default_factory=list)
 
 
 class _Writer:
@@ -165,7 +169,8 @@ def run_study(
     """
     study = load_study(study_path)
     batch = {"executor": executor, "scheduler": scheduler, "jobs": jobs, "progress": progress}
-    return _run(study, Path(outdir), batch, cohort)
+    with run_lock(outdir):  # one run per folder, also while old outputs are removed
+        return _run(study, Path(outdir), batch, cohort)
 
 
 def cohorts(study_path: str | os.PathLike[str]) -> list[str]:
@@ -173,29 +178,6 @@ def cohorts(study_path: str | os.PathLike[str]) -> list[str]:
     animals = read_animals(load_study(study_path).data["animals"])
     values = animals["cohort"].dropna().astype(str).str.strip()
     return sorted(v for v in set(values) if v)
-
-
-def _previous_outputs(outdir: Path) -> set[str]:
-    """Outputs recorded by an earlier ``nplab run`` into ``outdir`` (its manifest.json)."""
-    try:
-        record = json.loads((Path(outdir) / "manifest.json").read_text(encoding="utf-8"))
-        return {str(o["path"]) for o in record["outputs"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
-
-
-def _remove_stale_outputs(outdir: Path, previous: set[str], current: set[str]) -> None:
-    """Delete outputs of an earlier run in ``outdir`` that this run did not write.
-
-    Only files the earlier run's manifest lists as its outputs, inside ``outdir``;
-    anything else in the folder is left alone.  Without this, the tables of an assay
-    dropped from the study stayed beside a new report that no longer has it.
-    """
-    root = Path(outdir).resolve()
-    for rel in sorted(previous - current):
-        f = (root / rel).resolve()
-        if f.is_relative_to(root) and f != root / "manifest.json" and f.is_file():
-            f.unlink()
 
 
 def _assay_order(study: Study) -> list[str]:
@@ -207,7 +189,7 @@ def _assay_order(study: Study) -> list[str]:
 
 def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None = None
          ) -> RunResult:
-    previous = _previous_outputs(outdir)
+    previous = previous_outputs(outdir)
     all_animals = read_animals(study.data["animals"])
     animals = select_cohort(all_animals, cohort, study.data["animals"])
     key_path = study.unblinding_key if study.blinded else None
@@ -240,7 +222,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
                     runreport.exclusion_section(ctx, excl_out),
                     *(w.section(rep.section) for rep in reports),
                     runreport.arrive_section(arrive)]
-        summary = [*runreport.summary_lines(ctx, excl_out, blinding),
+        summary = [*runreport.summary_lines(ctx, excl_out),
                    *(line for rep in reports for line in rep.summary)]
         if cohort is not None:
             summary.insert(0, f"Cohort {cohort} only ({len(animals)} of "
@@ -286,9 +268,9 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
             },
         )
         write_manifest(record, stage / "manifest.json")
-    _remove_stale_outputs(outdir, previous, set(outputs))
+    kept = remove_stale_outputs(outdir, previous, set(outputs))
     return RunResult(study=study, outdir=outdir, outputs=outputs, exclusions=excl_out,
-                     tables=w.tables,
+                     tables=w.tables, kept_stale=kept,
                      assay_exclusions={a.name: r.exclusions for a, r in zip(rooms, reports,
                                                                            strict=True)
                                        if r.exclusions is not None})

@@ -13,7 +13,7 @@ import pandas as pd
 from nplab import __version__
 from nplab.assays.base import AssayContext
 from nplab.blinding import unblind
-from nplab.report import Section
+from nplab.report import Section, plural
 
 __all__ = ["arrive_facts", "arrive_section", "exclusion_section", "study_section",
            "summary_lines"]
@@ -53,9 +53,9 @@ def exclusion_section(ctx: AssayContext, excl: pd.DataFrame) -> Section:
     if excl.empty:
         sec.p("No animal was excluded.")
     else:
-        sec.p(f"{excl['animal'].nunique()} animal(s) excluded before the statistics, "
-              "decided on coded groups before unblinding:" if ctx.study.blinded else
-              f"{excl['animal'].nunique()} animal(s) excluded before the statistics:")
+        n = plural(excl["animal"].nunique(), "animal")
+        sec.p(f"{n} excluded before the statistics, decided on coded groups before "
+              "unblinding:" if ctx.study.blinded else f"{n} excluded before the statistics:")
         sec.table(excl, "Excluded animals and reasons")
     return sec
 
@@ -94,15 +94,23 @@ def arrive_facts(ctx: AssayContext, methods: list[str], blinding_text: str,
     }
 
 
-def summary_lines(ctx: AssayContext, excl: pd.DataFrame, blinding_text: str) -> list[str]:
-    """The first lines of the summary box: animals, groups, model, exclusions, blinding."""
+def summary_lines(ctx: AssayContext, excl: pd.DataFrame) -> list[str]:
+    """The first lines of the summary box: animals, groups, model, exclusions, blinding
+    (one line; the full blinding statement is in the Study section only)."""
     s = ctx.study
-    n = len(ctx.animals)
+    who = " ".join(str(s.meta[k]) for k in ("strain", "sex") if s.meta[k])
+    if not s.blinded:
+        blind = "Not blinded."
+    elif ctx.key is not None:
+        blind = ("Blinded: analysed on coded groups, unblinded with the key at the end "
+                 "(see Study).")
+    else:
+        blind = "Blinded: analysed on coded groups; no key given, so groups stay coded."
     return [
-        f"{n} {s.meta['species']}s ({s.meta['strain']} {s.meta['sex']}) in "
-        f"{len(s.groups)} groups; {s.model['type']} model ({s.surgery_protocol.name} "
-        f"protocol); {len(s.timepoints)} time points.",
-        f"Excluded: {excl['animal'].nunique()} animal(s)"
+        f"{plural(len(ctx.animals), s.meta['species'])}" + (f" ({who})" if who else "")
+        + f" in {plural(len(s.groups), 'group')}; {s.model['type']} model "
+        f"({s.surgery_protocol.name} protocol); {plural(len(s.timepoints), 'time point')}.",
+        f"Excluded: {plural(excl['animal'].nunique(), 'animal')}"
         + (f" ({', '.join(sorted(set(excl['animal'])))})" if len(excl) else "") + ".",
-        blinding_text,
+        blind,
     ]

@@ -14,9 +14,9 @@ a whole set of outputs written by one run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.errors import InputError, row_number
+from nplab.rundir import sha256_file
 
 __all__ = [
     "atomic_write",
@@ -79,23 +80,147 @@ def read_table(
         raise InputError("is a folder, not a table", file=p, expected="a .csv or .xlsx file")
     suffix = p.suffix.lower()
     dtype = {**dict.fromkeys(ID_COLUMNS, str), **(dtype or {})}
+    if suffix not in _EXCEL:
+        _check_text(p)
     try:
-        if suffix in _EXCEL:
-            df = pd.read_excel(p, sheet_name=sheet, dtype=dtype)
-        elif suffix in {".tsv", ".txt"}:
-            df = pd.read_csv(p, sep="\t", dtype=dtype, skipinitialspace=True)
-        else:
-            df = pd.read_csv(p, dtype=dtype, skipinitialspace=True)
+        df = _read(p, suffix, sheet=sheet, dtype=dtype)
     except pd.errors.EmptyDataError:
         raise InputError(
             "the file is empty", file=p, expected="a header row and data rows"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise InputError(f"cannot be read as a table: {exc}", file=p) from None
-    df.columns = [str(c).strip() for c in df.columns]
+        raise _unreadable(p, suffix, exc, sheet) from None
+    names = [str(c).strip() for c in df.columns]
+    if len(set(names)) < len(names) or any(_MANGLED.match(n) for n in names):
+        _check_duplicate_columns(p, suffix, sheet, names)
+    df.columns = names
+    if suffix not in _EXCEL:
+        _check_delimiter(p, suffix, names)
     require_columns(df, required, file=p)
     df.attrs["source"] = str(p)
     return df
+
+
+# pandas renames a repeated column "x" to "x.1", "x.2", ...
+_MANGLED = re.compile(r"^(?P<name>.+)\.\d+$")
+_DELIMITERS = {";": "semicolon (;)", "\t": "tab", ",": "comma (,)", "|": "vertical bar (|)"}
+
+
+def _read(p: Path, suffix: str, *, sheet: str | int = 0, dtype: dict | None = None,
+          header_only: bool = False) -> pd.DataFrame:
+    kw: dict = {"header": None, "nrows": 1, "dtype": str} if header_only else {"dtype": dtype}
+    if suffix in _EXCEL:
+        return pd.read_excel(p, sheet_name=sheet, **kw)
+    sep = "\t" if suffix in {".tsv", ".txt"} else ","
+    return pd.read_csv(p, sep=sep, skipinitialspace=True, **kw)
+
+
+def _check_text(p: Path) -> None:
+    """Refuse binary files given as text tables (a short message, not their bytes)."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return  # reported by the reader
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(
+            "is an Excel workbook or another zip file, not a text table",
+            file=p, expected="a .csv text file, or the workbook named .xlsx",
+        )
+    if b"\x00" in head:
+        raise InputError(
+            "is not a text table: it holds binary data (a recording or a spreadsheet saved "
+            "under another extension?)",
+            file=p, expected="a CSV text file (comma separated) or an .xlsx workbook",
+        )
+
+
+def _first_line(p: Path) -> str:
+    try:
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            return fh.readline()
+    except OSError:
+        return ""
+
+
+def _delimiter_hint(p: Path, suffix: str) -> str | None:
+    """Name the separator the file seems to use when it is not the one nplab reads."""
+    line = _first_line(p)
+    used = "\t" if suffix in {".tsv", ".txt"} else ","
+    counts = {d: line.count(d) for d in _DELIMITERS if d != used}
+    best = max(counts, key=lambda d: counts[d]) if counts else None
+    if best is None or counts[best] == 0 or line.count(used) >= counts[best]:
+        return None
+    return best
+
+
+def _delimiter_error(p: Path, suffix: str, found: str) -> InputError:
+    reads = "tab-separated" if suffix in {".tsv", ".txt"} else "comma-separated"
+    return InputError(
+        f"the file looks {_DELIMITERS[found]}-separated, but nplab reads {suffix or 'this'} "
+        f"files as {reads}",
+        file=p,
+        expected="a comma-separated .csv (e.g. Excel: 'CSV UTF-8 (Comma delimited)'), a "
+        "tab-separated .tsv, or the .xlsx workbook",
+    )
+
+
+def _check_delimiter(p: Path, suffix: str, names: list[str]) -> None:
+    if len(names) == 1:
+        found = _delimiter_hint(p, suffix)
+        if found is not None:
+            raise _delimiter_error(p, suffix, found)
+
+
+def _unreadable(p: Path, suffix: str, exc: Exception, sheet: str | int = 0) -> InputError:
+    """One short InputError for a file the reader refused, without pandas' wording."""
+    if suffix in _EXCEL and "worksheet" in str(exc).lower():
+        return InputError(f"has no sheet {sheet!r}", file=p,
+                          expected="the name or 0-based number of a sheet of the workbook")
+    if suffix in _EXCEL:
+        return InputError(
+            "cannot be read as an Excel workbook (damaged, or not a workbook: a CSV file "
+            "named .xlsx?)",
+            file=p, expected="an .xlsx workbook saved by Excel or LibreOffice, or a .csv file",
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})",
+            file=p, expected="a CSV saved as UTF-8 (e.g. Excel: 'CSV UTF-8 (Comma delimited)')",
+        )
+    found = _delimiter_hint(p, suffix)
+    if found is not None:
+        return _delimiter_error(p, suffix, found)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if m:
+        return InputError(
+            f"this row has {m[3]} fields but the header row has {m[1]}",
+            file=p, row=int(m[2]),
+            expected="the same number of separators on every row (quote cells containing a "
+            "comma)",
+        )
+    if isinstance(exc, OSError):
+        raise exc
+    return InputError("cannot be read as a table", file=p,
+                      expected="a comma-separated CSV text file or an .xlsx workbook")
+
+
+def _check_duplicate_columns(p: Path, suffix: str, sheet: str | int, names: list[str]) -> None:
+    """Refuse a header naming one column twice (pandas would keep the first)."""
+    try:
+        raw = _read(p, suffix, sheet=sheet, header_only=True)
+        header = [str(v).strip() for v in raw.iloc[0].tolist()] if len(raw) else names
+    except (pd.errors.ParserError, ValueError, OSError):
+        header = names
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen and name != "nan":
+            raise InputError(
+                f"the column name appears twice (columns {seen[name] + 1} and {i + 1}); "
+                "nplab will not guess which one to use",
+                file=p, column=name, expected="each column name once",
+            )
+        seen.setdefault(name, i)
 
 
 def require_columns(
@@ -110,8 +235,19 @@ def require_columns(
                 "required column is missing",
                 file=file,
                 column=name,
-                expected=f"columns {', '.join(required)}; found {', '.join(map(str, df.columns))}",
+                expected=f"columns {', '.join(required)}; found {_shown(df.columns)}",
             )
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _shown(columns: Iterable[object], n: int = 8) -> str:
+    """The first ``n`` column names, each clipped: messages stay one short line."""
+    names = [_clip(repr(str(c))[1:-1], 30) for c in columns]
+    more = f" and {len(names) - n} more" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
 
 
 def to_numeric_column(
@@ -135,20 +271,11 @@ def to_numeric_column(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = raw.iloc[i]
-        shown = "a blank cell" if pd.isna(shown) else repr(shown)
+        shown = "a blank cell" if pd.isna(shown) else _clip(repr(shown))
         raise InputError(
             f"{shown} is not valid", file=file, row=row_number(i), column=column, expected=expected
         )
     return values
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """Streamed SHA-256 of a file (hex digest)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -169,9 +296,12 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # e.g. "No space left on device" while writing: name the output
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(target)) from exc
         raise
 
 
@@ -200,22 +330,51 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 @contextlib.contextmanager
-def staged_outputs(outdir: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_outputs(outdir: str | os.PathLike[str], *, lock_timeout: float = 0.0
+                   ) -> Iterator[Path]:
     """Stage a run's outputs in a temporary folder and move them into ``outdir`` at the end.
 
     Yields the staging folder.  If the block raises, the staging folder is deleted and
     ``outdir`` is untouched; otherwise every staged file is renamed into ``outdir``
     (replacing files of the same name, leaving others alone).
+
+    While staging, the run holds the lock of ``outdir`` (:func:`nplab.rundir.run_lock`;
+    a second run waits ``lock_timeout`` seconds, then stops with an :class:`InputError`),
+    and records its PID in the staging folder, so that staging folders left by a killed
+    run are removed by the next run (:func:`nplab.rundir.clean_stale_stages`).  No file
+    is moved through a symbolic link that leads out of ``outdir``.
     """
+    from nplab.rundir import (
+        OWNER_NAME,
+        STAGE_PREFIX,
+        clean_stale_stages,
+        mark_stage,
+        require_inside,
+        run_lock,
+    )
+
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".nplab-stage-", dir=out))
-    try:
-        yield stage
-        for src in sorted(stage.rglob("*")):
-            if src.is_file():
-                dest = out / src.relative_to(stage)
+    with run_lock(out, timeout=lock_timeout):
+        clean_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+        try:
+            mark_stage(stage)
+            try:
+                yield stage
+            except OSError as exc:
+                if exc.filename is not None or exc.errno is None:
+                    raise
+                # e.g. "No space left on device" from a plain write: name the folder
+                raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(out)) from exc
+            owner = stage / OWNER_NAME
+            moves = [(src, out / src.relative_to(stage)) for src in sorted(stage.rglob("*"))
+                     if src.is_file() and src != owner]
+            for _, dest in moves:  # check every destination before moving any
+                require_inside(out, dest.parent)
+            for src, dest in moves:
                 dest.parent.mkdir(parents=True, exist_ok=True)
+                require_inside(out, dest.parent)
                 os.replace(src, dest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)

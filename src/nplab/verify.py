@@ -36,7 +36,9 @@ class VerifyResult:
     inputs_changed
         ``(path, problem)`` for inputs missing or with another sha256.
     outputs_tampered
-        Outputs in OUTDIR whose bytes no longer match the manifest (or are missing).
+        Outputs in OUTDIR whose bytes no longer match the manifest.
+    outputs_deleted
+        Outputs in the manifest that are no longer in OUTDIR.
     outputs_differ
         Outputs the rerun wrote with different bytes.
     outputs_missing, outputs_new
@@ -52,6 +54,7 @@ class VerifyResult:
     study: Path | None = None
     inputs_changed: list[tuple[str, str]] = field(default_factory=list)
     outputs_tampered: list[str] = field(default_factory=list)
+    outputs_deleted: list[str] = field(default_factory=list)
     outputs_differ: list[str] = field(default_factory=list)
     outputs_missing: list[str] = field(default_factory=list)
     outputs_new: list[str] = field(default_factory=list)
@@ -64,6 +67,7 @@ class VerifyResult:
             self.rerun_error
             or self.inputs_changed
             or self.outputs_tampered
+            or self.outputs_deleted
             or self.outputs_differ
             or self.outputs_missing
             or self.outputs_new
@@ -74,6 +78,8 @@ class VerifyResult:
         out = [f"manifest: {self.manifest}", f"study: {self.study}"]
         out += [f"INPUT CHANGED  {p}: {why}" for p, why in self.inputs_changed]
         out += [f"OUTPUT EDITED  {p} (differs from the manifest)" for p in self.outputs_tampered]
+        out += [f"MISSING        {p} (deleted from the output folder since the run)"
+                for p in self.outputs_deleted]
         out += [f"DIFFERS        {p}" for p in self.outputs_differ]
         out += [f"NOT REPRODUCED {p} (the rerun did not write it)" for p in self.outputs_missing]
         out += [f"NEW OUTPUT     {p} (not in the manifest)" for p in self.outputs_new]
@@ -86,7 +92,8 @@ class VerifyResult:
             if self.ok
             else f"FAILED: rerun reproduced {n} outputs and differs in {n_diff}; "
             f"{len(self.inputs_changed)} input(s) changed, "
-            f"{len(self.outputs_tampered)} output(s) edited since the run"
+            f"{len(self.outputs_tampered)} output(s) edited and "
+            f"{len(self.outputs_deleted)} deleted since the run"
         )
         return [*out, verdict]
 
@@ -170,7 +177,9 @@ def verify(
     outdir = mpath.parent
     for rel, digest in sorted(expected.items()):
         f = outdir / rel
-        if not f.is_file() or sha256_file(f) != digest:
+        if not f.is_file():
+            result.outputs_deleted.append(rel)
+        elif sha256_file(f) != digest:
             result.outputs_tampered.append(rel)
     with tempfile.TemporaryDirectory(prefix="nplab-verify-") as tmp:
         target = Path(keep) if keep is not None else Path(tmp) / "rerun"

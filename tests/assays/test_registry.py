@@ -163,5 +163,6 @@ def test_unknown_data_key_lists_registered_assays(repo_dir: Path, tmp_path: Path
 
 def test_study_data_keeps_file_order(repo_dir: Path) -> None:
     study = load_study(repo_dir / "sample_data" / "cci_study.toml")
-    assert list(study.data) == ["animals", "vonfrey", "hargreaves", "patchclamp", "excitability"]
+    assert list(study.data) == ["animals", "vonfrey", "hargreaves", "patchclamp", "elisa", "qpcr",
+                                 "excitability"]
     assert study.patchclamp == study.options["patchclamp"]

@@ -193,7 +193,7 @@ def test_file_system_errors_are_exit_2_naming_the_output(tmp_path, capsys):
     """An output under a plain file (or in a read-only folder) was 'internal error' (exit 1)
     naming nplab's temporary file."""
     sheet = tmp_path / "vf.csv"
-    sheet.write_text("animal,responses\nr1,OOOXOXOX\n", encoding="utf-8")
+    sheet.write_text("animal,timepoint,responses\nr1,BL,OOOXOXOX\n", encoding="utf-8")
     blocker = tmp_path / "plain_file"
     blocker.write_text("x", encoding="utf-8")
     code, err = run(["vonfrey", sheet, "-p", "vonfrey-updown-rat", "-o", blocker / "out.csv"], capsys)

@@ -37,8 +37,15 @@ def test_time_windows_measure_every_sweep_of_the_corpus(abf_dir, tmp_path):
     )
     files = sorted(abf_dir.glob("*.abf"))
     t = measure(files, proto)
-    assert (t["status"] == "ok").all()
     assert len(t) == sum(pyabf.ABF(str(f), loadData=False).sweepCount for f in files)
+    # the only real files flagged by the header checks, each for a true inconsistency
+    # (nplab.ephys.abfcheck): header interval 10 s vs synch array 8.93 s; units "A" on
+    # a pA-scale signal
+    reasons = t[t["status"] != "ok"].drop_duplicates("file").set_index("file")["reason"]
+    assert {f.rsplit("/", 1)[-1] for f in reasons.index} == {
+        "File_axon_7.abf", "2018_12_09_pCLAMP11_0001.abf"}
+    assert (t.loc[t["file"].isin(reasons.index), "status"] == "suspect").all()
+    assert reasons.str.contains("synch array starts sweeps 8.92806 s apart|do not fit units 'A'").all()
 
 
 def test_cli_measure_folder(abf_dir, tmp_path, capsys):

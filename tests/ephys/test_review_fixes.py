@@ -123,7 +123,8 @@ def test_resolve_window_accepts_integer_epoch_index(short_file):
 
 
 def test_cli_measure_reports_failed_files_on_stderr(short_file, tmp_path, capsys):
-    """A bad file is a failed row (exit 0) and its reason is also shown on stderr."""
+    """Bad files are failed rows and their reasons are also shown on stderr; when no
+    file could be measured the exit code is 2 (issue 18 item 5), the table is written."""
     import pandas as pd
 
     from nplab.cli import main
@@ -134,8 +135,9 @@ def test_cli_measure_reports_failed_files_on_stderr(short_file, tmp_path, capsys
     args = ["ephys", "measure", str(short_file), str(junk), str(tmp_path / "gone.abf")]
     with pytest.raises(SystemExit) as exc:
         main([*args, "-o", str(out), "--no-manifest", "-p", "patchclamp-nav-resting"])
-    assert exc.value.code == 0
+    assert exc.value.code == 2
     err = capsys.readouterr().err
+    assert "none of the 3 file(s) could be measured" in err
     assert "junk.abf: not a readable ABF file" in err
     assert "gone.abf: file not found" in err
     assert "Traceback" not in err

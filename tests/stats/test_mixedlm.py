@@ -32,7 +32,8 @@ def sleep():
 
 @pytest.fixture(scope="module")
 def sleep_slope(sleep):
-    return mixed_model(sleep, formula="Reaction ~ Days", subject="Subject", re_formula="~Days")
+    return mixed_model(sleep, formula="Reaction ~ Days", subject="Subject", re_formula="~Days",
+                       ddf="asymptotic")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def cci_fit():
     data = pd.read_csv(REF / "lmm_data_cci_missing.csv")
     data["group"] = pd.Categorical(data["group"], GROUPS)
     data["time"] = pd.Categorical(data["time"], TIMES)
-    return mixed_model(data, formula="log_threshold ~ group * time", subject="animal")
+    return mixed_model(data, formula="log_threshold ~ group * time", subject="animal",
+                       ddf="asymptotic")  # fmt: skip
 
 
 def test_sleepstudy_published_values(sleep_slope):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,7 +81,8 @@ def test_mixed_with_emmeans(tmp_path, capsys):
                         "--by", "time"], capsys)  # fmt: skip
     assert code == 0, err
     assert len(pd.read_csv(tmp_path / "lmm.dunnett.csv")) == 18
-    assert list(pd.read_csv(out).columns) == ["term", "estimate", "se", "z", "p", "ci_low", "ci_high"]
+    assert list(pd.read_csv(out).columns) == ["term", "estimate", "se", "df", "t", "p", "ci_low",
+                                                  "ci_high"]
     assert len(pd.read_csv(tmp_path / "lmm.emmeans.csv")) == 4
 
 
@@ -115,3 +117,24 @@ def test_extension_modules_attach_in_one_line(monkeypatch):
     group = click.Group("stats")
     stats_cli._attach(group, ["fake_stats_more"])
     assert "kruskal" in group.commands
+
+
+def test_factorial_anova_and_satterthwaite_mixed_model_from_the_command_line(tmp_path, capsys):
+    ref = Path(__file__).parent / "reference"
+    out = tmp_path / "aov.csv"
+    code, _, err = run(["stats", "anova", ref / "anova_data_fact.csv", "-o", out,
+                        "--dv", "log_threshold", "--between", "treatment,sex", "--within",
+                        "time,paw", "--subject", "animal", "--observed", "sex"], capsys)  # fmt: skip
+    assert code == 0, err
+    exp = pd.read_csv(ref / "anova_expected_fact_2b2w.csv", comment="#")
+    np.testing.assert_allclose(pd.read_csv(out)["F"], exp["F"], rtol=1e-6)
+    out = tmp_path / "lmm.csv"
+    code, text, err = run(["stats", "mixed", ref / "lmm_data_fact_missing.csv", "-o", out,
+                           "--dv", "log_threshold", "--between", "treatment,sex", "--within",
+                           "time,paw", "--subject", "animal", "--anova", "--control", "vehicle"],
+                          capsys)  # fmt: skip
+    assert code == 0, err
+    assert "observations from 54 animals" in text
+    got = pd.read_csv(tmp_path / "lmm.anova.csv")
+    exp = pd.read_csv(ref / "lmm_satt_expected_anova.csv", comment="#").query("case == 'both'")
+    np.testing.assert_allclose(got["df2"], exp["df2"], rtol=1e-4)

@@ -51,7 +51,7 @@ def test_cli_writes_table_and_manifest(sheet, tmp_path, capsys):
 
 def test_cli_bad_input_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
-    bad.write_text("animal,responses\nr1,OXOXOX\nr2,OXK\n")
+    bad.write_text("animal,timepoint,responses\nr1,BL,OXOXOX\nr2,BL,OXK\n")
     rc, text = run(["vonfrey", str(bad), "-p", "vonfrey-updown-rat", "-o", str(tmp_path / "o.csv")], capsys)
     assert rc == 2 and "row 3" in text and "'responses'" in text and "Traceback" not in text
     assert not (tmp_path / "o.csv").exists()

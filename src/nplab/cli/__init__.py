@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from nplab import __version__
-from nplab.errors import NplabError
+from nplab.errors import NplabError, plain_numbers
 
 #: Modules that contribute a subcommand (``module.command``), in help order.
 SUBCOMMANDS = [
@@ -30,6 +30,8 @@ SUBCOMMANDS = [
     "nplab.cli.hargreaves",
     "nplab.cli.doseresponse",
     "nplab.cli.ephys",
+    "nplab.cli.elisa",
+    "nplab.cli.qpcr",
     "nplab.cli.stats",
     "nplab.cli.run",
     "nplab.cli.verify",
@@ -52,15 +54,33 @@ for _name in SUBCOMMANDS:
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")
 
 
+#: Longest message printed (a binary file or a huge cell must not flood the terminal).
+MAX_MESSAGE = 600
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as one bounded line: control characters escaped, numpy reprs plain,
+    clipped to ``limit`` characters (the start names the file, so it is kept)."""
+    text = plain_numbers(str(text))
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 20] + " ... (message cut)"
+
+
+def _user_path(path: Path) -> Path:
+    """The output a user asked for, for a path of nplab's temporary or staging files."""
+    match = _TEMP_NAME.match(path.name)
+    if match:
+        path = path.with_name(match["name"])
+    parts = [p for p in path.parts if not p.startswith(".nplab-stage-")]
+    return Path(*parts) if parts else path
+
+
 def _file_system_error(exc: OSError) -> str:
     """One line for an OSError, naming the user's file (not our temporary file)."""
     reason = exc.strerror or str(exc)
     if exc.filename is None:
         return reason
-    path = Path(os.fsdecode(exc.filename))
-    match = _TEMP_NAME.match(path.name)
-    if match:
-        path = path.with_name(match["name"])
+    path = _user_path(Path(os.fsdecode(exc.filename)))
     return (
         f"{path}: {reason} (expected a path nplab can read or write: check the folder, "
         "its permissions and the free space)"
@@ -74,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rc = cli.main(args=args, prog_name="nplab", standalone_mode=False)
     except NplabError as exc:
-        click.echo(f"nplab: error: {exc}", err=True)
+        click.echo(f"nplab: error: {one_line(str(exc))}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("nplab: aborted", err=True)
@@ -85,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:  # the file system refused: a user's problem, not a bug (exit 2)
         if verbose:
             traceback.print_exc()
-        click.echo(f"nplab: error: {_file_system_error(exc)}", err=True)
+        click.echo(f"nplab: error: {one_line(_file_system_error(exc))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("nplab: interrupted", err=True)
@@ -94,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         if verbose:
             traceback.print_exc()
         click.echo(
-            f"nplab: internal error: {type(exc).__name__}: {exc}\n"
+            f"nplab: internal error: {type(exc).__name__}: {one_line(str(exc))}\n"
             "This is a bug in nplab; rerun with --verbose to see the traceback: "
             f"nplab --verbose {shlex.join(a for a in args if a not in ('-v', '--verbose'))}",
             err=True,

@@ -55,10 +55,20 @@ def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manif
         click.echo(f"nplab: failed: {reason}", err=True)
     if failed > _MAX_REPORTED:
         click.echo(f"nplab: ... and {failed - _MAX_REPORTED} more failed file(s)", err=True)
+    suspect = table.loc[table["status"] == "suspect", "file"].drop_duplicates()
+    for file in suspect.head(_MAX_REPORTED).astype(str):
+        why = table.loc[table["file"] == file, "reason"].iloc[0]
+        click.echo(f"nplab: suspect: {file}: {why}", err=True)
     click.echo(
-        f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed -> {output}; "
-        f"protocol {proto.name} {proto.version}", err=True
+        f"measured {len(paths)} file(s), {len(table)} row(s), {failed} failed, "
+        f"{len(suspect)} suspect file(s) -> {output}; protocol {proto.name} {proto.version}",
+        err=True,
     )
+    if failed == len(table):
+        # nothing could be measured: the table (with every reason) is written, exit 2
+        raise InputError(
+            f"none of the {len(paths)} file(s) could be measured (reasons in {output})"
+        )
 
 
 # ``nplab ephys ic50`` (concentration–response from an experiment table).

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from nplab.errors import InputError
+from nplab.report import plural
+from nplab.rundir import require_inside, run_lock, safe_component
 from nplab.study import load_study
 
 
@@ -60,16 +62,25 @@ def command(studies: tuple[Path, ...], outdir: Path, jobs: int | None, scheduler
             if not found:
                 raise InputError("--by-cohort: the animals table has no cohorts",
                                  file=study.data["animals"], column="cohort")
-            runs += [(study.path, outdir / f"{study.name}-{c}", c, f"{study.name} cohort {c}")
-                     for c in found]
+            name = safe_component(study.name, "study id", file=study.path, column="study.id")
+            for c in found:
+                safe_component(c, "cohort", file=study.data["animals"], column="cohort")
+                runs.append((study.path, outdir / f"{name}-{c}", c, f"{study.name} cohort {c}"))
+        elif len(loaded) == 1:
+            runs.append((study.path, outdir, None, study.name))
         else:
-            target = outdir if len(loaded) == 1 else outdir / study.name
-            runs.append((study.path, target, None, study.name))
+            name = safe_component(study.name, "study id", file=study.path, column="study.id")
+            runs.append((study.path, outdir / name, None, study.name))
+    for _, target, _, _ in runs:  # e.g. OUTDIR/<id> a symbolic link out of OUTDIR
+        require_inside(outdir, target, what="output folder")
     for path, target, cohort, label in runs:
-        res = run_study(path, target, jobs=jobs, scheduler=scheduler, progress=show,
-                        cohort=cohort)
+        with run_lock(target):  # one run per folder, also while old outputs are removed
+            res = run_study(path, target, jobs=jobs, scheduler=scheduler, progress=show,
+                            cohort=cohort)
         click.echo(
             f"{label}: {len(res.outputs)} outputs, "
-            f"{res.exclusions['animal'].nunique()} animal(s) excluded; "
+            f"{plural(res.exclusions['animal'].nunique(), 'animal')} excluded; "
             f"report {target / 'report.html'}"
         )
+        for line in res.kept_stale:
+            click.echo(f"{label}: {line}", err=True)

@@ -47,62 +47,133 @@ def command() -> None:
 @_INPUT
 @output_option()
 @click.option("--dv", required=True, help="Response column (e.g. log_threshold).")
-@click.option("--between", default=None, help="Between-subject factor (e.g. group).")
-@click.option("--within", default=None, help="Within-subject factor (e.g. time).")
+@click.option("--between", default=None,
+              help="Between-subject factor(s), comma-separated (e.g. group or group,sex).")
+@click.option("--within", default=None,
+              help="Within-subject factor(s), comma-separated (e.g. time or time,paw).")
 @click.option("--subject", default=None, help="Animal id column (needed with --within).")
+@click.option("--observed", default=None,
+              help="Measured (not manipulated) factor(s) for generalised eta², e.g. sex.")
 @manifest_option()
-def anova_cmd(table, output, dv, between, within, subject, manifest):
-    """Mixed / repeated-measures / one-way ANOVA (Type III, GG/HF, Mauchly; = afex)."""
+def anova_cmd(table, output, dv, between, within, subject, observed, manifest):
+    """Factorial mixed / repeated-measures / between ANOVA (Type III, GG/HF, Mauchly; = afex)."""
     from nplab.stats.anova import mixed_anova
 
-    data = _read(table, dv, between, within, subject)
-    result = mixed_anova(data, dv=dv, between=between, within=within, subject=subject)
+    between_l, within_l, observed_l = _names(between), _names(within), _names(observed)
+    data = _read(table, dv, *between_l, *within_l, subject)
+    result = mixed_anova(data, dv=dv, between=between_l, within=within_l, subject=subject,
+                         observed=observed_l)  # fmt: skip
     params = {"dv": dv, "between": between, "within": within, "subject": subject}
+    if observed:
+        params["observed"] = observed
     write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+def _names(text: str | None) -> list[str]:
+    """Comma-separated column names (``"treatment,sex"``) to a list (``None`` → [])."""
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
 @command.command("mixed")
 @_INPUT
 @output_option()
-@click.option("--formula", required=True, help="Fixed part, e.g. 'y ~ C(group) * C(time)'.")
+@click.option("--formula", default=None,
+              help="Fixed part, e.g. 'y ~ C(group) * C(time)' (or give --dv/--between/--within).")  # fmt: skip
+@click.option("--dv", default=None, help="Response column (full factorial model without --formula).")
+@click.option("--between", default=None, help="Between-animal factor(s), comma-separated.")
+@click.option("--within", default=None, help="Within-animal factor(s), comma-separated.")
 @click.option("--subject", required=True, help="Animal id column (random-effect groups).")
 @click.option("--re-formula", default=None, help="Random part, e.g. '~day' (default: intercept).")
+@click.option("--ddf", type=click.Choice(["satterthwaite", "asymptotic"]), default="satterthwaite",
+              show_default=True, help="Denominator df of t and F tests.")  # fmt: skip
 @click.option("--emmeans", "emmeans_specs", default=None,
               help="Also write marginal means for these comma-separated variables.")  # fmt: skip
 @click.option("--emmeans-output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File for the marginal means (default: OUTPUT with .emmeans before suffix).")  # fmt: skip
+@click.option("--anova", "with_anova", is_flag=True,
+              help="Also write the Type III F tests (OUTPUT.anova.csv).")
 @click.option("--dunnett-group", default=None,
               help="Also write Dunnett comparisons of this factor's marginal means "
                    "(OUTPUT.dunnett.csv).")
-@click.option("--control", default=None, help="Control level for --dunnett-group.")
-@click.option("--by", default=None, help="Compare at each level of this factor (e.g. time).")
+@click.option("--control", default=None, help="Control level for --dunnett-group (made the "
+              "reference level of the fixed-effects table).")
+@click.option("--by", default=None,
+              help="Compare within each level of these comma-separated factors (e.g. time,sex).")
 @manifest_option()
-def mixed_cmd(table, output, formula, subject, re_formula, emmeans_specs, emmeans_output,
-              dunnett_group, control, by, manifest):
-    """Linear mixed model (REML): fixed effects, optional marginal means and Dunnett."""
+def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, ddf, emmeans_specs,
+              emmeans_output, with_anova, dunnett_group, control, by, manifest):
+    """Linear mixed model (REML, Satterthwaite df): fixed effects, Type III F tests, marginal
+    means and Dunnett comparisons.  Animals with missing time points keep their other data."""
     from nplab.stats.mixedlm import mixed_model
 
     if dunnett_group and control is None:  # before anything is written
         raise InputError("--dunnett-group needs --control", column="control")
     emmeans_path = emmeans_output or output.with_name(f"{output.stem}.emmeans{output.suffix}")
     dunnett_path = output.with_name(f"{output.stem}.dunnett{output.suffix}")
+    anova_path = output.with_name(f"{output.stem}.anova{output.suffix}")
     check_outputs([output, emmeans_path if emmeans_specs else None,
-                   dunnett_path if dunnett_group else None], [table])  # fmt: skip
-    data = _read(table, subject)
-    fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula)
-    params = {"formula": formula, "subject": subject, "re_formula": re_formula,
-              "n_obs": fit.n_obs, "n_dropped": fit.n_dropped, "converged": fit.converged}  # fmt: skip
+                   dunnett_path if dunnett_group else None,
+                   anova_path if with_anova else None], [table])  # fmt: skip
+    between_l, within_l = _names(between), _names(within)
+    data = _read(table, subject, dv, *between_l, *within_l)
+    fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula, dv=dv,
+                      between=between_l, within=within_l, ddf=ddf,
+                      control=_label(control, data, between_l[0] if between_l else dunnett_group))  # fmt: skip
+    click.echo(fit.describe())
+    params = {"formula": fit.formula, "subject": subject, "re_formula": re_formula, "ddf": ddf,
+              "n_obs": fit.n_obs, "n_subjects": fit.n_subjects, "n_dropped": fit.n_dropped,
+              "converged": fit.converged, "singular": fit.singular}  # fmt: skip
     # compute every table before writing any, so bad options leave no partial outputs
     extra = []
+    if with_anova:
+        extra.append((fit.anova(), anova_path, {**params, "anova": "type 3"}))
     if emmeans_specs:
-        specs = [s.strip() for s in emmeans_specs.split(",") if s.strip()]
+        specs = _names(emmeans_specs)
         extra.append((fit.emmeans(specs), emmeans_path, {**params, "emmeans": specs}))
     if dunnett_group:
-        extra.append((fit.dunnett(dunnett_group, control, by=by), dunnett_path,
-                      {**params, "dunnett_group": dunnett_group, "control": control, "by": by}))  # fmt: skip
+        by_l = _names(by)
+        extra.append((fit.dunnett(dunnett_group, control, by=by_l or None), dunnett_path,
+                      {**params, "dunnett_group": dunnett_group, "control": control, "by": by_l}))  # fmt: skip
     write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
     for frame, target, extra_params in extra:
         write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
+
+
+@command.command("paired")
+@_INPUT
+@output_option()
+@click.option("--dv", required=True, help="Response column.")
+@click.option("--within", required=True, help="Within-animal factor with the two conditions (paw).")
+@click.option("--subject", required=True, help="Animal id column.")
+@click.option("--a", "level_a", default=None, help="First condition (default: first level).")
+@click.option("--b", "level_b", default=None, help="Second condition (default: second level).")
+@click.option("--by", default=None, help="One test per level of this factor (e.g. time).")
+@click.option("--test", type=click.Choice(["t", "wilcoxon"]), default="t", show_default=True)
+@click.option("--p-adjust", default="holm", show_default=True,
+              help="Adjustment across --by levels: holm, sidak, holm-sidak, bonferroni, none.")
+@manifest_option()
+def paired_cmd(table, output, dv, within, subject, level_a, level_b, by, test, p_adjust, manifest):
+    """Paired t / Wilcoxon signed-rank test of two within-animal conditions (ipsi vs contra),
+    at each time point with Holm/Šidák adjustment; animals lacking a value are counted."""
+    from nplab.stats.paired import paired_tests
+
+    data = _read(table, dv, within, subject, by)
+    result = paired_tests(data, dv=dv, within=within, subject=subject,
+                          a=_label(level_a, data, within), b=_label(level_b, data, within),
+                          by=by, test=test, p_adjust=p_adjust)  # fmt: skip
+    params = {"dv": dv, "within": within, "subject": subject, "a": level_a, "b": level_b,
+              "by": by, "test": test, "p_adjust": p_adjust}  # fmt: skip
+    write_result(result, output, inputs=[table], parameters=params, manifest=manifest)
+
+
+def _label(value: str | None, data, column: str | None):
+    """A level typed on the command line as the column's own value (``"7"`` → 7 if numeric)."""
+    if value is None or column is None or column not in data.columns:
+        return value
+    for v in data[column].dropna().unique():
+        if str(v) == value:
+            return v
+    return value
 
 
 def _posthoc_options(fn):

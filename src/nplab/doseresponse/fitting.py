@@ -113,7 +113,7 @@ def _prepare(
         raise_first_bad(np.isinf(vals), "infinite value", file=source, column=name,
                         expected="a finite number")  # fmt: skip
     raise_first_bad(
-        ~missing & (xv < 0), lambda i: f"negative dose {xv[i]!r}", file=source, column=x,
+        ~missing & (xv < 0), lambda i: f"negative dose {xv[i]:g}", file=source, column=x,
         expected="a dose >= 0 (concentrations, not log concentrations)",
     )
     keep = ~missing

@@ -19,6 +19,13 @@ Known pyabf pitfalls handled here (see the project's notes/patchclamp.md §1.3):
   corrupt.
 * Unit strings can be wrong: ``units=`` overrides them and
   :attr:`Recording.unit_warnings` flags implausible magnitudes.
+
+Hostile or corrupted headers (:mod:`nplab.ephys.abfcheck`): every count and offset is
+checked against the file size *before* pyabf parses the header (a header claiming
+2³¹−1 sweeps is an :class:`~nplab.errors.InputError`, not a 20-GB allocation); after
+parsing, headers from which no number can be right fail, and implausible ones are
+read with :attr:`Recording.suspect` reasons.  The header is read once per file; the
+data block is scaled in one pass (same float32 arithmetic as pyabf).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from nplab.ephys.abfcheck import check_layout, check_parsed, plausibility
 from nplab.errors import InputError
 
 __all__ = [
@@ -174,6 +182,10 @@ class Recording:
         ``fDACHoldingLevel`` (pyabf uses the first epoch levels instead).
     start_datetime
         Recording start from the header (``None`` when the header's date is invalid).
+    suspect
+        Reasons the header is implausible but readable (``[]`` when none); see
+        :mod:`nplab.ephys.abfcheck` for which checks fail a file and which only mark
+        it suspect.
     """
 
     path: str
@@ -193,6 +205,8 @@ class Recording:
     protocol: str
     holding: list[float]
     start_datetime: _dt.datetime | None = None
+    suspect: list[str] = field(default_factory=list)
+    _head: bytes = field(repr=False, default=b"")
     _data: np.ndarray | None = field(repr=False, default=None)
     _sweeps: list[np.ndarray] | None = field(repr=False, default=None)
     _sweep_points: int = field(repr=False, default=0)
@@ -261,12 +275,17 @@ class Recording:
         """
         return EpochTables(self)
 
-    def _epoch_list(self, sweep: int, channel: int = 0) -> list[Epoch]:
-        self._check_sweep(sweep, 0)
+    def _epoch_tables(self, channel: int = 0) -> list[list[Epoch]] | str:
+        """Every sweep's epoch table of ``channel`` (cached), or why there is none."""
         table = self._epochs.get(channel)
         if table is None:
             table = _epoch_table(self, channel)
             self._epochs[channel] = table
+        return table
+
+    def _epoch_list(self, sweep: int, channel: int = 0) -> list[Epoch]:
+        self._check_sweep(sweep, 0)
+        table = self._epoch_tables(channel)
         if isinstance(table, str):
             raise InputError(f"no usable epoch table: {table}", file=self.path, sweep=sweep)
         return list(table[sweep])
@@ -318,11 +337,11 @@ def _epoch_table(rec: Recording, channel: int) -> list[list[Epoch]] | str:
         return "variable-length sweeps have no fixed epoch table"
     if channel >= len(abf.holdingCommand):
         return f"no command waveform for channel {channel}"
-    if abf.abfVersion["major"] == 1 and not _abf1_has_extended_header(Path(rec.path)):
+    if abf.abfVersion["major"] == 1 and not _abf1_has_extended_header(rec._head):
         # pyabf reads ABF1 epochs from the ABF 1.8 extended header (bytes 2308-2668),
         # which are samples in files with the old 2048-byte header
         return "this ABF1 file has the old 2048-byte header, without an epoch section"
-    varied = _user_list_epoch_params(abf, Path(rec.path))
+    varied = _user_list_epoch_params(abf, rec._head)
     if varied:
         return (
             f"a Clampex user list sets epoch parameters per sweep (parameter code(s) "
@@ -378,7 +397,7 @@ def _abf2_extent(path: Path) -> int | None:
     return extent or None
 
 
-def _user_list_epoch_params(abf: Any, path: Path) -> list[int]:
+def _user_list_epoch_params(abf: Any, head: bytes) -> list[int]:
     """Codes of enabled Clampex user lists that vary epoch levels/durations/trains.
 
     ``nULParamToVary`` codes from 21 up address epoch parameters (ABFFIO
@@ -389,9 +408,9 @@ def _user_list_epoch_params(abf: Any, path: Path) -> list[int]:
     if abf.abfVersion["major"] == 1:
         # ABF 1.8 extended group 12: nULEnable[4] (int16) at 3360, nULParamToVary[4] at
         # 3368 (pyabf 2.3.8 reads both as int32 at 3360)
-        if not _abf1_has_extended_header(path):
+        if not _abf1_has_extended_header(head):
             return []
-        enable, params = _abf1_shorts(path, 3360, 4), _abf1_shorts(path, 3368, 4)
+        enable, params = _abf1_shorts(head, 3360, 4), _abf1_shorts(head, 3368, 4)
     else:
         enable = getattr(abf, "userListEnable", None)
         params = getattr(abf, "userListParamToVary", None)
@@ -410,34 +429,33 @@ def _user_list_epoch_params(abf: Any, path: Path) -> list[int]:
 
 
 # ---------------------------------------------------------------------- header
-def _abf1_bytes(path: Path, offset: int, size: int) -> bytes:
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        raw = fh.read(size)
+def _abf1_bytes(head: bytes, offset: int, size: int) -> bytes:
+    """``size`` bytes of the cached ABF1 header at ``offset`` (zeros beyond it)."""
+    raw = head[offset : offset + size]
     return raw if len(raw) == size else bytes(size)
 
 
-def _abf1_float(path: Path, offset: int) -> float:
-    return struct.unpack("<f", _abf1_bytes(path, offset, 4))[0]
+def _abf1_float(head: bytes, offset: int) -> float:
+    return struct.unpack("<f", _abf1_bytes(head, offset, 4))[0]
 
 
-def _abf1_shorts(path: Path, offset: int, count: int) -> tuple[int, ...]:
-    return struct.unpack(f"<{count}h", _abf1_bytes(path, offset, 2 * count))
+def _abf1_shorts(head: bytes, offset: int, count: int) -> tuple[int, ...]:
+    return struct.unpack(f"<{count}h", _abf1_bytes(head, offset, 2 * count))
 
 
-def _abf1_has_extended_header(path: Path) -> bool:
+def _abf1_has_extended_header(head: bytes) -> bool:
     """True when bytes 2048-6143 of an ABF1 file are header, not a section.
 
     ABF1 section pointers (in 512-byte blocks): data at byte 40, tags 44, scope
     config 52, deltas 72, voice tags 80, synch array 92 (ABF 1.8 ``ABFFileHeader``).
     """
-    ptrs = [_abf1_int(path, off) for off in (40, 44, 52, 72, 80, 92)]
+    ptrs = [_abf1_int(head, off) for off in (40, 44, 52, 72, 80, 92)]
     blocks = [b for b in ptrs if b > 0]
     return bool(blocks) and min(blocks) * 512 >= 6144
 
 
-def _abf1_int(path: Path, offset: int) -> int:
-    return struct.unpack("<i", _abf1_bytes(path, offset, 4))[0]
+def _abf1_int(head: bytes, offset: int) -> int:
+    return struct.unpack("<i", _abf1_bytes(head, offset, 4))[0]
 
 
 def _synch_starts_s(abf: Any, path: Path) -> np.ndarray | None:
@@ -463,37 +481,38 @@ def _synch_starts_s(abf: Any, path: Path) -> np.ndarray | None:
     return starts / (abf.dataRate * abf.channelCount)
 
 
-def _timing(abf: Any, path: Path, sweep_count: int, sweep_len_s: float, variable: bool):
-    """True sweep interval and start times (notes §1.3 pitfalls 2 and 3)."""
+def _timing(abf: Any, path: Path, head: bytes, sweep_count: int, sweep_len_s: float,
+            variable: bool):
+    """True sweep interval, start times and the synch-array starts (notes §1.3 pitfalls 2, 3)."""
     if abf.nOperationMode == 3 or sweep_count == 1:
         # gap-free: fEpisodeStartToStart can be stale (pyabf issue #139)
-        interval = sweep_len_s if abf.nOperationMode == 3 else _nominal(abf, path, sweep_len_s)
-        return (interval if interval > 0 else sweep_len_s), np.zeros(1)
+        interval = sweep_len_s if abf.nOperationMode == 3 else _nominal(abf, head, sweep_len_s)
+        return (interval if interval > 0 else sweep_len_s), np.zeros(1), None
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
         # start times from the start of the recording, the clock tag times use too
         interval = round(float(np.median(np.diff(synch))), 9)
-        return interval, synch
-    interval = _nominal(abf, path, sweep_len_s)
+        return interval, synch, synch
+    interval = _nominal(abf, head, sweep_len_s)
     if interval <= 0 and synch is not None and synch.size == sweep_count:
         d = np.diff(synch)
         if d.size and np.all(d > 0):
             interval = round(float(np.median(d)), 9)
     if not interval > 0:
         interval = sweep_len_s
-    return interval, np.arange(sweep_count) * interval
+    return interval, np.arange(sweep_count) * interval, synch
 
 
-def _nominal(abf: Any, path: Path, sweep_len_s: float) -> float:
+def _nominal(abf: Any, head: bytes, sweep_len_s: float) -> float:
     if abf.abfVersion["major"] == 1:
-        value = _abf1_float(path, 178)  # fEpisodeStartToStart (ABF 1.8 header)
+        value = _abf1_float(head, 178)  # fEpisodeStartToStart (ABF 1.8 header)
     else:
         value = float(abf._protocolSection.fEpisodeStartToStart)
     # header floats are float32: round to the ns so 0.2 stays 0.2
     return round(float(value), 9) if math.isfinite(value) and value > 0 else 0.0
 
 
-def _leak(abf: Any, path: Path, channel_count: int) -> list[LeakSubtraction]:
+def _leak(abf: Any, head: bytes, channel_count: int) -> list[LeakSubtraction]:
     out = []
     for ch in range(channel_count):
         try:
@@ -515,11 +534,11 @@ def _leak(abf: Any, path: Path, channel_count: int) -> list[LeakSubtraction]:
                 # ABF1 extended on-line subtraction group: nPNEnable[2] at 4456,
                 # nPNPolarity[2] at 4460 (ABF 1.8 header layout).  Old 2048-byte
                 # headers (e.g. pyabf's writer) have no such group: those bytes are data.
-                if not _abf1_has_extended_header(path):
+                if not _abf1_has_extended_header(head):
                     out.append(LeakSubtraction(None))
                     continue
-                enable = _abf1_shorts(path, 4456, 2)
-                polarity = _abf1_shorts(path, 4460, 2)
+                enable = _abf1_shorts(head, 4456, 2)
+                polarity = _abf1_shorts(head, 4460, 2)
                 k = min(ch, 1)
                 if enable[k] not in (0, 1):
                     out.append(LeakSubtraction(None))
@@ -537,11 +556,12 @@ def _unit_warning(values: np.ndarray, units: str) -> str:
     if scale is None or values.size == 0:
         return ""
     quantity, factor = scale
-    finite = np.abs(values[np.isfinite(values)])
+    # an evenly spaced sample of <= 20,000 points is plenty for a decade-scale check
+    sample = values[:: max(1, values.size // 20_000)]
+    finite = np.abs(sample[np.isfinite(sample)])
     if finite.size == 0:
         return ""
-    step = max(1, finite.size // 100_000)
-    level = float(np.percentile(finite[::step], 99)) * factor
+    level = float(np.percentile(finite, 99)) * factor
     low, high = _PLAUSIBLE[quantity]
     base = "pA" if quantity == "current" else "mV"
     if level == 0.0:
@@ -594,23 +614,12 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
     label = os.fspath(path)
     if not p.is_file():
         raise InputError("file not found", file=label)
-    try:
-        import pyabf
-
-        abf = pyabf.ABF(str(p), loadData=False)
-    except Exception as exc:  # pyabf raises bare Exception / struct.error / ValueError
-        size, extent = p.stat().st_size, _abf2_extent(p)
-        if extent is not None and size < extent:
-            raise InputError(
-                f"file is truncated ({size} bytes; its header describes {extent})",
-                file=label,
-                expected="a complete ABF file",
-            ) from None
-        raise InputError(
-            f"not a readable ABF file ({type(exc).__name__}: {exc})",
-            file=label,
-            expected="an Axon ABF1 or ABF2 file",
-        ) from None
+    with open(p, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(_HEAD_BYTES)
+        check_layout(fh, head, size, label)
+    abf = _parse_header(p, label, size)
+    check_parsed(abf, label)
 
     nch = int(abf.channelCount)
     sweep_count = int(abf.sweepCount)
@@ -624,46 +633,15 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
     sweeps = None
     npts = int(abf.sweepPointCount)
     if variable:
-        try:
-            full = pyabf.ABF(str(p))
-        except Exception as exc:
-            raise InputError(
-                f"cannot read the data block ({type(exc).__name__}: {exc})", file=label
-            ) from None
-        sweeps = []
-        for i in range(sweep_count):
-            rows = []
-            for ch in range(nch):
-                full.setSweep(i, channel=ch)
-                rows.append(np.array(full.sweepY, dtype=np.float32, copy=True))
-            sweeps.append(np.vstack(rows))
-        abf = full
+        sweeps, abf = _variable_sweeps(p, label, sweep_count, nch)
         sweep_len_s = sweeps[0].shape[1] / abf.dataRate
     else:
-        count = int(abf.dataPointCount)
-        size = p.stat().st_size
-        itemsize = np.dtype(abf._dtype).itemsize
-        if abf.dataByteStart + count * itemsize > size:
-            raise InputError(
-                f"data block is truncated ({size} bytes; header expects "
-                f"{abf.dataByteStart + count * itemsize})",
-                file=label,
-            )
-        raw = np.fromfile(p, dtype=abf._dtype, count=count, offset=int(abf.dataByteStart))
-        ncols = count // nch
-        raw = raw[: ncols * nch].reshape(ncols, nch)
-        # identical arithmetic to pyabf's _loadAndScaleData (float32, per-row gain then offset)
-        data = np.empty((nch, ncols), dtype=np.float32)
-        for ch in range(nch):
-            data[ch] = raw[:, ch]
-            if abf._dtype == np.int16:
-                data[ch] = np.multiply(data[ch], abf._dataGain[ch])
-                data[ch] = np.add(data[ch], abf._dataOffset[ch])
-        if npts * sweep_count > ncols or npts <= 0:
+        if npts * sweep_count * nch > int(abf.dataPointCount) or npts <= 0:
             raise InputError("sweep geometry does not fit the data block", file=label)
+        data = _load_data(abf, p, size, label)
         sweep_len_s = npts / abf.dataRate
 
-    interval, times = _timing(abf, p, sweep_count, sweep_len_s, variable)
+    interval, times, synch = _timing(abf, p, head, sweep_count, sweep_len_s, variable)
 
     header_units = [_clean(u) for u in abf.adcUnits]
     if units is None:
@@ -691,10 +669,11 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         tags.append(Tag(time_s=t, sweep=max(0, min(sweep, sweep_count - 1)), comment=_clean(c)))
     tags.sort(key=lambda tg: tg.time_s)
 
-    if abf.abfVersion["major"] == 1:
+    major = abf.abfVersion["major"]
+    if major == 1:
         # pyabf takes ABF1 holding levels from fEpochInitLevel (the epoch table); the
         # header's fDACHoldingLevel[4] (byte 1394, ABF 1.8 layout) is the real one.
-        dac = [float(v) for v in struct.unpack("<4f", _abf1_bytes(p, 1394, 16))]
+        dac = [float(v) for v in struct.unpack("<4f", _abf1_bytes(head, 1394, 16))]
         dac = [v if math.isfinite(v) and abs(v) < 1e6 else float("nan") for v in dac]
         # (pyabf's list has 20 entries, one per ABF1 epoch; ABF1 has 4 DAC channels)
         abf.holdingCommand = dac
@@ -703,7 +682,7 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         v = float(v)
         holding.append(v if math.isfinite(v) else float("nan"))
 
-    return Recording(
+    rec = Recording(
         path=label,
         abf_version=str(abf.abfVersionString),
         operation_mode=int(abf.nOperationMode),
@@ -717,12 +696,119 @@ def read_abf(path: str | os.PathLike[str], units: str | list[str] | None = None)
         unit_warnings=warnings,
         channel_names=[_clean(n) for n in abf.adcNames],
         tags=tags,
-        leak_subtraction=_leak(abf, p, nch),
+        leak_subtraction=_leak(abf, head, nch),
         protocol=_clean(abf.protocol),
         holding=holding,
         start_datetime=_start(abf),
+        _head=head,
         _data=data,
         _sweeps=sweeps,
         _sweep_points=npts,
         _abf=abf,
     )
+    interval_us = (
+        _abf1_float(head, 122) if major == 1 else float(abf._protocolSection.fADCSequenceInterval)
+    )
+    rec.suspect = plausibility(
+        rec,
+        abf,
+        nominal=_nominal(abf, head, sweep_len_s),
+        synch=synch,
+        interval_us=interval_us,
+        extended=major != 1 or _abf1_has_extended_header(head),
+    )
+    return rec
+
+
+#: Bytes read once per file for the header checks and ABF1 fields (the ABF 1.8 header).
+_HEAD_BYTES = 6144
+
+
+def _raise_if_truncated(p: Path, size: int, label: str) -> None:
+    extent = _abf2_extent(p)
+    if extent is not None and size < extent:
+        raise InputError(
+            f"file is truncated ({size} bytes; its header describes {extent})",
+            file=label,
+            expected="a complete ABF file",
+        ) from None
+
+
+def _parse_header(p: Path, label: str, size: int) -> Any:
+    """pyabf's header object (its errors turned into lab wording, never Python's)."""
+    import pyabf
+
+    try:
+        return pyabf.ABF(str(p), loadData=False)
+    except Exception as exc:  # pyabf raises bare Exception / struct.error / ValueError
+        _raise_if_truncated(p, size, label)
+        raise InputError(
+            f"not a readable ABF file ({_plain(exc)})",
+            file=label,
+            expected="an Axon ABF1 or ABF2 file",
+        ) from None
+
+
+def _plain(exc: BaseException) -> str:
+    """What went wrong reading a header, without Python/numpy wording."""
+    if isinstance(exc, struct.error | EOFError):
+        return "a header field lies past the end of the file"
+    if isinstance(exc, UnicodeError):
+        return "a text field of the header is not text"
+    if isinstance(exc, NotImplementedError | ValueError) and "float" in str(exc):
+        return "ABF1 files with float samples are not supported"
+    if isinstance(exc, IndexError | KeyError):
+        return "a header field points to an entry that does not exist"
+    if isinstance(exc, ZeroDivisionError | OverflowError):
+        return "a header field holds 0 or an out-of-range number where a size or rate is needed"
+    return "the header could not be parsed"
+
+
+def _variable_sweeps(p: Path, label: str, sweep_count: int, nch: int) -> tuple[list, Any]:
+    """Variable-length sweeps (operation mode 1) through pyabf's setSweep."""
+    import pyabf
+
+    try:
+        full = pyabf.ABF(str(p))
+    except Exception as exc:
+        raise InputError(f"cannot read the data block ({_plain(exc)})", file=label) from None
+    sweeps = []
+    for i in range(sweep_count):
+        rows = []
+        for ch in range(nch):
+            full.setSweep(i, channel=ch)
+            rows.append(np.array(full.sweepY, dtype=np.float32, copy=True))
+        sweeps.append(np.vstack(rows))
+    return sweeps, full
+
+
+def _load_data(abf: Any, p: Path, size: int, label: str) -> np.ndarray:
+    """The data block as float32 ``(channels, points)``, identical to pyabf's ``abf.data``.
+
+    pyabf converts int16 to float32, then multiplies by the channel's gain and adds its
+    offset, each in float32 (two roundings).  Here the int16 → float32 conversion and
+    the multiplication run in one pass (``np.multiply(..., dtype=float32)``: the same
+    float32 product), and a zero offset is not added (x + 0.0 == x).
+    """
+    count = int(abf.dataPointCount)
+    nch = int(abf.channelCount)
+    itemsize = np.dtype(abf._dtype).itemsize
+    if abf.dataByteStart + count * itemsize > size:
+        raise InputError(
+            f"data block is truncated ({size} bytes; header expects "
+            f"{abf.dataByteStart + count * itemsize})",
+            file=label,
+        )
+    raw = np.fromfile(p, dtype=abf._dtype, count=count, offset=int(abf.dataByteStart))
+    ncols = count // nch
+    raw = raw[: ncols * nch].reshape(ncols, nch)
+    if abf._dtype != np.int16:
+        return np.ascontiguousarray(raw.T, dtype=np.float32)
+    data = np.empty((nch, ncols), dtype=np.float32)
+    for ch in range(nch):
+        gain = np.float32(abf._dataGain[ch])
+        offset = np.float32(abf._dataOffset[ch])
+        np.multiply(raw[:, ch], gain, out=data[ch], dtype=np.float32)
+        if offset != 0:
+            np.add(data[ch], offset, out=data[ch])
+    return data

@@ -128,9 +128,10 @@ def _cell_problems(sweeps: pd.DataFrame, qc: pd.DataFrame | None) -> dict[str, l
     rows_per_file = sweeps.groupby("file", sort=False).size()
     for (cell, f), g in failed.groupby(["cell", "file"], sort=True):
         n_all = int(rows_per_file[f])
-        if len(g) == n_all:  # the whole file failed
+        if len(g) == n_all:  # the whole file failed (or is suspect: implausible header)
             why = str(g["reason"].iloc[0]) if "reason" in g else "failed"
-            problems.setdefault(cell, []).append(f"file {f} failed: {why}")
+            word = str(g["status"].iloc[0]) if str(g["status"].iloc[0]) == "suspect" else "failed"
+            problems.setdefault(cell, []).append(f"file {f} {word}: {why}")
     if qc is not None and len(qc):
         key = "cell" if "cell" in qc else "file"
         status_col = next((c for c in ("qc_pass", "status", "qc_status") if c in qc), None)

@@ -304,8 +304,12 @@ def measure_file(
         return _measure_file(label, protocol, units)
     except NplabError as exc:
         return _failed_row(label, str(exc), protocol)
-    except (ValueError, IndexError, OSError, MemoryError, ZeroDivisionError) as exc:
-        return _failed_row(label, f"{label}: {type(exc).__name__}: {exc}", protocol)
+    except MemoryError:
+        return _failed_row(label, f"{label}: not enough memory to measure this file", protocol)
+    except OSError as exc:
+        return _failed_row(label, f"{label}: cannot read the file ({exc.strerror or exc})", protocol)
+    except (ValueError, IndexError, ZeroDivisionError) as exc:
+        return _failed_row(label, f"{label}: could not be measured ({exc})", protocol)
     except Exception as exc:  # one odd file must never abort a batch of thousands
         return _failed_row(
             label, f"{label}: unexpected error ({type(exc).__name__}: {exc})", protocol
@@ -333,8 +337,9 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
         warn = _unit_warning(np.asarray(rec.sweep_view(0, ch)), unit)
     else:
         warn = rec.unit_warnings[ch]
-    if warn:
-        notes.append(warn)
+    # implausible header or units (nplab.ephys.abfcheck): measured, but marked suspect
+    suspect = [*rec.suspect, warn] if warn else list(rec.suspect)
+    notes.extend(suspect)
     scale = unit_scale(unit)
     to_pa = scale[1] if scale and scale[0] == "current" else None
     if scale and scale[0] == "voltage":
@@ -386,7 +391,7 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
                 **mt,
                 "leak_subtraction": leak,
                 "protocol": proto.label,
-                "status": "ok",
+                "status": "suspect" if suspect else "ok",
                 "reason": "; ".join(notes),
             }
         )
@@ -517,8 +522,13 @@ def measure(
         (0 before any tag, then 1, 2, … in time order),
         ``ra_mohm``, ``rm_mohm``, ``cm_pf``, ``holding_pa`` (membrane test, NaN when
         none), ``leak_subtraction`` (note), ``protocol`` (name@version),
-        ``status`` (``ok``/``failed``), ``reason``.  A file that cannot be read or
-        measured yields one ``failed`` row with the reason.
+        ``status`` (``ok``/``suspect``/``failed``), ``reason``.  A file that cannot
+        be read or measured yields one ``failed`` row with the reason; a file whose
+        header is implausible but readable, or whose magnitudes do not fit the
+        units, is measured and its rows are ``suspect`` with the reason (see
+        :mod:`nplab.ephys.abfcheck`); downstream tables use only ``ok`` rows.  A
+        worker process killed by the operating system gives a ``failed`` row
+        "worker died (signal 9)" for its file only.
     """
     from nplab.batch import map_chunks
 
@@ -533,6 +543,7 @@ def measure(
         executor=executor,
         progress=progress,
         desc="measure",
+        on_worker_death=lambda f, why: _failed_row(str(f), f"{f}: {why}", proto),
     )
     if not tables:
         return _typed(pd.DataFrame(columns=PER_SWEEP_COLUMNS))

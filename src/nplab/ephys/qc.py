@@ -214,7 +214,8 @@ def qc_cells(
         row.update(cell=cell, files=files, n_sweeps=len(ok), units="", qc_pass=False)
         if ok.empty:
             reasons = "; ".join(dict.fromkeys(sub["reason"].astype(str)))
-            row.update(n_control_sweeps=0, reason=f"not measured: {reasons}")
+            word = "suspect" if (sub["status"] == "suspect").all() else "not measured"
+            row.update(n_control_sweeps=0, reason=f"{word}: {reasons}")
             rows.append(row)
             continue
         ctrl = ok[is_control[ok.index]]

@@ -6,6 +6,7 @@ with the keywords ``data, dv, between, within, subject`` (and ``group``, ``contr
 
 from nplab.stats.anova import mixed_anova
 from nplab.stats.mixedlm import MixedModelResult, mixed_model
+from nplab.stats.paired import paired_tests, paired_ttest, wilcoxon_signed_rank
 from nplab.stats.posthoc import (
     dunnett,
     dunnett_by_time,
@@ -27,12 +28,15 @@ __all__ = [
     "dunnett_pvalues",
     "mixed_anova",
     "mixed_model",
+    "paired_tests",
+    "paired_ttest",
     "pairwise",
     "posthoc_by_time",
     "results_paragraph",
     "save_figure",
     "timecourse_figure",
     "tukey",
+    "wilcoxon_signed_rank",
 ]
 
 # --- stats-more exports ---

@@ -7,6 +7,7 @@ reports bad input as :class:`~nplab.errors.InputError` naming the row and column
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,22 @@ from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
 from nplab.tables import require_columns, to_numeric_column
 
-__all__ = ["Design", "check_frame", "levels_of", "numeric_dv", "wide_design"]
+__all__ = [
+    "Design",
+    "FactorialDesign",
+    "as_factor_list",
+    "check_frame",
+    "factorial_design",
+    "levels_of",
+    "numeric_dv",
+    "wide_design",
+]
+
+#: What an incomplete animal is told (Python and CLI names of the linear mixed model).
+MIXED_MODEL_HINT = (
+    "use the linear mixed model instead (Python: nplab.stats.mixed_model; "
+    "command line: nplab stats mixed)"
+)
 
 
 def check_frame(data: object, columns: list[str | None]) -> pd.DataFrame:
@@ -45,7 +61,9 @@ def numeric_dv(data: pd.DataFrame, dv: str, *, allow_missing: bool = False) -> n
     return values
 
 
-def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
+def levels_of(
+    values: pd.Series, column: str, data: pd.DataFrame, given: Sequence | None = None
+) -> list:
     """Ordered levels of a factor column.
 
     Categorical columns keep their category order (unused categories dropped); numeric
@@ -53,7 +71,8 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
     ``"30", "120"`` read as text) are sorted by numeric value, so a time column gives the
     same level order whether it holds integers or strings; anything else keeps the order
     of first appearance (so named time points stay in the order of the file).  Blank cells
-    are an error naming the row.
+    are an error naming the row.  ``given`` (the user's level order, e.g. from
+    ``levels={"time": [...]}``) overrides all of this: see :func:`given_levels`.
     """
     raise_first_bad(
         values.isna().to_numpy(),
@@ -62,6 +81,8 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
         column=column,
         expected="a group / level label",
     )
+    if given is not None:
+        return given_levels(values, column, data, given)
     if isinstance(values.dtype, pd.CategoricalDtype):
         present = set(values.unique())
         return [c for c in values.cat.categories if c in present]
@@ -74,6 +95,33 @@ def levels_of(values: pd.Series, column: str, data: pd.DataFrame) -> list:
             order = np.argsort(as_number, kind="stable")  # ties keep first-appearance order
             return [levels[i] for i in order]
     return levels
+
+
+def given_levels(values: pd.Series, column: str, data: pd.DataFrame, given: Sequence) -> list:
+    """The user's level order: levels in ``given`` order, those absent from the data dropped.
+
+    A value of the column missing from ``given`` is an error naming its row.  Labels are
+    matched as given or as text (``"7"`` matches 7), so a study file's strings work on a
+    numeric column.
+    """
+    given = list(given)
+    as_text = {str(g): g for g in given}
+    present = pd.unique(values).tolist()
+    mapping = {}
+    for v in present:
+        if v in given:
+            mapping[v] = v
+        elif str(v) in as_text:
+            mapping[v] = as_text[str(v)]
+        else:
+            bad = (values == v).to_numpy()
+            raise_first_bad(bad, f"level {v!r} is not among the given levels", file=data.attrs.get("source"),
+                            column=column, expected="one of " + ", ".join(map(str, given)))  # fmt: skip
+    used = set(mapping.values())
+    out = [g for g in given if g in used]
+    # keep the data's own labels (the design matrices are built from them)
+    back = {g: v for v, g in mapping.items()}
+    return [back[g] for g in out]
 
 
 @dataclass(frozen=True)
@@ -200,3 +248,151 @@ def wide_design(
         within_levels=within_levels,
         subjects=list(subj_levels),
     )
+
+
+def as_factor_list(factors: str | Sequence[str] | None, what: str) -> list[str]:
+    """``None`` → ``[]``, ``"group"`` → ``["group"]``, a list of names is checked and kept."""
+    if factors is None:
+        return []
+    if isinstance(factors, str):
+        return [factors]
+    out = list(factors)
+    if not all(isinstance(f, str) and f for f in out):
+        raise InputError(f"{what} factors must be column names, got {out!r}", column=what)
+    return out
+
+
+@dataclass(frozen=True)
+class FactorialDesign:
+    """Complete subject × within-cell matrix of a factorial split-plot design.
+
+    Attributes
+    ----------
+    y
+        ``(n_subjects, K)`` matrix; the ``K = Π k_w`` within cells are ordered with the
+        *last* within factor varying fastest (time 1 paw 1, time 1 paw 2, …).
+    between_codes
+        ``(n_subjects, n_between)`` integer codes of each subject's between-factor levels.
+    between, within
+        Factor names in the order given.
+    between_levels, within_levels
+        Level labels per factor, in analysis order.
+    subjects
+        Subject labels in row order of ``y``.
+    """
+
+    y: np.ndarray
+    between_codes: np.ndarray
+    between: list
+    within: list
+    between_levels: list
+    within_levels: list
+    subjects: list
+
+
+def _codes(data: pd.DataFrame, column: str, levels: Mapping | None) -> tuple[np.ndarray, list]:
+    col = data[column].reset_index(drop=True)
+    lev = levels_of(col, column, data, (levels or {}).get(column))
+    return pd.Categorical(col, categories=lev).codes.astype(np.int64), lev
+
+
+def factorial_design(
+    data: pd.DataFrame,
+    *,
+    dv: str,
+    subject: str | None,
+    between: Sequence[str],
+    within: Sequence[str],
+    levels: Mapping[str, Sequence] | None = None,
+) -> FactorialDesign:
+    """Validate long data and pivot it to a subject × within-cell matrix (any number of factors).
+
+    The generalisation of :func:`wide_design`: one row per subject and within cell, no
+    missing cells (an incomplete animal is an error naming it and pointing to the mixed
+    model), each subject in one between cell, and every between cell (combination of
+    between levels) holding at least one subject.
+    """
+    between, within = list(between), list(within)
+    if not between and not within:
+        raise InputError("give a between factor, a within factor, or both")
+    if within and subject is None:
+        raise InputError("a within-subject factor needs the subject column", column="subject")
+    check_frame(data, [dv, subject, *between, *within])
+    src = data.attrs.get("source")
+    y = numeric_dv(data, dv)
+    if subject is None:
+        s_codes, subj_levels = np.arange(len(data)), list(range(len(data)))
+    else:
+        s_codes, subj_levels = _codes(data, subject, None)
+    b_codes, b_levels = [], []
+    for f in between:
+        c, lev = _codes(data, f, levels)
+        b_codes.append(c)
+        b_levels.append(lev)
+    w_codes, w_levels = [], []
+    for f in within:
+        c, lev = _codes(data, f, levels)
+        w_codes.append(c)
+        w_levels.append(lev)
+    n = len(subj_levels)
+    k_w = [len(lev) for lev in w_levels]
+    cell = np.zeros(len(data), dtype=np.int64)
+    for c, k in zip(w_codes, k_w, strict=True):
+        cell = cell * k + c
+    k_all = int(np.prod(k_w)) if k_w else 1
+    # subjects must not change between cell
+    bmat = np.column_stack(b_codes) if between else np.zeros((len(data), 0), dtype=np.int64)
+    first = np.full(n, -1)
+    for i, s in enumerate(s_codes):
+        if first[s] == -1:
+            first[s] = i
+        elif not np.array_equal(bmat[first[s]], bmat[i]):
+            j = int(np.flatnonzero(bmat[first[s]] != bmat[i])[0])
+            f = between[j]
+            raise InputError(
+                f"subject {subj_levels[s]!r} appears in two groups "
+                f"({b_levels[j][bmat[first[s], j]]!r} and {b_levels[j][bmat[i, j]]!r}) of {f}",
+                file=src, row=row_number(i), column=f, expected="one group per subject",
+            )  # fmt: skip
+    flat = s_codes * k_all + cell
+    dup = pd.Series(flat).duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        where = ", ".join(f"{f} = {data[f].iloc[i]!r}" for f in within)
+        raise InputError(
+            f"subject {subj_levels[s_codes[i]]!r} has more than one value"
+            + (f" at {where}" if where else ""),
+            file=src, row=row_number(i), column=dv,
+            expected="one row per subject and level (average replicate trials first)",
+        )  # fmt: skip
+    mat = np.full(n * k_all, np.nan)
+    mat[flat] = y
+    mat = mat.reshape(n, k_all)
+    holes = np.isnan(mat)
+    if holes.any():
+        s, w = np.argwhere(holes)[0]
+        idx = np.unravel_index(int(w), k_w)
+        where = ", ".join(f"{f} = {lev[i]!r}" for f, lev, i in zip(within, w_levels, idx, strict=True))
+        raise InputError(
+            f"subject {subj_levels[s]!r} has no value at {where} "
+            f"({int(holes.any(axis=1).sum())} incomplete subject(s)); repeated-measures ANOVA "
+            f"needs complete data — {MIXED_MODEL_HINT}",
+            file=src, column=within[0], expected="a value for every subject in every cell",
+        )  # fmt: skip
+    codes = bmat[first] if between else np.zeros((n, 0), dtype=np.int64)
+    if between:
+        shape = [len(lev) for lev in b_levels]
+        seen = np.zeros(shape, dtype=bool)
+        seen[tuple(codes.T)] = True
+        if not seen.all():
+            empty = np.argwhere(~seen)[0]
+            what = ", ".join(f"{f} = {lev[i]!r}" for f, lev, i in zip(between, b_levels, empty, strict=True))
+            raise InputError(
+                f"no subject has {what}: Type III tests need every combination of the "
+                "between factors",
+                file=src, column=between[0], expected="at least one subject per between cell",
+            )  # fmt: skip
+    return FactorialDesign(
+        y=mat, between_codes=codes, between=between, within=within,
+        between_levels=b_levels, within_levels=w_levels, subjects=list(subj_levels),
+    )  # fmt: skip

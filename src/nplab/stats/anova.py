@@ -1,4 +1,4 @@
-"""Mixed (split-plot) ANOVA: one between-subject factor × one within-subject factor.
+"""Factorial mixed (split-plot) ANOVA: between-subject factors × within-subject factors.
 
 The analysis is the multivariate-model formulation used by R ``car::Anova`` on an ``mlm``
 fit and therefore by ``afex::aov_ez`` (Fox & Weisberg 2019, *An R Companion to Applied
@@ -7,8 +7,10 @@ Regression*, 3rd ed., ch. 5; O'Brien & Kaiser 1985, Psychol Bull 97:316–333):
 * the subject × level matrix ``Y`` is transformed with an orthonormal basis of the
   within-subject space (the constant vector ``1/√k`` for the between effect, ``k − 1``
   orthonormal contrasts for the within effect and the interaction);
-* a multivariate linear model with sum-to-zero (``contr.sum``) coding of the between
-  factor is fitted; Type III hypothesis and error SSP matrices are
+* with several within factors, each within term (main effect or interaction) has its own
+  stratum: the Kronecker product of the factors' orthonormal contrasts;
+* a multivariate linear model with full-factorial sum-to-zero (``contr.sum``) coding of
+  the between factors is fitted; Type III hypothesis and error SSP matrices are
   ``H = (LB)ᵀ [L (XᵀX)⁻¹ Lᵀ]⁻¹ (LB)`` and ``E = Zᵀ (I − P_X) Z`` (the pooled within-group
   SSP, so sphericity is assessed on the pooled within-group covariance, not the total);
 * univariate F = [tr H / (q p)] / [tr E / (p (N − G))].
@@ -29,14 +31,17 @@ Validated against R afex 1.2.1 / car 3.1.1 to 1e-6 relative (``tests/stats/refer
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from nplab.errors import InputError
-from nplab.stats._design import Design, wide_design
+from nplab.stats._design import FactorialDesign, as_factor_list, factorial_design
 
-__all__ = ["ANOVA_COLUMNS", "mixed_anova", "sphericity"]
+__all__ = ["ANOVA_COLUMNS", "factorial_anova", "mixed_anova", "sphericity"]
 
 #: Output columns of :func:`mixed_anova`, in order.
 ANOVA_COLUMNS = [
@@ -66,15 +71,9 @@ def _orthonormal_basis(k: int) -> np.ndarray:
     return q * np.sign(q[0, 0])
 
 
-def _sum_coding(group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Design matrix [1, contr.sum] of the between factor (R's ``contr.sum``)."""
-    c = np.vstack([np.eye(n_groups - 1), -np.ones((1, n_groups - 1))])
-    return np.column_stack([np.ones(len(group)), c[group]]) if n_groups > 1 else np.ones(
-        (len(group), 1)
-    )
-
-
-def sphericity(error_ssp: np.ndarray, df_error: float) -> dict[str, float]:
+def sphericity(
+    error_ssp: np.ndarray, df_error: float, n_cells: int | None = None
+) -> dict[str, float]:
     """Greenhouse–Geisser and Huynh–Feldt ε and Mauchly's test from a pooled error SSP.
 
     Parameters
@@ -84,6 +83,10 @@ def sphericity(error_ssp: np.ndarray, df_error: float) -> dict[str, float]:
         contrasts, pooled within groups.
     df_error
         Its degrees of freedom (N − number of groups).
+    n_cells
+        Number of within-subject cells of the whole design (rows of car's ``idata``;
+        default ``p + 1``, one within factor).  Only enters the second-order term of
+        Mauchly's p-value, as in car.
 
     Returns
     -------
@@ -103,9 +106,11 @@ def sphericity(error_ssp: np.ndarray, df_error: float) -> dict[str, float]:
         return {"eps_gg": eps_gg, "eps_hf": eps_hf, "mauchly_w": np.nan, "mauchly_p": np.nan}
     log_w = logdet - p * np.log(tr / p)
     # car's summary.Anova.mlm ``mauchly`` (used by afex): n = error df, pp = p contrasts;
-    # its second-order term has ``3 * k`` (k = p + 1 levels) where the textbook has 3 pp.
+    # its second-order term has ``3 * K`` (K = all within cells of the design, p + 1 with
+    # one within factor) where the textbook has 3 pp.
+    k_cells = p + 1 if n_cells is None else n_cells
     rho = 1 - (2 * p**2 + p + 2) / (6 * p * n)
-    w2 = (p + 2) * (p - 1) * (p - 2) * (2 * p**3 + 6 * p**2 + 3 * (p + 1) + 2) / (
+    w2 = (p + 2) * (p - 1) * (p - 2) * (2 * p**3 + 6 * p**2 + 3 * k_cells + 2) / (
         288 * (n * p * rho) ** 2
     )
     z = -n * rho * log_w
@@ -129,97 +134,152 @@ def _type3_ssp(x: np.ndarray, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return lb.T @ middle @ lb
 
 
-def anova_from_design(design: Design, *, between: str | None, within: str | None) -> pd.DataFrame:
-    """:func:`mixed_anova` on an already validated :class:`~nplab.stats._design.Design`."""
-    y, g = design.y, design.group
-    n, k = y.shape
-    n_groups = design.n_groups
-    df_err = n - n_groups
+def _terms(names: list[str]) -> list[tuple[int, ...]]:
+    """All non-empty subsets of factor indices, in R's term order (by order, then position)."""
+    out: list[tuple[int, ...]] = []
+    for order in range(1, len(names) + 1):
+        out.extend(itertools.combinations(range(len(names)), order))
+    return out
+
+
+def _between_matrix(codes: np.ndarray, n_levels: list[int]) -> tuple[np.ndarray, list]:
+    """Full-factorial ``contr.sum`` design matrix and the column rows of each term.
+
+    Returns ``X`` (intercept first, then each term's columns: products of the factors'
+    sum-to-zero codings) and a list ``[(term, rows), ...]``.
+    """
+    n = codes.shape[0]
+    coded = []
+    for j, k in enumerate(n_levels):
+        c = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])
+        coded.append(c[codes[:, j]])
+    cols = [np.ones((n, 1))]
+    terms = []
+    start = 1
+    for term in _terms([str(j) for j in range(len(n_levels))]):
+        block = coded[term[0]]
+        for j in term[1:]:
+            block = (block[:, :, None] * coded[j][:, None, :]).reshape(n, -1)
+        cols.append(block)
+        terms.append((term, np.arange(start, start + block.shape[1])))
+        start += block.shape[1]
+    return np.column_stack(cols), terms
+
+
+def _within_bases(n_levels: list[int]) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """Orthonormal contrast bases of each within term (constant stratum first).
+
+    A term's basis is the Kronecker product over the within factors of the factor's
+    orthonormal contrasts (factor in the term) or of the constant ``1/√k`` (not in it);
+    the last factor varies fastest, as in :class:`~nplab.stats._design.FactorialDesign`.
+    """
+    full = [_orthonormal_basis(k) for k in n_levels]
+    out = []
+    for term in [(), *_terms([str(j) for j in range(len(n_levels))])]:
+        m = np.ones((1, 1))
+        for j, q in enumerate(full):
+            m = np.kron(m, q[:, 1:] if j in term else q[:, :1])
+        out.append((term, m))
+    return out
+
+
+def factorial_anova(design: FactorialDesign, *, observed: Sequence[str] = ()) -> pd.DataFrame:
+    """:func:`mixed_anova` on an already validated factorial design.
+
+    Each within stratum (the constant, every within term) is analysed as a multivariate
+    linear model of its orthonormal contrasts on the full-factorial ``contr.sum`` between
+    design, as car's ``Anova.mlm`` with ``type = 3`` (and afex).  Between factors with one
+    level are ignored.
+    """
+    observed = list(observed)
+    unknown = [f for f in observed if f not in design.between + design.within]
+    if unknown:
+        raise InputError(f"observed factor(s) {unknown} are not factors of the design",
+                         column="observed", expected="between or within factor names")  # fmt: skip
+    keep = [j for j, lev in enumerate(design.between_levels) if len(lev) > 1]
+    b_names = [design.between[j] for j in keep]
+    b_levels = [len(design.between_levels[j]) for j in keep]
+    w_keep = [j for j, lev in enumerate(design.within_levels) if len(lev) > 1]
+    y = design.y
+    n = y.shape[0]
+    if keep:
+        x, b_terms = _between_matrix(design.between_codes[:, keep], b_levels)
+    else:
+        x, b_terms = np.ones((n, 1)), []
+    df_err = n - x.shape[1]
     if df_err < 1:
         raise InputError(
-            f"{n} subject(s) in {n_groups} group(s) leave no error degrees of freedom",
-            column=between,
-            expected="more subjects than groups",
+            f"{n} subject(s) in {x.shape[1]} between cell(s) leave no error degrees of freedom",
+            column=design.between[0] if design.between else None,
+            expected="more subjects than between cells",
         )
-    x = _sum_coding(g, n_groups)
-    q = _orthonormal_basis(k)
-    z = y @ q
-    resid = z - x @ np.linalg.lstsq(x, z, rcond=None)[0]
-    sspe = resid.T @ resid
+    # collapse one-level within factors (they carry no contrast)
+    w_all = [len(lev) for lev in design.within_levels]
+    bases = _within_bases(w_all)
+    bases = [(t, m) for t, m in bases if all(j in w_keep for j in t)]
     rows: list[dict] = []
-
-    def add(source, h, e, df1, df2, sph=None):
-        ss, sse = float(np.trace(h)), float(np.trace(e))
-        f = (ss / df1) / (sse / df2) if sse > 0 else np.inf
-        pval = float(stats.f.sf(f, df1, df2))
-        row = {
-            "source": source,
-            "df1": float(df1),
-            "df2": float(df2),
-            "F": float(f),
-            "p": pval,
-            "eps_gg": np.nan,
-            "p_gg": pval,
-            "eps_hf": np.nan,
-            "p_hf": pval,
-            "mauchly_w": np.nan,
-            "mauchly_p": np.nan,
-            "ss": ss,
-            "ss_error": sse,
-        }
-        if sph is not None:
-            e_gg, e_hf = sph["eps_gg"], min(1.0, sph["eps_hf"])
-            row.update(
-                eps_gg=float(sph["eps_gg"]),
-                eps_hf=float(sph["eps_hf"]),
-                p_gg=float(stats.f.sf(f, df1 * e_gg, df2 * e_gg)),
-                p_hf=float(stats.f.sf(f, df1 * e_hf, df2 * e_hf)),
-                mauchly_w=sph["mauchly_w"],
-                mauchly_p=sph["mauchly_p"],
-            )
-        rows.append(row)
-
-    if between is not None and n_groups > 1:
-        effect_rows = np.arange(1, n_groups)
-        h = _type3_ssp(x, z[:, :1], effect_rows)
-        add(between, h, sspe[:1, :1], n_groups - 1, df_err)
-    if within is not None and k > 1:
-        p = k - 1
-        zw = z[:, 1:]
-        ew = sspe[1:, 1:]
-        sph = sphericity(ew, df_err)
-        add(within, _type3_ssp(x, zw, np.array([0])), ew, p, p * df_err, sph)
-        if between is not None and n_groups > 1:
-            h = _type3_ssp(x, zw, np.arange(1, n_groups))
-            add(f"{between}:{within}", h, ew, (n_groups - 1) * p, p * df_err, sph)
+    error_total = 0.0
+    b_all = [((), np.array([0])), *b_terms]
+    for w_term, basis in bases:
+        z = y @ basis
+        resid = z - x @ np.linalg.lstsq(x, z, rcond=None)[0]
+        e = resid.T @ resid
+        sse = float(np.trace(e))
+        error_total += sse
+        p = basis.shape[1]
+        sph = sphericity(e, df_err, y.shape[1]) if w_term else None
+        for b_term, b_rows in b_all:
+            if not b_term and not w_term:
+                continue
+            h = _type3_ssp(x, z, b_rows)
+            ss = float(np.trace(h))
+            df1, df2 = len(b_rows) * p if b_term else p, p * df_err
+            f = (ss / df1) / (sse / df2) if sse > 0 else np.inf
+            pval = float(stats.f.sf(f, df1, df2))
+            names = [b_names[j] for j in b_term] + [design.within[j] for j in w_term]
+            row = {"source": ":".join(names), "df1": float(df1), "df2": float(df2),
+                   "F": float(f), "p": pval, "eps_gg": np.nan, "p_gg": pval, "eps_hf": np.nan,
+                   "p_hf": pval, "mauchly_w": np.nan, "mauchly_p": np.nan, "ss": ss,
+                   "ss_error": sse, "_factors": set(names)}  # fmt: skip
+            if sph is not None:
+                e_gg, e_hf = sph["eps_gg"], min(1.0, sph["eps_hf"])
+                row.update(
+                    eps_gg=float(sph["eps_gg"]), eps_hf=float(sph["eps_hf"]),
+                    p_gg=float(stats.f.sf(f, df1 * e_gg, df2 * e_gg)),
+                    p_hf=float(stats.f.sf(f, df1 * e_hf, df2 * e_hf)),
+                    mauchly_w=sph["mauchly_w"], mauchly_p=sph["mauchly_p"],
+                )  # fmt: skip
+            rows.append(row)
     if not rows:
         raise InputError(
-            "nothing to test: the between factor has one level and the within factor one level",
+            "nothing to test: every factor has a single level",
             expected="at least two levels of a factor",
         )
     out = pd.DataFrame(rows)
-    error_total = float(sspe[0, 0]) + (float(np.trace(sspe[1:, 1:])) if k > 1 else 0.0)
-    if between is None or n_groups == 1:
-        # within-only: the subjects' (between) error stratum still counts for ges
-        error_total = float(sspe[0, 0]) + float(np.trace(sspe[1:, 1:]))
+    is_obs = out["_factors"].map(lambda fs: bool(fs & set(observed))).to_numpy()
+    obs_ss = float(out.loc[is_obs, "ss"].sum())
     out["np2"] = out["ss"] / (out["ss"] + out["ss_error"])
-    out["ges"] = out["ss"] / (out["ss"] + error_total)
+    out["ges"] = out["ss"] / (out["ss"] + error_total + obs_ss - np.where(is_obs, out["ss"], 0.0))
     return out[ANOVA_COLUMNS]
 
 
 def mixed_anova(
     data: pd.DataFrame,
     dv: str,
-    between: str | None = None,
-    within: str | None = None,
+    between: str | Sequence[str] | None = None,
+    within: str | Sequence[str] | None = None,
     subject: str | None = None,
+    observed: str | Sequence[str] | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
-    """Two-way mixed (split-plot) ANOVA, Type III, with sphericity corrections.
+    """Factorial mixed (split-plot) ANOVA, Type III, with sphericity corrections.
 
-    Equal to R ``afex::aov_ez(id=subject, dv=dv, between=between, within=within)`` (Type
-    III sums of squares, ``contr.sum`` coding, so unbalanced groups are handled as afex /
-    SPSS do).  Special cases: ``within=None`` gives the one-way between-subjects ANOVA,
-    ``between=None`` the one-way repeated-measures ANOVA.
+    Equal to R ``afex::aov_ez(id=subject, dv=dv, between=between, within=within,
+    observed=observed)`` (Type III sums of squares, ``contr.sum`` coding, so unbalanced
+    groups are handled as afex / SPSS do): any number of between factors (e.g.
+    ``["treatment", "sex"]``) and any number of within factors (e.g. ``["time", "paw"]``;
+    one or two in practice).  Special cases: no ``within`` gives the between-subjects
+    ANOVA, no ``between`` the repeated-measures ANOVA.
 
     Parameters
     ----------
@@ -228,16 +288,27 @@ def mixed_anova(
     dv
         Dependent variable column (numeric, no blanks; e.g. log10 50 % threshold).
     between
-        Between-subject factor (e.g. ``"group"``), or ``None``.
+        Between-subject factor(s) (e.g. ``"group"`` or ``["group", "sex"]``), or ``None``.
     within
-        Within-subject factor (e.g. ``"time"``), or ``None``.
+        Within-subject factor(s) (e.g. ``"time"`` or ``["time", "paw"]``), or ``None``.
     subject
         Subject (animal) identifier column; required with ``within``.
+    observed
+        Measured (not manipulated) factor(s), e.g. ``"sex"``: their effects are added to
+        the denominator of generalised η² of the other effects, as afex's ``observed=``
+        (Olejnik & Algina 2003).  Does not change the tests.
+    levels
+        Level order per factor, e.g. ``{"time": ["baseline", "d7", "d14"]}``; otherwise
+        the rule of :func:`nplab.stats._design.levels_of`.  Level order does not change
+        any ANOVA value (only the mixed model's reference level), it is accepted here so
+        that one ``levels`` mapping can be passed to every function.
 
     Returns
     -------
     pandas.DataFrame
-        One row per effect (between, within, ``"<between>:<within>"``) with columns
+        One row per effect, in afex's order (between terms; then each within term
+        followed by its interactions with the between terms), ``source`` joining factor
+        names with ``:`` (``"treatment:sex:time"``), with columns
         ``source``; ``df1``, ``df2`` (uncorrected); ``F``; ``p``; ``eps_gg`` and ``p_gg``
         (Greenhouse–Geisser ε and corrected p); ``eps_hf`` and ``p_hf`` (Huynh–Feldt ε as
         car reports it, may exceed 1; p uses min(1, ε)); ``mauchly_w``, ``mauchly_p``
@@ -259,5 +330,8 @@ def mixed_anova(
     Greenhouse & Geisser (1959); Huynh & Feldt (1976); Lecoutre (1991); Mauchly (1940);
     Olejnik & Algina (2003).
     """
-    design = wide_design(data, dv=dv, subject=subject, between=between, within=within)
-    return anova_from_design(design, between=between, within=within)
+    design = factorial_design(
+        data, dv=dv, subject=subject, between=as_factor_list(between, "between"),
+        within=as_factor_list(within, "within"), levels=levels,
+    )  # fmt: skip
+    return factorial_anova(design, observed=as_factor_list(observed, "observed"))

@@ -1,14 +1,33 @@
 """Linear mixed model (REML) for repeated measures with missing values or uneven spacing.
 
-A thin, validated layer over :class:`statsmodels.regression.mixed_linear_model.MixedLM`
-(Lindstrom & Bates 1988, JASA 83:1014–1022; REML: Patterson & Thompson 1971) with a tidy
-fixed-effects table and estimated marginal means (Searle, Speed & Milliken 1980, Am Stat
-34:216–221; Lenth's emmeans): the reference grid of all factor levels (numeric covariates at
-their mean unless given in ``at``), averaged with equal weights over the factors not named,
-with Wald standard errors ``√(L V Lᵀ)`` and normal-theory (asymptotic, ``z``) intervals —
-statsmodels has no Satterthwaite / Kenward–Roger df, so this matches R emmeans with
-``lmer.df = "asymptotic"``.  Validated against lme4 1.1-31 on ``sleepstudy`` (Bates et al.
-2015, J Stat Softw 67(1)) and on a CCI-like design with missing time points.
+A validated layer over :class:`statsmodels.regression.mixed_linear_model.MixedLM`
+(Lindstrom & Bates 1988, JASA 83:1014–1022; REML: Patterson & Thompson 1971) whose REML
+optimum is polished in lme4's parametrisation (:mod:`nplab.stats._reml`), with
+
+* a fixed-effects table with **Satterthwaite** degrees of freedom for every t test, as R
+  ``lmerTest`` (Kuznetsova et al. 2017, J Stat Softw 82(13)); ``ddf="asymptotic"`` gives
+  the Wald z (df = ∞) of the earlier versions;
+* a Type III ``anova()`` (sum-to-zero contrasts, Satterthwaite denominator df), as
+  ``lmerTest::anova(type = 3)`` on a ``contr.sum`` fit;
+* estimated marginal means (Searle, Speed & Milliken 1980, Am Stat 34:216–221; Lenth's
+  emmeans): the reference grid of all factor levels (numeric covariates at their mean
+  unless given in ``at``), averaged with equal weights over the factors not named, SEs
+  ``√(L V Lᵀ)``, Satterthwaite df per mean as emmeans ``lmer.df = "satterthwaite"``;
+* Dunnett comparisons with the control within strata (``by=["time", "sex"]``) with each
+  contrast's Satterthwaite df and the exact single-step adjustment of
+  :mod:`nplab.stats.posthoc`;
+* a warning and the ``singular`` flag when a variance component is at the boundary (a
+  diagonal element of lme4's relative Cholesky factor below 1e-4, i.e. a zero variance or
+  a correlation of ±1; lme4's ``isSingular``).
+
+**Level order** (one rule everywhere in :mod:`nplab.stats`): the order of first appearance
+in the data (numbers, and text labels that are all numbers, in numeric order) unless the
+user gives ``levels={"time": [...]}``; ``control=`` moves that level of the first between
+factor to the front, so it is the reference level of the fixed-effects table.
+
+Validated against lme4 1.1-31 / lmerTest 3.1-3 / emmeans 1.8.4-1 on ``sleepstudy`` (Bates
+et al. 2015, J Stat Softw 67(1)) and on CCI-like designs with missing time points
+(``tests/stats/reference/lmm_satterthwaite_reference.R``).
 """
 
 from __future__ import annotations
@@ -24,12 +43,16 @@ import pandas as pd
 from scipy import stats
 
 from nplab.errors import InputError, NplabError, row_number
-from nplab.stats._design import check_frame, levels_of, numeric_dv
+from nplab.stats._design import as_factor_list, check_frame, levels_of, numeric_dv
+from nplab.stats._reml import RemlFit, f_ddf, fit_reml, satterthwaite_df
 
-__all__ = ["FIXED_COLUMNS", "MixedModelResult", "mixed_model"]
+__all__ = ["ANOVA_LMM_COLUMNS", "FIXED_COLUMNS", "MixedModelResult", "mixed_model"]
 
 #: Columns of :attr:`MixedModelResult.fixed`.
-FIXED_COLUMNS = ["term", "estimate", "se", "z", "p", "ci_low", "ci_high"]
+FIXED_COLUMNS = ["term", "estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
+#: Columns of :meth:`MixedModelResult.anova`.
+ANOVA_LMM_COLUMNS = ["source", "df1", "df2", "F", "p"]
+_DDF = ("satterthwaite", "asymptotic")
 #: Optimizers tried in turn (lbfgs fails on some singular starting points).
 _OPTIMIZERS = ("bfgs", "lbfgs", "powell", "nm")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -51,17 +74,21 @@ class MixedModelResult:
     Attributes
     ----------
     fixed
-        Fixed effects: ``term, estimate, se, z, p, ci_low, ci_high`` (Wald z, normal CI;
-        SE from the model-based GLS covariance σ²(Σ XᵢᵀVᵢ⁻¹Xᵢ)⁻¹, as lme4).
+        Fixed effects: ``term, estimate, se, df, t, p, ci_low, ci_high`` (SE from the
+        model-based covariance σ²(Σ XᵢᵀVᵢ⁻¹Xᵢ)⁻¹ as lme4; Satterthwaite df as lmerTest, or
+        df = ∞ with ``ddf="asymptotic"``).
     variance
         Variance components: ``component`` (random-effect name, or ``"Residual"``),
-        ``variance`` and, for random-effect pairs, ``covariance`` rows named ``"a:b"``.
+        ``variance`` and, for random-effect pairs, covariance rows named ``"a:b"``.
     n_obs, n_subjects, n_dropped
-        Observations used, subjects, and rows dropped for a blank response.
+        Observations and subjects (animals) used, and rows dropped for a blank response.
     converged
-        statsmodels' convergence flag.
+        Whether the REML optimum was found.
+    singular
+        The fit is singular (a variance at zero or a correlation of ±1): Satterthwaite df
+        and the variance components are then unreliable; simplify the random part.
     result
-        The statsmodels ``MixedLMResults`` (for anything else).
+        The statsmodels ``MixedLMResults`` used as the starting point.
     """
 
     fixed: pd.DataFrame
@@ -74,10 +101,34 @@ class MixedModelResult:
     formula: str = ""
     subject: str = ""
     conf_level: float = 0.95
+    singular: bool = False
+    ddf: str = "satterthwaite"
     _data: pd.DataFrame = field(default=None, repr=False)
     _factors: dict = field(default_factory=dict, repr=False)
     _covariates: list = field(default_factory=list, repr=False)
-    _cov_fe: np.ndarray = field(default=None, repr=False)
+    _reml: RemlFit = field(default=None, repr=False)
+
+    @property
+    def _cov_fe(self) -> np.ndarray:
+        return self._reml.cov_beta
+
+    @property
+    def _beta(self) -> np.ndarray:
+        return self._reml.beta
+
+    def describe(self) -> str:
+        """One sentence: observations and animals used, random part, df method, singularity."""
+        dropped = f" ({self.n_dropped} rows with a blank response dropped)" if self.n_dropped else ""
+        df = ("Satterthwaite df" if self.ddf == "satterthwaite"
+              else "Wald z tests (df = ∞)")  # fmt: skip
+        sing = "; SINGULAR FIT (a variance component at its boundary)" if self.singular else ""
+        return (f"REML linear mixed model {self.formula} with random effects per {self.subject}: "
+                f"{self.n_obs} observations from {self.n_subjects} animals{dropped}; {df}{sing}.")  # fmt: skip
+
+    def _df(self, lvec: np.ndarray) -> float:
+        if self.ddf == "asymptotic":
+            return np.inf
+        return satterthwaite_df(self._reml, lvec)
 
     def _grid_rows(self, specs: list[str], at) -> tuple[list[dict], np.ndarray]:
         """Reference-grid combinations of ``specs`` and their averaged design rows L."""
@@ -105,6 +156,8 @@ class MixedModelResult:
             else:
                 grid[name] = grid[name].astype(src.dtype)
         x = _design_rows(self.result.model.data.model_spec, grid)
+        if not specs:
+            return [{}], x.mean(axis=0, keepdims=True)
         keys = grid[specs].astype(object).apply(tuple, axis=1)
         rows, lmat = [], []
         for key in dict.fromkeys(keys):
@@ -112,55 +165,175 @@ class MixedModelResult:
             rows.append(dict(zip(specs, key, strict=True)))
         return rows, np.array(lmat)
 
-    def dunnett(
-        self,
-        group: str,
-        control,
-        by: str | None = None,
-        alternative: str = "two-sided",
-        conf_level: float | None = None,
-    ) -> pd.DataFrame:
-        """Dunnett comparisons of marginal means with ``control``, at each level of ``by``.
+    def anova(self) -> pd.DataFrame:
+        """Type III F tests of the fixed terms (sum-to-zero contrasts), Satterthwaite df.
 
-        Contrasts of :meth:`emmeans` (``group`` levels − control) with Wald (z, df = ∞)
-        inference and single-step adjustment within each ``by`` level, as R
-        ``contrast(emmeans(fit, ~ group | time, lmer.df = "asymptotic"), "trt.vs.ctrl",
-        adjust = "mvt")``.  Different groups hold different animals, so their marginal
-        means are uncorrelated and the contrasts have Dunnett's product correlation
-        (checked; a model where this fails raises :class:`~nplab.errors.NplabError`).
+        Each term's hypothesis is that of its ``contr.sum`` coefficients (equivalently: the
+        sum-to-zero contrasts of the cell means over the term's factors, averaged with
+        equal weights over the other factors).  The contrast rows are built exactly as
+        lmerTest's ``get_contrasts_type3`` does (indicator coding of every term, contrasts
+        of lower-order terms orthogonalised against the terms that contain them, mapped
+        to the model's coefficients), because the Satterthwaite denominator df of a
+        multi-df test depends on the basis of the hypothesis: F = Σ tₘ²/q over the
+        eigen-directions of the contrasts' covariance, df2 from the directions' df (Fai &
+        Cornelius 1996).  The table therefore equals ``lmerTest::anova(fit, type = 3)``
+        for a model fitted under ``options(contrasts = c("contr.sum", "contr.poly"))``.
 
         Returns
         -------
         pandas.DataFrame
-            ``[by,] group, diff, se, t (= z), df (= inf), p, ci_low, ci_high``.
+            ``source`` (factor names joined by ``:``), ``df1``, ``df2``, ``F``, ``p``.
         """
-        from nplab.stats.posthoc import (
-            _check_alternative,
-            dunnett_critical,
-            dunnett_pvalues,
-        )
+        spec = self.result.model.data.model_spec
+        terms = spec.terms
+        names = list(self._factors) + list(self._covariates)
+        term_vars = []
+        for term in terms:
+            used = set()
+            for fac in term.factors:
+                code = getattr(fac, "code", str(fac))
+                used |= {v for v in _IDENT.findall(code) if v in names}
+            if used:
+                term_vars.append(tuple(v for v in names if v in used))
+        rows = []
+        for vars_, lmat in zip(term_vars, self._type3_contrasts(term_vars), strict=True):
+            rows.append({"source": ":".join(vars_), **self._f_test(lmat)})
+        return pd.DataFrame(rows, columns=ANOVA_LMM_COLUMNS)
+
+    def _type3_contrasts(self, term_vars: list[tuple]) -> list[np.ndarray]:
+        """lmerTest's Type III contrast matrices (on the model's β) for each term."""
+        data = self._data
+        n = len(data)
+        codes = {f: data[f].cat.codes.to_numpy() for f in self._factors}
+
+        def columns(vars_: tuple, full: bool) -> list[np.ndarray]:
+            cols = [np.ones(n)]
+            for v in vars_:  # first variable varies fastest, as patsy
+                if v in codes:
+                    first = 0 if full else 1
+                    levels = [codes[v] == j for j in range(first, len(self._factors[v]))]
+                    cols = [c * lv for lv in levels for c in cols]
+                else:
+                    cols = [c * data[v].to_numpy(float) for c in cols]
+            return cols
+
+        rd_cols, tr_cols, keep_rows, slices = [np.ones(n)], [np.ones(n)], [0], []
+        for vars_ in term_vars:
+            full = columns(vars_, True)
+            part = columns(vars_, False)
+            # indices (within the full block) of the combinations without a reference level
+            shape = [len(self._factors[v]) if v in codes else 1 for v in vars_]
+            combos = list(itertools.product(*[range(k) for k in reversed(shape)]))
+            combos = [tuple(reversed(c)) for c in combos]  # first variable fastest
+            kept = [i for i, c in enumerate(combos)
+                    if all(c[j] >= 1 for j, v in enumerate(vars_) if v in codes)]  # fmt: skip
+            keep_rows.extend(len(rd_cols) + i for i in kept)
+            slices.append(np.arange(len(tr_cols), len(tr_cols) + len(part)))
+            rd_cols.extend(full)
+            tr_cols.extend(part)
+        x_tr, rd_x = np.column_stack(tr_cols), np.column_stack(rd_cols)
+        x_model = np.asarray(self.result.model.exog, float)
+        pinv = np.linalg.pinv(x_tr)
+        if x_tr.shape[1] != x_model.shape[1] or not np.allclose(x_tr @ (pinv @ x_model), x_model,
+                                                                  atol=1e-8):  # fmt: skip
+            raise InputError("Type III tests need a hierarchical model of factors and covariates "
+                             "(every interaction's lower-order terms included)",
+                             column="formula")  # fmt: skip
+        lmat = (pinv @ rd_x).T
+        lmat[np.abs(lmat) < 1e-10 * np.abs(lmat).max()] = 0.0
+        numerics = [{v for v in t if v not in codes} for t in term_vars]
+        order = sorted(range(len(term_vars)), key=lambda i: -len(term_vars[i]))
+        for i in order:
+            contains = [j for j in range(len(term_vars)) if j != i
+                        and set(term_vars[i]) < set(term_vars[j]) and numerics[i] == numerics[j]]  # fmt: skip
+            if contains:
+                basis = lmat[:, np.concatenate([slices[j] for j in contains])]
+                target = lmat[:, slices[i]]
+                coef = np.linalg.lstsq(basis, target, rcond=None)[0]
+                resid = target - basis @ coef
+                resid[np.abs(resid) < 1e-10] = 0.0
+                lmat[:, slices[i]] = resid
+        lfin = lmat[keep_rows]
+        mapping = pinv @ x_model
+        out = []
+        for sl in slices:
+            lt = lfin[:, sl].T
+            lt = lt[np.abs(lt).sum(axis=1) > 1e-8]
+            out.append(lt @ mapping)
+        return out
+
+    def _f_test(self, lmat: np.ndarray) -> dict:
+        beta, cov = self._beta, self._cov_fe
+        vl = lmat @ cov @ lmat.T
+        d, p = np.linalg.eigh(vl)
+        order = np.argsort(d)[::-1]
+        d, p = d[order], p[:, order]
+        keep = d > max(1e-8 * d[0], 0)
+        d, p = d[keep], p[:, keep]
+        ptl = p.T @ lmat
+        t2 = (ptl @ beta) ** 2 / d
+        q = len(d)
+        f = float(t2.sum() / q)
+        if self.ddf == "asymptotic":
+            ddf = np.inf
+        else:
+            ddf = f_ddf(np.array([satterthwaite_df(self._reml, r) for r in ptl]))
+        return {"df1": float(q), "df2": float(ddf), "F": f,
+                "p": float(stats.f.sf(f, q, ddf)) if np.isfinite(ddf) else float(stats.chi2.sf(f * q, q))}  # fmt: skip
+
+    def dunnett(
+        self,
+        group: str,
+        control,
+        by: str | Sequence[str] | None = None,
+        alternative: str = "two-sided",
+        conf_level: float | None = None,
+    ) -> pd.DataFrame:
+        """Dunnett comparisons of marginal means with ``control``, within each ``by`` stratum.
+
+        Contrasts of :meth:`emmeans` (``group`` levels − control) at each combination of
+        the ``by`` factors (e.g. ``by=["time", "sex"]``), averaged with equal weights over
+        the factors not named, as R ``contrast(emmeans(fit, ~ group | time * sex,
+        lmer.df = "satterthwaite"), "trt.vs.ctrl", adjust = "mvt")``.  Each contrast has
+        its own Satterthwaite df; its single-step p is P(max |Tⱼ| ≥ |tᵢ|) for the
+        family's Dunnett (product) correlation with that df — what emmeans' ``mvt``
+        adjustment computes (by Monte Carlo, with df truncated to an integer; here exactly).
+        Different groups hold different animals, so their marginal means are uncorrelated
+        and the contrasts have Dunnett's product correlation (checked; a model where this
+        fails raises :class:`~nplab.errors.NplabError`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``[by columns,] group, diff, se, t, df, p, ci_low, ci_high`` (simultaneous
+            intervals with each contrast's df).
+        """
+        from nplab.stats.posthoc import _check_alternative, dunnett_critical, dunnett_pvalues
 
         _check_alternative(alternative)
         level = self.conf_level if conf_level is None else conf_level
-        specs = [group] if by is None else [by, group]
+        by = as_factor_list(by, "by")
+        specs = [*by, group]
         rows, lmat = self._grid_rows(specs, None)
-        beta = self.result.fe_params.to_numpy()
+        beta, cov = self._beta, self._cov_fe
         frame = pd.DataFrame(rows)
         as_text = frame[group].astype(str)
         if str(control) not in set(as_text):
             raise InputError(f"control {control!r} is not a level of {group!r}", column=group,
                              expected="one of " + ", ".join(dict.fromkeys(as_text)))  # fmt: skip
+        if by:
+            keys = frame[by].astype(object).apply(tuple, axis=1)
+            blocks = [frame.index[(keys == k).to_numpy()] for k in dict.fromkeys(keys)]
+        else:
+            blocks = [frame.index]
         tables = []
-        blocks = [frame.index] if by is None else [
-            frame.index[frame[by] == b] for b in dict.fromkeys(frame[by])
-        ]
         for idx in blocks:
             idx = np.asarray(idx)
             ctrl = idx[as_text.to_numpy()[idx] == str(control)][0]
             others = idx[idx != ctrl]
             cmat = lmat[others] - lmat[ctrl]
-            vc = cmat @ self._cov_fe @ cmat.T
-            v0 = float(lmat[ctrl] @ self._cov_fe @ lmat[ctrl])
+            vc = cmat @ cov @ cmat.T
+            v0 = float(lmat[ctrl] @ cov @ lmat[ctrl])
             off = vc[~np.eye(len(others), dtype=bool)]
             if off.size and not np.allclose(off, v0, rtol=1e-6, atol=1e-12 * v0):
                 raise NplabError("these comparisons do not have Dunnett's product correlation "
@@ -168,11 +341,13 @@ class MixedModelResult:
             diff = cmat @ beta
             se = np.sqrt(np.diag(vc))
             lam = np.sqrt(v0 / np.diag(vc))
-            z = diff / se
-            p = dunnett_pvalues(z, lam, np.inf, alternative)
-            crit = dunnett_critical(lam, np.inf, level, alternative)
+            tval = diff / se
+            dfs = np.array([self._df(c) for c in cmat])
+            p = np.array([dunnett_pvalues([t], lam, d, alternative)[0]
+                          for t, d in zip(tval, dfs, strict=True)])  # fmt: skip
+            crit = np.array([dunnett_critical(lam, d, level, alternative) for d in dfs])
             tab = frame.loc[others].reset_index(drop=True)
-            tab["diff"], tab["se"], tab["t"], tab["df"], tab["p"] = diff, se, z, np.inf, p
+            tab["diff"], tab["se"], tab["t"], tab["df"], tab["p"] = diff, se, tval, dfs, p
             tab["ci_low"] = -np.inf if alternative == "less" else diff - crit * se
             tab["ci_high"] = np.inf if alternative == "greater" else diff + crit * se
             tables.append(tab)
@@ -200,8 +375,8 @@ class MixedModelResult:
         Returns
         -------
         pandas.DataFrame
-            One row per combination (level order of the data): the ``specs`` columns,
-            ``emmean``, ``se``, ``ci_low``, ``ci_high`` (Wald, normal quantile).
+            One row per combination (level order of the model): the ``specs`` columns,
+            ``emmean``, ``se``, ``df`` (Satterthwaite, or ∞), ``ci_low``, ``ci_high``.
         """
         if specs is None:
             rhs = self.formula.split("~", 1)[1]
@@ -213,75 +388,101 @@ class MixedModelResult:
         specs = [specs] if isinstance(specs, str) else list(specs)
         level = self.conf_level if conf_level is None else conf_level
         rows, lmat = self._grid_rows(specs, at)
-        beta = self.result.fe_params.to_numpy()
-        cov = self._cov_fe
-        lmat = np.array(lmat)
-        est = lmat @ beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", lmat, cov, lmat))
-        z = stats.norm.isf((1 - level) / 2)
+        est = lmat @ self._beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", lmat, self._cov_fe, lmat))
+        dfs = np.array([self._df(r) for r in lmat])
+        q = stats.t.isf((1 - level) / 2, dfs)
         out = pd.DataFrame(rows)
         out["emmean"] = est
         out["se"] = se
-        out["ci_low"] = est - z * se
-        out["ci_high"] = est + z * se
+        out["df"] = dfs
+        out["ci_low"] = est - q * se
+        out["ci_high"] = est + q * se
         return out
 
 
-def _gls_cov(res) -> np.ndarray:
-    """Model-based covariance of the fixed effects, σ²-scaled (Σᵢ Xᵢᵀ Vᵢ⁻¹ Xᵢ)⁻¹.
-
-    ``Vᵢ = Zᵢ G Zᵢᵀ + σ² I`` at the REML estimates: the covariance lme4's ``vcov`` and
-    emmeans use.  (statsmodels' ``cov_params`` inverts the observed joint Hessian of the
-    fixed and variance parameters, which differs slightly with unbalanced data.)
-    """
-    model = res.model
-    g = np.asarray(res.cov_re, dtype=float)
-    info = np.zeros((model.k_fe, model.k_fe))
-    for x, z in zip(model.exog_li, model.exog_re_li, strict=True):
-        v = z @ g @ z.T + res.scale * np.eye(len(x))
-        info += x.T @ np.linalg.solve(v, x)
-    return np.linalg.inv(info)
+def _model_formula(dv: str | None, between: list[str], within: list[str]) -> str:
+    if dv is None:
+        raise InputError("give a formula, or dv= with between= and/or within=", column="dv")
+    factors = [*between, *within]
+    if not factors:
+        raise InputError("give a formula, or the between and/or within factors", column="between")
+    return f"{dv} ~ " + " * ".join(f"C({f})" for f in factors)
 
 
 def mixed_model(
     data: pd.DataFrame,
-    formula: str,
-    subject: str,
+    formula: str | None = None,
+    subject: str | None = None,
     re_formula: str | None = None,
     conf_level: float = 0.95,
+    *,
+    dv: str | None = None,
+    between: str | Sequence[str] | None = None,
+    within: str | Sequence[str] | None = None,
+    levels: Mapping[str, Sequence] | None = None,
+    control=None,
+    ddf: str = "satterthwaite",
 ) -> MixedModelResult:
-    """Fit a linear mixed model by REML with a random effect per subject.
+    """Fit a linear mixed model by REML with a random effect per subject (animal).
 
     Parameters
     ----------
     data
         Long format, one row per observation; rows with a blank response are dropped
-        (counted in ``n_dropped``), which is how missing time points are handled.
+        (counted in ``n_dropped``), which is how missing time points are handled.  No
+        reshaping is needed: incomplete animals keep the data they have.
     formula
-        Fixed part, patsy syntax, e.g. ``"log_threshold ~ C(group) * C(time)"``.  Factor
-        levels follow pandas categorical order when the column is categorical (so the first
-        category is the reference level), otherwise patsy's sorted order.
+        Fixed part, patsy syntax, e.g. ``"log_threshold ~ C(group) * C(time)"``.  Or omit
+        it and give ``dv``, ``between`` and ``within``: the full factorial
+        ``dv ~ C(b1) * C(b2) * C(w1) * C(w2)``.
     subject
         Animal identifier (the grouping factor of the random effects).
     re_formula
         Random-effects formula; ``None`` = random intercept (``(1 | subject)``),
         ``"~day"`` = random intercept and slope with their covariance (``(day | subject)``).
     conf_level
-        Level of the Wald intervals.
+        Level of the confidence intervals.
+    dv, between, within
+        The factorial model without a formula (e.g. ``between=["treatment", "sex"]``,
+        ``within=["time", "paw"]``).
+    levels
+        Level order per factor (``{"time": ["BL", "D7", "D14"]}``); otherwise the order of
+        first appearance (numbers in numeric order).  The first level is the reference
+        of the fixed-effects table.
+    control
+        Control level of the first between factor (or of the first factor of the
+        formula): made the reference level.
+    ddf
+        ``"satterthwaite"`` (default; as lmerTest) or ``"asymptotic"`` (Wald z, df = ∞).
 
     Returns
     -------
     MixedModelResult
-        ``.fixed`` (``term, estimate, se, z, p, ci_low, ci_high``), ``.variance``,
-        ``.emmeans(specs, at=None)``.
+        ``.fixed``, ``.variance``, ``.anova()``, ``.emmeans(...)``, ``.dunnett(...)``,
+        ``.describe()``, ``.n_obs``, ``.n_subjects``, ``.singular``.
+
+    Warns
+    -----
+    UserWarning
+        When the fit is singular (also flagged in ``.singular``).
 
     References
     ----------
     Bates D, Mächler M, Bolker B, Walker S (2015) J Stat Softw 67(1):1–48 (lme4);
-    Seabold & Perktold (2010) statsmodels; Lenth R, emmeans (R package).
+    Kuznetsova A, Brockhoff PB, Christensen RHB (2017) J Stat Softw 82(13) (lmerTest);
+    Satterthwaite FE (1946) Biometrics Bull 2:110–114; Fai AH-T, Cornelius PL (1996) J
+    Stat Comput Simul 54:363–378; Seabold & Perktold (2010) statsmodels; Lenth R, emmeans.
     """
     import statsmodels.formula.api as smf
 
+    if ddf not in _DDF:
+        raise InputError(f"unknown ddf {ddf!r}", column="ddf", expected=" / ".join(_DDF))
+    between_l, within_l = as_factor_list(between, "between"), as_factor_list(within, "within")
+    if formula is None:
+        formula = _model_formula(dv, between_l, within_l)
+    if subject is None:
+        raise InputError("a mixed model needs the subject (animal) column", column="subject")
     if not isinstance(formula, str) or "~" not in formula:
         raise InputError(f"formula {formula!r} is not of the form 'response ~ terms'",
                          column="formula")  # fmt: skip
@@ -289,6 +490,8 @@ def mixed_model(
     rhs = formula.split("~", 1)[1]
     tokens = set(_IDENT.findall(rhs)) | (set(_IDENT.findall(re_formula)) if re_formula else set())
     variables = [c for c in data.columns if isinstance(c, str) and c in tokens and c != dv]
+    variables.sort(key=lambda v: re.search(r"(?<![A-Za-z0-9_.])" + re.escape(v), rhs).start()
+                   if re.search(r"(?<![A-Za-z0-9_.])" + re.escape(v), rhs) else len(rhs))  # fmt: skip
     check_frame(data, [dv, subject, *variables])
     y = numeric_dv(data, dv, allow_missing=True)
     keep = ~np.isnan(y)
@@ -301,6 +504,7 @@ def mixed_model(
                          column=subject, expected="an animal id")  # fmt: skip
     factors: dict[str, list] = {}
     covariates: list[str] = []
+    first_factor = True
     for v in variables:
         if v == subject:
             continue
@@ -308,8 +512,18 @@ def mixed_model(
         as_factor = re.search(r"C\(\s*" + re.escape(v) + r"\b", rhs) is not None
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and not as_factor:
             covariates.append(v)
-        else:
-            factors[v] = levels_of(col, v, used)
+            continue
+        lev = levels_of(col, v, used, (levels or {}).get(v))
+        is_control_factor = (v == between_l[0]) if between_l else first_factor
+        if control is not None and is_control_factor:
+            hit = [x for x in lev if x == control or str(x) == str(control)]
+            if not hit:
+                raise InputError(f"control {control!r} is not a level of {v!r}", column=v,
+                                 expected="one of " + ", ".join(map(str, lev)))  # fmt: skip
+            lev = [hit[0], *[x for x in lev if x is not hit[0]]]
+        first_factor = False
+        factors[v] = lev
+        used[v] = pd.Categorical(col, categories=lev)
     n_subj = used[subject].nunique()
     if n_subj < 2:
         raise InputError("a mixed model needs at least two subjects", column=subject)
@@ -317,6 +531,11 @@ def mixed_model(
         model = smf.mixedlm(formula, used, groups=used[subject], re_formula=re_formula)
     except Exception as exc:  # patsy errors: unknown names, bad syntax
         raise InputError(f"the model cannot be built: {exc}", column="formula") from exc
+    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+        raise InputError(
+            "the fixed effects are not estimable (an empty combination of factor levels?): "
+            "drop the interaction or the empty level", column="formula",
+        )  # fmt: skip
     res, last_error = None, None
     for method in _OPTIMIZERS:  # first optimizer that converges (deterministic order)
         try:
@@ -332,49 +551,43 @@ def mixed_model(
             break
     if res is None:
         raise InputError(f"the model cannot be fitted: {last_error}", column="formula")
-    cov_fe = _gls_cov(res)
-    est = res.fe_params
-    se = pd.Series(np.sqrt(np.diag(cov_fe)), index=est.index)
+    reml = fit_reml(model.exog_li, model.exog_re_li, model.endog_li,
+                    np.asarray(res.cov_re, float), float(res.scale))  # fmt: skip
+    cov_fe = reml.cov_beta
+    se = np.sqrt(np.diag(cov_fe))
     if not np.all(np.isfinite(se)):
         raise NplabError("the mixed model fit did not give finite standard errors")
-    zval = est / se
-    zc = stats.norm.isf((1 - conf_level) / 2)
-    fixed = pd.DataFrame(
-        {
-            "term": list(est.index),
-            "estimate": est.to_numpy(),
-            "se": se.to_numpy(),
-            "z": zval.to_numpy(),
-            "p": 2 * stats.norm.sf(np.abs(zval.to_numpy())),
-            "ci_low": (est - zc * se).to_numpy(),
-            "ci_high": (est + zc * se).to_numpy(),
-        }
-    )
-    cov_re = res.cov_re
+    result = MixedModelResult(
+        fixed=pd.DataFrame(), variance=pd.DataFrame(), n_obs=len(used),
+        n_subjects=int(n_subj), n_dropped=int((~keep).sum()), converged=bool(res.converged),
+        result=res, formula=formula, subject=subject, conf_level=conf_level,
+        singular=reml.singular, ddf=ddf, _data=used, _factors=factors,
+        _covariates=covariates, _reml=reml,
+    )  # fmt: skip
+    est = reml.beta
+    dfs = np.array([result._df(row) for row in np.eye(len(est))])
+    tval = est / se
+    q = stats.t.isf((1 - conf_level) / 2, dfs)
+    result.fixed = pd.DataFrame(
+        {"term": list(res.fe_params.index), "estimate": est, "se": se, "df": dfs, "t": tval,
+         "p": 2 * stats.t.sf(np.abs(tval), dfs), "ci_low": est - q * se, "ci_high": est + q * se}
+    )  # fmt: skip
+    names = list(res.cov_re.index)
+    cov_re = reml.cov_re
     comp, var = [], []
-    names = list(cov_re.index)
     for i, a in enumerate(names):
         comp.append(str(a))
-        var.append(float(cov_re.iloc[i, i]))
+        var.append(float(cov_re[i, i]))
     for i, j in itertools.combinations(range(len(names)), 2):
         comp.append(f"{names[i]}:{names[j]}")
-        var.append(float(cov_re.iloc[i, j]))
+        var.append(float(cov_re[i, j]))
     comp.append("Residual")
-    var.append(float(res.scale))
-    variance = pd.DataFrame({"component": comp, "variance": var})
-    return MixedModelResult(
-        fixed=fixed,
-        variance=variance,
-        n_obs=len(used),
-        n_subjects=int(n_subj),
-        n_dropped=int((~keep).sum()),
-        converged=bool(res.converged),
-        result=res,
-        formula=formula,
-        subject=subject,
-        conf_level=conf_level,
-        _data=used,
-        _factors=factors,
-        _covariates=covariates,
-        _cov_fe=cov_fe,
-    )
+    var.append(reml.sigma**2)
+    result.variance = pd.DataFrame({"component": comp, "variance": var})
+    if reml.singular:
+        warnings.warn(
+            "singular mixed-model fit: a variance component is at its boundary (zero "
+            "variance or a correlation of ±1); its df and variance estimates are unreliable "
+            "— simplify the random part", UserWarning, stacklevel=2,
+        )  # fmt: skip
+    return result

@@ -374,7 +374,7 @@ def mann_whitney(
 
 def _friedman_one(
     df: pd.DataFrame, dv: str, within: str, subject: str, source: object
-) -> tuple[float, int, float, int, int]:
+) -> tuple[float, int, float, int, int, int]:
     dup = df.duplicated([subject, within], keep="first").to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -387,6 +387,7 @@ def _friedman_one(
             expected="one value per subject and level",
         )
     wide = df.pivot(index=subject, columns=within, values=dv)
+    n_seen = len(wide)
     wide = wide[level_order(df[within])].dropna(axis=0, how="any")
     n, k = wide.shape
     if n < 1 or k < 2:
@@ -394,7 +395,8 @@ def _friedman_one(
             "Friedman test needs at least one complete subject and two levels",
             file=source,
             column=within,
-            expected="complete subjects measured at every level",
+            expected="complete subjects measured at every level (for incomplete animals use "
+                     "the linear mixed model: nplab stats mixed)",
         )
     y = wide.to_numpy(dtype=float)
     r = np.apply_along_axis(sps.rankdata, 1, y)
@@ -402,7 +404,7 @@ def _friedman_one(
     num = 12.0 * np.sum((r.sum(axis=0) - n * (k + 1) / 2.0) ** 2)
     den = n * k * (k + 1) - ties / (k - 1)
     chi2 = num / den if den > 0 else np.nan
-    return chi2, k - 1, float(sps.chi2.sf(chi2, k - 1)), n, k
+    return chi2, k - 1, float(sps.chi2.sf(chi2, k - 1)), n, k, n_seen - n
 
 
 def friedman(
@@ -417,7 +419,8 @@ def friedman(
 
     Q = 12 Σⱼ (Rⱼ − n(k+1)/2)² / [n k (k+1) − Σ(t³ − t)/(k − 1)] with k − 1 df (Friedman
     1937; Hollander & Wolfe 1999, eq. 7.2 and 7.7).  Subjects missing any level are
-    dropped (R drops incomplete blocks).  Kendall's W = Q / [n(k − 1)].
+    dropped (R drops incomplete blocks) and counted in ``n_dropped``.  Kendall's W =
+    Q / [n(k − 1)].
 
     Parameters
     ----------
@@ -430,13 +433,14 @@ def friedman(
     Returns
     -------
     pandas.DataFrame
-        One row (per ``group`` level): ``[group], chi2, df, p, n, k, W``.
+        One row (per ``group`` level): ``[group], chi2, df, p, n, k, W, n_dropped``
+        (animals with some but not all levels, left out of the test).
     """
     factors = [within, subject] + ([group] if group is not None else [])
     df = check_long(data, numeric=[dv], factors=factors)
     df = df[~np.isnan(df[dv].to_numpy())]
     source = data.attrs.get("source")
-    cols = ["chi2", "df", "p", "n", "k"]
+    cols = ["chi2", "df", "p", "n", "k", "n_dropped"]
     if group is None:
         res = [_friedman_one(df, dv, within, subject, source)]
         out = pd.DataFrame(res, columns=cols)
@@ -446,4 +450,4 @@ def friedman(
             res.append((lev, *_friedman_one(df[df[group] == lev], dv, within, subject, source)))
         out = pd.DataFrame(res, columns=[group, *cols])
     out["W"] = out["chi2"] / (out["n"] * (out["k"] - 1))
-    return out
+    return out[[c for c in out.columns if c != "n_dropped"] + ["n_dropped"]]

@@ -36,6 +36,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from nplab.animals import check_paws
 from nplab.errors import InputError, ProtocolError
 from nplab.protocols import Param, Protocol, load_protocol
 from nplab.vonfrey.dixon import dixon_interval, dixon_k, dixon_table
@@ -272,6 +273,8 @@ def thresholds(
     file = df.attrs.get("source")
     if len(df) == 0:
         raise InputError("the sheet has no data rows", file=file, expected="one test per row")
+    if "paw" in df.columns:
+        check_paws(df, file=file)
     params = proto.params
     kit = kit_from_params(params, file=proto.path)
     # long-style sheets record every filament applied (the first one is the start), so
