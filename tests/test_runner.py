@@ -214,13 +214,22 @@ def test_rerun_into_used_folder_removes_only_stale_outputs(repo_dir: Path, tmp_p
     stale = out / "tables" / "stale_from_earlier.csv"
     stale.write_text("x\n")
     record = json.loads((out / "manifest.json").read_text())
-    record["outputs"].append({"path": "tables/stale_from_earlier.csv", "sha256": "0"})
+    from nplab.tables import sha256_file
+
+    record["outputs"].append({"path": "tables/stale_from_earlier.csv",
+                              "sha256": sha256_file(stale)})
+    edited = out / "tables" / "edited_since.csv"
+    edited.write_text("edited by the user\n")
+    record["outputs"].append({"path": "tables/edited_since.csv", "sha256": "0" * 64})
     record["outputs"].append({"path": "../outside.txt", "sha256": "0"})
     (out / "manifest.json").write_text(json.dumps(record))
     (tmp_path / "outside.txt").write_text("keep\n")
     (out / "notes.txt").write_text("user file\n")
     res = run_study(study_dir / "snl_study.toml", out)
     assert not stale.exists()
+    # issue 18.8: an old output edited since (hash differs) is kept, and the run says so
+    assert edited.exists()
+    assert any("edited_since.csv" in line for line in res.kept_stale)
     assert (out / "notes.txt").exists() and (tmp_path / "outside.txt").exists()
     for rel in res.outputs:
         assert (out / rel).is_file()
