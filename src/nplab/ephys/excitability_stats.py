@@ -67,7 +67,7 @@ def compare_groups(
         One row per group (``level = "group"``: ``n_cells``, ``n_animals``, ``mean``,
         ``sd`` of animal means) and one row with the test (``level = "test"``:
         ``method``, ``test``, ``statistic``, ``df``, ``p``; for the mixed model one
-        ``level = "term"`` row per fixed effect with estimate, se, z, p).
+        ``level = "term"`` row per fixed effect with estimate, se, t (Satterthwaite df), p).
     """
     means = animal_means(cells, measure, group, animal)
     rows = []
@@ -102,7 +102,7 @@ def compare_groups(
         for _, t in fit.fixed.iterrows():
             rows.append({"level": "term", **base, "test": "linear mixed model, random intercept per animal (REML)",
                          "term": t["term"], "estimate": t["estimate"], "se": t["se"],
-                         "statistic": t["z"], "p": t["p"]})
+                         "statistic": t.get("t", t.get("z")), "df": t.get("df"), "p": t["p"]})
     else:
         raise InputError(f"unknown method {method!r}", column="method", expected="animal_means or mixed")
     return pd.DataFrame(rows)
