@@ -74,6 +74,7 @@ KIND_MODULES: dict[str, str] = {
             "formalin",
         )
     },
+    "currentclamp": "nplab.ephys.excitability",
 }
 
 _HEADER_KEYS = {"name", "version", "kind", "title", "description", "references"}
