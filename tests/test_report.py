@@ -349,3 +349,18 @@ def test_dunnett_table_shows_every_time_point_the_text_cites(cci_report, assay: 
         assert re.search(rf"\b{re.escape(tp)}\b:", text), tp  # the paragraph cites it ...
     missing = set(map(tuple, cited[["paw", "timepoint"]].to_numpy())) - shown
     assert not missing, f"cited in the text but not in the Dunnett table: {sorted(missing)}"
+
+
+def test_endpoint_table_has_one_number_of_decimals_per_column(cci_report) -> None:
+    _res, out = cci_report
+    sec = _section((out / "report.html").read_text(encoding="utf-8"), "vonfrey")
+    table = next(t for t in re.findall(r"<table>.*?</table>", sec, re.S)
+                 if "<caption>Endpoints" in t)
+    rows = _cells(table)
+    assert rows[0][-5:] == ["1 h", "2 h", "4 h", "6 h", "AUC"]
+    for j in range(2, len(rows[0])):
+        cells = [m.groups() for r in rows[1:]
+                 if (m := re.fullmatch(r"(-?\d+(?:\.\d+)?) ± (\d+(?:\.\d+)?) \(\d+\)", r[j]))]
+        assert len(cells) >= 4, rows[0][j]
+        decimals = {len(x.partition(".")[2]) for c in cells for x in c}  # mean and SEM alike
+        assert len(decimals) == 1, (rows[0][j], cells)

@@ -35,6 +35,7 @@ __all__ = [
     "Section",
     "arrive_essential10",
     "column_decimals",
+    "format_fixed",
     "format_p",
     "html_table",
     "human_header",
@@ -222,18 +223,19 @@ def human_header(name: str) -> str:
     return (text + unit).strip()
 
 
+def _is_empty(v: Any) -> bool:
+    return v is None or v is pd.NA or v == "" or (isinstance(v, float) and math.isnan(v))
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
 
 
 def column_decimals(values: Iterable[Any], sig: int = 3, max_decimals: int = 6) -> int | None:
-    """One number of decimals for a whole column.
-
-    Enough for the column's typical (median absolute) value to show ``sig`` significant
-    digits, raised by at most one so that its smallest value keeps two; 0 for whole
+    """One number of decimals for a whole column: enough for its typical (median
+    absolute, zeros left out) value to show ``sig`` significant digits; 0 for whole
     numbers; ``None`` (scientific notation) when the typical value is below 1e-4 or at
-    least 1e6.
-    """
+    least 1e6."""
     x = np.array([float(v) for v in values if _is_number(v)], dtype=float)
     x = np.abs(x[np.isfinite(x)])
     if x.size == 0 or (np.all(x == np.round(x)) and np.all(x < 1e15)):
@@ -242,12 +244,12 @@ def column_decimals(values: Iterable[Any], sig: int = 3, max_decimals: int = 6) 
     typical = float(np.median(nz)) if nz.size else 0.0
     if typical < 1e-4 or typical >= 1e6:
         return None
-    d = sig - 1 - math.floor(math.log10(typical))
-    d_small = 1 - math.floor(math.log10(float(nz.min())))
-    return int(min(max_decimals, max(0, d, min(d_small, d + 1))))
+    return int(min(max_decimals, max(0, sig - 1 - math.floor(math.log10(typical)))))
 
 
-def _fmt_fixed(value: Any, decimals: int | None, sig: int) -> str:
+def format_fixed(value: Any, decimals: int | None, sig: int = 3) -> str:
+    """A number with ``decimals`` decimals (``None``: scientific, ``sig`` significant
+    digits; from :func:`column_decimals`); ``""`` for missing, no ``-0.00``."""
     if not _is_number(value):
         return _fmt(value, sig)
     v = float(value)
@@ -275,6 +277,15 @@ def _ci_pairs(columns: Sequence[str]) -> dict[str, tuple[str, str]]:
                             if not m["pre"] and e in columns), "")
             pairs[c] = (high, est)
     return pairs
+
+
+_BREAK_AFTER = re.compile(r"([_:/])(?=\w)")
+
+
+def _text_cell(text: str) -> str:
+    """Escaped cell text that may wrap after ``_``, ``:`` and ``/`` (machine values such
+    as ``pooled_mean_log:K_I`` would otherwise widen their column)."""
+    return _BREAK_AFTER.sub(r"\1<wbr>", html.escape(text))
 
 
 @dataclass
@@ -307,7 +318,7 @@ def _table_columns(df: pd.DataFrame, sig: int, footnote: set[str], notes: dict[s
             head = f"{what} 95{_NBSP}% CI{unit}".strip()
             cells = []
             for lo, hi in zip(col, df[high], strict=True):
-                a, b = _fmt_fixed(lo, d, sig), _fmt_fixed(hi, d, sig)
+                a, b = format_fixed(lo, d, sig), format_fixed(hi, d, sig)
                 cells.append(f"{a} – {b}" if a and b else a or b)
             out.append(_Column(head, [html.escape(s) for s in cells], True))
         elif is_p_column(c):
@@ -326,7 +337,7 @@ def _table_columns(df: pd.DataFrame, sig: int, footnote: set[str], notes: dict[s
         else:
             d = decimals[c]
             out.append(_Column(human_header(c),
-                               [html.escape(_fmt_fixed(v, d, sig)) for v in col], numeric))
+                               [_text_cell(format_fixed(v, d, sig)) for v in col], numeric))
     return out
 
 
@@ -341,6 +352,7 @@ def html_table(df: pd.DataFrame, caption: str = "", *, digits: int = 3, max_rows
       (:func:`column_decimals`; whole numbers without decimals; F and t with 2);
     * ``*ci_low*``/``*ci_high*`` pairs combined into one ``95 % CI`` column ``low – high``;
     * headers in words (:func:`human_header`: ε_GG, partial η², df₁, IC50 (µM), ...);
+    * columns without any value left out (they stay in the CSV);
     * long text columns (citations: names ending in ``source``/``citation`` with a value
       longer than 40 characters, or the columns listed in ``footnote``) as numbered
       footnote markers with the text below the table.
@@ -362,6 +374,8 @@ def html_table(df: pd.DataFrame, caption: str = "", *, digits: int = 3, max_rows
         ``<section anchor>-t<n>``).
     """
     shown = df.head(max_rows)
+    shown = shown[[c for c in shown.columns
+                   if not all(_is_empty(v) for v in shown[c])]] if len(shown) else shown
     if footnote is None:
         fn_cols = {str(c) for c in df.columns if _FOOTNOTE_COLUMN.search(str(c)) and any(
             isinstance(v, str) and len(v) > _FOOTNOTE_MIN_CHARS for v in shown[c])}
@@ -426,7 +440,7 @@ nav ul{columns:2;list-style:none;padding-left:0}nav a{text-decoration:none}
 table{border-collapse:collapse;font-size:.85rem;max-width:100%}caption{text-align:left;
 font-weight:bold;padding:.2rem 0}
 th,td{border:1px solid #ccd;padding:.15rem .45rem;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}
+overflow-wrap:break-word}
 th{background:#eef;font-weight:600;hyphens:auto}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.num .fnref,a.fnref{text-decoration:none}

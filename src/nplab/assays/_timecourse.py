@@ -23,7 +23,7 @@ from nplab.assays.base import PAWS, Assay, AssayContext, AssayReport
 from nplab.blinding import unblind
 from nplab.errors import InputError
 from nplab.protocols import Protocol
-from nplab.report import Section
+from nplab.report import Section, column_decimals, format_fixed
 
 __all__ = ["TimecourseAssay", "check_timepoints", "describe", "join_animals"]
 
@@ -108,12 +108,16 @@ def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame
 
 
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
-    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
+    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)`` with one
+    number of decimals per column (:func:`nplab.report.column_decimals` of its means)."""
+    time = summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h")
+    dec = {t: column_decimals(summ.loc[time == t, "mean"]) for t in set(time)}
     cells = summ.assign(
-        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else
-              ("not defined" if n == 0 else f"— ({n})")
-              for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
-        time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
+        cell=[f"{format_fixed(m, dec[t])} ± {format_fixed(e, dec[t])} ({n})"
+              if np.isfinite(m) else ("not defined" if n == 0 else f"— ({n})")
+              for m, e, n, t in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], time,
+                                    strict=True)],
+        time=time,
         endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
                                        "auc_change": "AUC of change"}),
     )
