@@ -23,7 +23,7 @@ from nplab.assays.base import PAWS, Assay, AssayContext, AssayReport
 from nplab.blinding import unblind
 from nplab.errors import InputError
 from nplab.protocols import Protocol
-from nplab.report import Section
+from nplab.report import Section, column_decimals, format_fixed
 
 __all__ = ["TimecourseAssay", "check_timepoints", "describe", "join_animals"]
 
@@ -86,6 +86,18 @@ def describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
     return out
 
 
+def _cited_or_postdose(dun: pd.DataFrame, primary: str, post: set[str],
+                       alpha: float) -> pd.DataFrame:
+    """The Dunnett rows the report shows: every comparison at the post-dose time points of
+    the primary paw, and at every (paw, time point) where a comparison has p < alpha, so
+    the table holds each time point the results paragraph cites
+    (:func:`nplab.stats.results_paragraph` cites the comparisons with p < alpha)."""
+    cited = dun.loc[dun["p"] < alpha, ["paw", "timepoint"]].drop_duplicates()
+    key = pd.MultiIndex.from_frame(dun[["paw", "timepoint"]])
+    keep = (dun["paw"] == primary) & dun["timepoint"].isin(post)
+    return dun[keep.to_numpy() | key.isin(pd.MultiIndex.from_frame(cited))]
+
+
 def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
     d = data[data["timepoint"].isin(tps)]
@@ -96,12 +108,16 @@ def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame
 
 
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
-    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
+    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)`` with one
+    number of decimals per column (:func:`nplab.report.column_decimals` of its means)."""
+    time = summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h")
+    dec = {t: column_decimals(summ.loc[time == t, "mean"]) for t in set(time)}
     cells = summ.assign(
-        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else
-              ("not defined" if n == 0 else f"— ({n})")
-              for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
-        time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
+        cell=[f"{format_fixed(m, dec[t])} ± {format_fixed(e, dec[t])} ({n})"
+              if np.isfinite(m) else ("not defined" if n == 0 else f"— ({n})")
+              for m, e, n, t in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], time,
+                                    strict=True)],
+        time=time,
         endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
                                        "auc_change": "AUC of change"}),
     )
@@ -237,9 +253,13 @@ class TimecourseAssay(Assay):
             dun = ctx.order_table(pd.concat(posthocs, ignore_index=True))
             rep.tables[f"{name}_dunnett"] = dun
             post = set(study.postdose["label"])
-            sec.table(dun[(dun["paw"] == primary) & dun["timepoint"].isin(post)],
+            shown = _cited_or_postdose(dun, primary, post, alpha)
+            extra = not (shown["paw"].eq(primary) & shown["timepoint"].isin(post)).all()
+            sec.table(shown,
                       f"Dunnett's test vs {study.control_group} at each post-dose time point "
-                      f"({primary} paw; difference in {ylabel}, 95% simultaneous CI)")
+                      f"({primary} paw)"
+                      + (" and at the other time points the results cite" if extra else "")
+                      + f"; difference in {ylabel}, 95% simultaneous CI")
             rep.facts["has_effect_ci"] = True
             rep.methods.append(
                 f"Comparisons with {study.control_group} at each time point: Dunnett's "

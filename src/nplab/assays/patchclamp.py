@@ -125,7 +125,9 @@ class PatchClamp(Assay):
                                  "(Bean et al. 1983)")
         if res.references is not None:
             t["patchclamp_references"] = res.references
-            sec.table(res.references, "Fitted IC50s beside published values")
+            sec.table(res.references.drop(columns=["key", "reference_version"], errors="ignore"),
+                      "Fitted IC50s beside published values (reference keys and versions in "
+                      "tables/patchclamp_references.csv)")
         sec.plot(concentration_response_figure(res.cells, pooled),
                  "patchclamp_concentration_response",
                  "Fractional current per cell (points) and the pooled global Hill fit "
