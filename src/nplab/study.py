@@ -62,7 +62,7 @@ from typing import Any
 
 import pandas as pd
 
-from nplab.errors import InputError
+from nplab.errors import InputError, split_sheet
 from nplab.protocols import Param, load_protocol
 from nplab.protocols import validate_table as _validate_schema_table
 from nplab.surgery import check_surgery_record
@@ -286,7 +286,9 @@ class Study:
     timepoints
         One row per time point: ``label, kind, hours, days, order``.
     data
-        Absolute paths of the declared tables (``animals`` always; assays when given).
+        Absolute paths of the declared tables (``animals`` always; assays when given);
+        a workbook's sheet is kept after ``#`` (``/abs/book.xlsx#Animals``) as
+        :func:`nplab.tables.read_table` reads it.
     options
         Each assay's own options table (``[patchclamp]``, ...) by assay name.
     protocols, outcomes, analysis, exclusions, randomisation, blinding, output
@@ -599,15 +601,16 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         rel = values["data"][key]
         if rel is None:
             continue
-        full = (root / rel).resolve()
+        rel_file, sheet = split_sheet(rel)  # "book.xlsx#Sheet": that sheet of the workbook
+        full = (root / rel_file).resolve()
         if not full.is_file():
             raise InputError(
-                f"{rel!r} not found (looked for {full})",
+                f"{rel_file!r} not found (looked for {full})",
                 file=p,
                 key=f"data.{key}",
                 expected="a path relative to the study file",
             )
-        data[key] = full
+        data[key] = full if sheet is None else full.with_name(f"{full.name}#{sheet}")
     outcomes = values["outcomes"]
     if outcomes["primary"] not in data:
         raise InputError(
