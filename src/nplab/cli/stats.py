@@ -149,7 +149,7 @@ def _mixed_summary(fit, re_formula: str | None, outputs: list[Path]) -> str:
     df = "Satterthwaite df" if fit.ddf == "satterthwaite" else "Wald z"
     warn = "; SINGULAR FIT (simplify the random part)" if fit.singular else ""
     warn += "" if fit.converged else "; NOT CONVERGED"
-    return (f"{fit.n_subjects} animals, {fit.n_obs} observations{dropped}: {fit.formula}, "
+    return (f"{fit.n_obs} observations from {fit.n_subjects} animals{dropped}: {fit.formula}, "
             f"{random}, REML, {df}{warn} -> {', '.join(map(str, outputs))}")
 
 
