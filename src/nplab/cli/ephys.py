@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, protocol_option, write_result
+from nplab.cli._common import (
+    manifest_option,
+    output_option,
+    protocol_option,
+    round_option,
+    write_result,
+)
 from nplab.errors import InputError
 
 __all__ = ["command"]
@@ -29,6 +35,7 @@ def command() -> None:
 @click.option("--units", default=None, help="Override the current channel's units (e.g. pA).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @manifest_option()
+@round_option()
 def measure_cmd(files, protocol, output, jobs, scheduler, units, progress, manifest) -> None:
     """Measure every sweep of FILES (ABF files or folders of them): one row per file x sweep."""
     from nplab.ephys.measure import expand_paths, measure

@@ -16,7 +16,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from nplab.cli._common import manifest_option, output_option, table_argument, write_result
+from nplab.cli._common import (
+    manifest_option,
+    output_option,
+    round_option,
+    table_argument,
+    write_result,
+)
 from nplab.errors import InputError
 from nplab.stats._longdata import check_long, level_order
 from nplab.stats.effsize import CI_METHODS, hedges_g
@@ -91,6 +97,7 @@ def _finish(table, output, inputs, params, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def kruskal_cmd(table, dv, group, by, output, manifest):
     """Kruskal–Wallis test (tie-corrected, as R kruskal.test): H, df, p."""
     df = read_table(table)
@@ -108,6 +115,7 @@ def kruskal_cmd(table, dv, group, by, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
     """Dunn's test on Kruskal–Wallis ranks (two-sided; all pairs or vs a control)."""
     df = read_table(table)
@@ -132,6 +140,7 @@ def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, manifest):
     """Mann–Whitney / Wilcoxon rank-sum test of two groups (as R wilcox.test)."""
     df = read_table(table)
@@ -151,6 +160,7 @@ def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, man
 @click.option("--group", default=None, help="Run within each level of this group column.")
 @output_option()
 @manifest_option()
+@round_option()
 def friedman_cmd(table, dv, within, subject, group, output, manifest):
     """Friedman test across a repeated factor (as R friedman.test)."""
     df = read_table(table)
@@ -169,6 +179,7 @@ def friedman_cmd(table, dv, within, subject, group, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest):
     """Hedges' g with confidence interval for group contrasts."""
     df = read_table(table)
@@ -197,6 +208,7 @@ def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest)
               help="Include the pre-dose point at t = 0 in the AUC.")
 @output_option()
 @manifest_option()
+@round_option()
 def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, group, log10,
                   auc_from_predose, output, manifest):
     """Change from pre-dose, %MPE, % reversal, AUC and ipsi - contra per animal."""
@@ -234,6 +246,7 @@ def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, 
 @click.option("--within", default=None, help="--pilot: time column.")
 @output_option()
 @manifest_option()
+@round_option()
 def power_cmd(design, effect_size, effect, groups, measures, rho, eps, n, target, alpha, pilot,
               dv, subject, between, within, output, manifest):
     """Power or sample size from stated effects or a pilot study."""
