@@ -191,7 +191,9 @@ def timecourse_figure(
     n_varies = any(len(set(v)) > 1 for v in ns.values())
 
     rows = n_g if n_varies else 0
-    width = 3.4 * len(panels) + 2.4
+    labels = [f"{g} ({_n_text(ns[gi])})" for gi, g in enumerate(groups)]
+    chars = max([28, *(len(lab) for lab in labels)])
+    width = 3.4 * len(panels) + 0.5 + 0.068 * chars  # legend: ~0.068 in per 8 pt character
     height = 3.6 + rows * _ROW_PT / 72
     with figure_style():
         fig = Figure(figsize=(width, height))
@@ -200,13 +202,12 @@ def timecourse_figure(
         colours = [f"C{i % 10}" for i in range(n_g)]
         lows, highs = [], []
         for ax, pw in zip(axes, panels, strict=True):
-            for gi, g in enumerate(groups):
+            for gi in range(n_g):
                 n, mean, sem = cells[pw, gi]
                 px, py = points[pw, gi]
                 ax.scatter(px, py, s=9, color=colours[gi], alpha=0.3, lw=0, zorder=1)
                 ax.errorbar(x + offsets[gi], mean, yerr=sem, marker="o", ms=4, capsize=3,
-                            lw=1.5, color=colours[gi], zorder=3,
-                            label=f"{g} ({_n_text(ns[gi])})")  # fmt: skip
+                            lw=1.5, color=colours[gi], zorder=3, label=labels[gi])
                 lows.extend([*py, *(mean - sem)])
                 highs.extend([*py, *(mean + sem)])
                 if n_varies:
@@ -235,13 +236,13 @@ def timecourse_figure(
                 fig.suptitle(title)
             else:
                 axes[0].set_title(title)
-        handles, labels = axes[-1].get_legend_handles_labels()
+        handles, entries = axes[-1].get_legend_handles_labels()
         handles.append(Line2D([], [], ls="none", marker="o", ms=3, color="0.4", alpha=0.4))
-        labels.append("individual animals")
+        entries.append("individual animals")
         if marked is not None:
             handles.append(Line2D([], [], ls="none"))
-            labels.append(_wrap(marks_note(control, method), 28))
-        axes[-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0),
+            entries.append(_wrap(marks_note(control, method), chars))
+        axes[-1].legend(handles, entries, loc="upper left", bbox_to_anchor=(1.03, 1.0),
                         borderaxespad=0.0, handlelength=1.5)  # fmt: skip
         _fit(fig)
     return fig
