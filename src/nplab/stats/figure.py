@@ -269,8 +269,10 @@ def _add_marks(ax, marked, pw, groups, times, x, colours, alpha, within, paw) ->
             p = at.loc[at["group"].astype(str) == str(g), "p"]
             if p.empty or not np.isfinite(p.iloc[0]) or p.iloc[0] >= alpha:
                 continue
-            texts.append(ax.text(x[j], 0.0, _stars(float(p.iloc[0])), ha="center",
-                                 va="bottom", color=colours[gi], fontsize=9, zorder=5))
+            mark = ax.text(x[j], 0.0, _stars(float(p.iloc[0])), ha="center", va="bottom",
+                           color=colours[gi], fontsize=9, zorder=5)
+            mark.set_in_layout(False)  # placed inside the axes by _fit
+            texts.append(mark)
     _MARKS[ax] = texts
 
 
