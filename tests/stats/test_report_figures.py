@@ -95,6 +95,10 @@ def _marker_boxes(ax, renderer):
 
 
 def _assert_marks_clear(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     n_marks = 0
