@@ -111,3 +111,18 @@ def test_dose_response_legend_outside_the_data():
     figure.canvas.draw()
     ax = figure.axes[0]
     assert not ax.get_legend().get_window_extent().overlaps(ax.bbox)
+
+
+def test_hargreaves_cli_figure_is_the_runner_figure(tmp_path):
+    """`nplab hargreaves --figure` draws with timecourse_figure: paw panels sharing y,
+    animals as points, editable text."""
+    from pathlib import Path
+
+    from nplab.hargreaves import plot_timecourse, summarise
+
+    data = Path(__file__).parent / "hargreaves" / "data"
+    summary = summarise(data / "trials_small.csv", "hargreaves-rat",
+                        animals=data / "animals_small.csv")  # fmt: skip
+    path = plot_timecourse(summary, data / "animals_small.csv", tmp_path / "tc.svg")
+    texts = ["".join(t.itertext()) for t in ET.parse(path).getroot().iter(f"{SVG}text")]
+    assert {"ipsilateral paw", "contralateral paw", "individual animals"} <= set(texts)

@@ -28,8 +28,11 @@ def dot_plot(df: pd.DataFrame, value: str, panel: list[str], order: list[str], y
     """Per-animal dots with group mean ± SEM, one panel per ``panel`` combination."""
     import matplotlib.pyplot as plt
 
+    from nplab.figures import figure_style
+
     keys = list(dict.fromkeys(map(tuple, df[panel].to_numpy().tolist())))
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
+    with figure_style():
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         sub = df[(df[panel] == pd.Series(key, index=panel)).all(axis=1)]
         for i, g in enumerate(order):
