@@ -308,8 +308,6 @@ def test_sample_report_tables_fit(cci_report, tmp_path: Path, media: str, width:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 13.9 (figures branch): significance stars "
-                   "of neighbouring groups overlap in the time-course figures")
 def test_sample_report_figures_have_no_overlapping_text(cci_report, tmp_path: Path) -> None:
     _res, out = cci_report
     got = check_layout(out / "report.html", tmp_path)

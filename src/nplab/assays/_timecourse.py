@@ -148,6 +148,17 @@ class TimecourseAssay(Assay):
         """(raw column, %MPE cut-off, analyse on log10) for :func:`nplab.stats.endpoints`."""
         raise NotImplementedError
 
+    def figure_axis(self, ctx: AssayContext) -> tuple[str, bool]:
+        """(y label of the time-course figure, whether the analysed values are its log10).
+
+        Log10-analysed values (von Frey thresholds) are drawn on their log scale with
+        tick labels in the measured unit (:func:`nplab.stats.timecourse_figure`).
+        """
+        dv, ylabel = self.dv(ctx)
+        if dv.startswith("log10_") and self.measure_label and self.unit:
+            return f"{self.measure_label} ({self.unit})", True
+        return f"{ylabel}, mean ± SEM", False
+
     def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
         """The %MPE cut-off in words for the methods text."""
         return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
@@ -198,11 +209,12 @@ class TimecourseAssay(Assay):
         primary = _primary_paw(study, table)
         anovas, posthocs = [], []
         label = self.measure_label
+        fig_label, fig_log = self.figure_axis(ctx)
+        figs: list[Any] = []
         for paw in sorted(set(data["paw"]), key=_ALL_PAWS.index):
             d, dropped = _complete(data[data["paw"] == paw], dv, tps)
             if d.empty or d["group"].nunique() < 2:
                 continue
-            named = unblind(d, ctx.key)
             anova = ph = None
             if "mixed_anova" in planned:
                 anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
@@ -217,19 +229,27 @@ class TimecourseAssay(Assay):
                 ph = unblind(ph, ctx.key)
                 ph.insert(0, "paw", paw)
                 posthocs.append(ph)
+            # descriptive: every non-excluded animal, incomplete ones too (n per point)
             fig = stats.timecourse_figure(
-                named, dv, "group", "timepoint", "animal", posthoc=ph, alpha=alpha,
-                ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw",
+                unblind(data[data["paw"] == paw], ctx.key), dv, "group", "timepoint",
+                "animal", posthoc=ph, alpha=alpha, ylabel=fig_label, log10=fig_log,
+                title=f"{label.capitalize()}, {paw} paw", control=study.control_group,
+                levels={"timepoint": tps},
             )
+            figs.append(fig)
             sec.plot(fig, f"{name}_timecourse_{paw}",
-                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time, "
-                     "mean ± SEM per group (excluded animals left out"
-                     + ("; stars: Dunnett vs control at that time point)" if ph is not None
-                        else ")"))
+                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time: mean ± SEM "
+                     "per group" + (f" of the log10 values (geometric mean) on a log axis in "
+                                    f"{self.unit}" if fig_log else "")
+                     + "; individual animals as faint points; n per point in the legend (and "
+                     "under the axis where it varies); excluded animals left out; the same y "
+                     "range for every paw" + (f"; {stats.marks_note(study.control_group)}."
+                                              if ph is not None else "."))
             if anova is not None:
                 sec.p(f"{_PAW_WORDS[paw].capitalize()}: " + stats.results_paragraph(
                     anova, dv=ylabel, posthoc=ph, control=study.control_group,
                     within="timepoint", alpha=alpha))
+        stats.share_ylim(figs)  # ipsi and contra on the same y range
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
                   f"{primary} paw: {ylabel} by group and time point")
         if anovas:

@@ -28,8 +28,11 @@ def dot_plot(df: pd.DataFrame, value: str, panel: list[str], order: list[str], y
     """Per-animal dots with group mean ± SEM, one panel per ``panel`` combination."""
     import matplotlib.pyplot as plt
 
+    from nplab.figures import figure_style
+
     keys = list(dict.fromkeys(map(tuple, df[panel].to_numpy().tolist())))
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
+    with figure_style():
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         sub = df[(df[panel] == pd.Series(key, index=panel)).all(axis=1)]
         for i, g in enumerate(order):
@@ -41,9 +44,17 @@ def dot_plot(df: pd.DataFrame, value: str, panel: list[str], order: list[str], y
             m = v.mean()
             sem = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0
             ax.errorbar(i, m, yerr=sem, fmt="_", color="k", ms=18, capsize=4, lw=1.2)
-        ax.set_xticks(range(len(order)), [names.get(g, g) for g in order], rotation=45, ha="right", fontsize=7)
+        # vertical labels: 45° labels of long group names overlap their neighbours
+        ax.set_xticks(range(len(order)), [names.get(g, g) for g in order], rotation=90,
+                      ha="center", fontsize=7)
         if log:
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
             ax.set_yscale("log")
+            # major ticks at 1, 2, 5 x 10^k labelled plainly; no minor labels (they collide)
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title(" · ".join(map(str, key)), fontsize=9)
         ax.set_ylabel(ylabel)
     fig.tight_layout()

@@ -345,7 +345,8 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")
     if figure is not None:
-        save_figure(timecourse_figure(data, dv, between, within, subject, ph), figure)
+        save_figure(timecourse_figure(data, dv, between, within, subject, ph, control=control),
+                    figure)
     click.echo(text)
 
 

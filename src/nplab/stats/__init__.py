@@ -17,7 +17,13 @@ from nplab.stats.posthoc import (
     posthoc_by_time,
     tukey,
 )
-from nplab.stats.report import results_paragraph, save_figure, timecourse_figure
+from nplab.stats.report import (
+    marks_note,
+    results_paragraph,
+    save_figure,
+    share_ylim,
+    timecourse_figure,
+)
 
 __all__ = [
     "MixedModelResult",
@@ -26,6 +32,7 @@ __all__ = [
     "dunnett_critical",
     "dunnett_pvalue",
     "dunnett_pvalues",
+    "marks_note",
     "mixed_anova",
     "mixed_model",
     "paired_tests",
@@ -34,6 +41,7 @@ __all__ = [
     "posthoc_by_time",
     "results_paragraph",
     "save_figure",
+    "share_ylim",
     "timecourse_figure",
     "tukey",
     "wilcoxon_signed_rank",

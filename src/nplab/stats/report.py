@@ -3,9 +3,9 @@
 The paragraph is generated only from the numbers in the tables (APA style: F(df1, df2),
 p to three decimals or "p < .001", Greenhouse–Geisser ε with the corrected p, generalised
 η²; American Psychological Association 2020, *Publication Manual*, 7th ed., §6.43–6.46).
-The figure shows mean ± SEM per group over the within factor with post hoc markers
-(* p < .05, ** p < .01, *** p < .001 vs the control) and is written reproducibly
-(no timestamps, fixed SVG hash salt).
+The time-course figure (mean ± SEM per group over the within factor, animals as faint
+points, post hoc marks vs the control) is :func:`nplab.stats.figure.timecourse_figure`,
+re-exported here; it is written reproducibly (no timestamps, fixed SVG hash salt).
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ import pandas as pd
 
 from nplab import figures
 from nplab.errors import InputError
-from nplab.stats._design import wide_design
+from nplab.stats.figure import marks_note, share_ylim, timecourse_figure
 
-__all__ = ["format_p", "results_paragraph", "save_figure", "stars", "timecourse_figure"]
+__all__ = [
+    "format_p",
+    "marks_note",
+    "results_paragraph",
+    "save_figure",
+    "share_ylim",
+    "stars",
+    "timecourse_figure",
+]
 
 
 def format_p(p: float) -> str:
@@ -178,77 +186,6 @@ def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: s
             )
         items.append(f"{group} ({'; '.join(bits)})")
     return f"{method}{vs}{where} showed differences for " + "; ".join(items) + "."
-
-
-def timecourse_figure(
-    data: pd.DataFrame,
-    dv: str,
-    between: str,
-    within: str,
-    subject: str,
-    posthoc: pd.DataFrame | None = None,
-    *,
-    alpha: float = 0.05,
-    ylabel: str | None = None,
-    title: str | None = None,
-):
-    """Mean ± SEM per group over ``within`` with post hoc markers; returns a Figure.
-
-    Parameters
-    ----------
-    data, dv, between, within, subject
-        Long-format complete design (as :func:`nplab.stats.mixed_anova`).
-    posthoc
-        Optional :func:`nplab.stats.dunnett_by_time` table; groups with p < ``alpha`` at a
-        time point get stars (``*``, ``**``, ``***``) above their mean, in their colour.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    design = wide_design(data, dv=dv, subject=subject, between=between, within=within)
-    levels = design.within_levels
-    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in levels)
-    x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
-    fig = Figure(figsize=(7.6, 4.0))
-    ax = fig.add_subplot(1, 1, 1)
-    n_g = design.n_groups
-    offsets = (np.arange(n_g) - (n_g - 1) / 2) * (0.015 * (np.ptp(x) if np.ptp(x) > 0 else 1.0))
-    span = np.nanmax(design.y) - np.nanmin(design.y) or 1.0
-    for gi, label in enumerate(design.group_levels):
-        y = design.y[design.group == gi]
-        mean = y.mean(axis=0)
-        sem = y.std(axis=0, ddof=1) / np.sqrt(len(y)) if len(y) > 1 else np.zeros(len(mean))
-        line = ax.errorbar(x + offsets[gi], mean, yerr=sem, marker="o", ms=4, capsize=3,
-                           lw=1.5, label=f"{label} (n={len(y)})")  # fmt: skip
-        if posthoc is not None and {"group", "p", within} <= set(posthoc.columns):
-            colour = line[0].get_color()
-            rows = posthoc[posthoc["group"].astype(str) == str(label)]
-            for _, r in rows.iterrows():
-                if r["p"] >= alpha:
-                    continue
-                idx = [i for i, v in enumerate(levels) if str(v) == str(r[within])]
-                if not idx:
-                    continue
-                j = idx[0]
-                ax.text(x[j] + offsets[gi], mean[j] + sem[j] + 0.03 * span, stars(r["p"]),
-                        ha="center", va="bottom", color=colour, fontsize=9)  # fmt: skip
-    if not numeric:
-        ax.set_xticks(x)
-        ax.set_xticklabels([str(v) for v in levels])
-    ax.set_xlabel(within)
-    ax.set_ylabel(ylabel or f"{dv} (mean ± SEM)")
-    if title:
-        ax.set_title(title)
-    marked = posthoc is not None and {"group", "p", within} <= set(posthoc.columns)
-    note = "* p<.05  ** p<.01  *** p<.001 (post hoc)" if marked else None
-    ax.margins(y=0.12)
-    ax.legend(frameon=False, fontsize=8, title=note, title_fontsize=7,
-              loc="upper left", bbox_to_anchor=(1.0, 1.0))  # fmt: skip
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
 
 
 def save_figure(fig, path: str | os.PathLike[str], dpi: int = 150) -> Path:
