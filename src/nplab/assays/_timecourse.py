@@ -87,12 +87,45 @@ def describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
 
 
 def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
+    """Animals with ``dv`` in every time point × paw cell of ``tps`` (dropped animals listed)."""
     d = data[data["timepoint"].isin(tps)]
-    counts = d.dropna(subset=[dv]).groupby("animal")["timepoint"].nunique()
-    keep = counts[counts == len(tps)].index
+    cell = d["timepoint"].astype(str) + "\x00" + d["paw"].astype(str)
+    counts = cell[d[dv].notna()].groupby(d.loc[d[dv].notna(), "animal"]).nunique()
+    keep = counts[counts == len(tps) * d["paw"].nunique()].index
     dropped = sorted(set(d["animal"]) - set(keep))
     return d[d["animal"].isin(keep)], dropped
+
+
+def _join_factors(data: pd.DataFrame, ctx: AssayContext, factors: list[str]) -> pd.DataFrame:
+    """Add between-animal factors (e.g. ``sex``) from the animals table; blanks are errors."""
+    if not factors:
+        return data
+    animals = ctx.animals.set_index("animal")
+    file = ctx.study.data.get("animals")
+    data = data.copy()
+    for f in factors:
+        if f not in animals.columns:
+            raise InputError(f"design.between names {f!r}, which is not a column of the "
+                             "animals table", file=file, column=f,
+                             expected="a column such as sex")  # fmt: skip
+        col = animals[f].astype("string").str.strip()
+        blank = col.isna() | (col == "")
+        used = blank[blank.index.isin(set(data["animal"]))]
+        if used.any():
+            a = str(used[used].index[0])
+            raise InputError(f"animal {a!r} has no {f}", file=file,
+                             row=int(np.flatnonzero(animals.index == a)[0]) + 2, column=f,
+                             expected=f"a {f} for every animal in the design")  # fmt: skip
+        data[f] = data["animal"].map(col).astype(str)
+    return data
+
+
+def _units(data: pd.DataFrame, within: list[str]) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """(paw label, rows, within factors) of each ANOVA: one per paw, or one with paw within."""
+    paws = sorted(set(data["paw"]), key=_ALL_PAWS.index)
+    if "paw" in within and len(paws) > 1:
+        return [("+".join(paws), data, ["timepoint", "paw"])]
+    return [(paw, data[data["paw"] == paw], ["timepoint"]) for paw in paws]
 
 
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
@@ -108,6 +141,11 @@ def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot_table(index=["group", "endpoint"], columns="time", values="cell",
                              aggfunc="first", sort=False)
     return wide.reset_index().fillna("")
+
+
+def _slug(value: object) -> str:
+    """A level as a file-name part (``"female"``, ``"F"``)."""
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in str(value)).strip("-")
 
 
 class TimecourseAssay(Assay):
@@ -180,53 +218,68 @@ class TimecourseAssay(Assay):
         tps = list(study.timepoints["label"])
         ctrl = ctx.control
         primary = _primary_paw(study, table)
+        design = getattr(study, "design", None) or {"between": ["group"],
+                                                    "within": ["timepoint"],
+                                                    "posthoc_gate": "omnibus"}
+        extra = [f for f in design["between"] if f != "group"]
+        data = _join_factors(data, ctx, extra)
+        if extra:
+            by_desc = ctx.order_table(describe(data, ["group", *extra, "paw", "timepoint"], dv))
+            rep.tables[f"{name}_descriptives_by_{'_'.join(extra)}"] = unblind(by_desc, ctx.key)
         anovas, posthocs = [], []
         label = self.measure_label
-        for paw in sorted(set(data["paw"]), key=_ALL_PAWS.index):
-            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+        gate = design["posthoc_gate"]
+        withheld = False
+        for paw, rows, within in _units(data, design["within"]):
+            d, dropped = _complete(rows, dv, tps)
             if d.empty or d["group"].nunique() < 2:
                 continue
             named = unblind(d, ctx.key)
             anova = ph = None
             if "mixed_anova" in planned:
-                anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
-                                          subject="animal")
+                anova = stats.mixed_anova(d, dv=dv, between=["group", *extra], within=within,
+                                          subject="animal", observed=extra or None)
                 anova.insert(0, "paw", paw)
                 anova.insert(1, "n_animals", d["animal"].nunique())
                 anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
                 anovas.append(anova)
             if "dunnett" in planned and ctrl is not None:
-                ph = stats.dunnett_by_time(d, dv=dv, between="group", within="timepoint",
-                                           subject="animal", control=ctrl)
+                ph = stats.dunnett_by_time(d, dv=dv, between="group", within=within,
+                                           subject="animal", control=ctrl, by=extra or None)
                 ph = unblind(ph, ctx.key)
-                ph.insert(0, "paw", paw)
-                posthocs.append(ph)
-            fig = stats.timecourse_figure(
-                named, dv, "group", "timepoint", "animal", posthoc=ph, alpha=alpha,
-                ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw",
-            )
-            sec.plot(fig, f"{name}_timecourse_{paw}",
-                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time, "
-                     "mean ± SEM per group (excluded animals left out"
-                     + ("; stars: Dunnett vs control at that time point)" if ph is not None
-                        else ")"))
+                if "paw" not in ph.columns:
+                    ph.insert(0, "paw", paw)
+                posthocs.append(ph[["paw", *[c for c in ph.columns if c != "paw"]]])
+            self._figures(sec, named, ph, dv, ylabel, extra, alpha)
+            if anova is not None and ph is not None:
+                withheld |= bool((ph["p"] < alpha).any()) and not stats.omnibus_passed(
+                    anova, "group", gate, alpha)[0]
             if anova is not None:
-                sec.p(f"{_PAW_WORDS[paw].capitalize()}: " + stats.results_paragraph(
-                    anova, dv=ylabel, posthoc=ph, control=study.control_group,
-                    within="timepoint", alpha=alpha))
+                sec.p(f"{_PAW_WORDS.get(paw, 'Both paws').capitalize()}: "
+                      + stats.results_paragraph(
+                          anova, dv=ylabel, posthoc=ph, control=study.control_group,
+                          within="timepoint" if len(within) == 1 and not extra
+                          else [*within, *extra], alpha=alpha, gate=gate))
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
                   f"{primary} paw: {ylabel} by group and time point")
         if anovas:
             anova = pd.concat(anovas, ignore_index=True)
             rep.tables[f"{name}_anova"] = anova
+            factors = ["group", *extra, "time point", *(["paw"] if "+" in anova["paw"].iloc[0]
+                                                        else [])]
+            words = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(factors), "Multi")
             sec.table(anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
                              "ges"]],
-                      "Two-way mixed ANOVA (group × time point), Type III, Greenhouse–Geisser "
-                      "corrected p")
+                      f"{words}-way mixed ANOVA ({' × '.join(factors)}), Type III, "
+                      "Greenhouse–Geisser corrected p")
+            between_words = " × ".join(["group", *extra])
+            within_words = " × ".join(factors[len(extra) + 1:])
             rep.methods.append(
-                f"{label.capitalize()} ({ylabel}): two-way mixed ANOVA, group "
-                "(between) × time point (within), Type III sums of squares, Greenhouse–Geisser "
-                "and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+                f"{label.capitalize()} ({ylabel}): {words.lower()}-way mixed ANOVA, "
+                f"{between_words} (between) × {within_words} (within), Type III sums of "
+                "squares, Greenhouse–Geisser and Huynh–Feldt corrections"
+                + (f", generalised η² with {', '.join(extra)} as measured (observed) factor"
+                   if extra else "") + " (nplab.stats.mixed_anova)."
             )
         if "endpoints" in planned:
             self._endpoints(ctx, data, rep)
@@ -237,16 +290,56 @@ class TimecourseAssay(Assay):
             dun = ctx.order_table(pd.concat(posthocs, ignore_index=True))
             rep.tables[f"{name}_dunnett"] = dun
             post = set(study.postdose["label"])
+            within_of = "" if not extra else f" within each {' × '.join(extra)}"
             sec.table(dun[(dun["paw"] == primary) & dun["timepoint"].isin(post)],
-                      f"Dunnett's test vs {study.control_group} at each post-dose time point "
-                      f"({primary} paw; difference in {ylabel}, 95% simultaneous CI)")
+                      f"Dunnett's test vs {study.control_group} at each post-dose time point"
+                      f"{within_of} ({primary} paw; difference in {ylabel}, 95% simultaneous "
+                      "CI)")
             rep.facts["has_effect_ci"] = True
             rep.methods.append(
-                f"Comparisons with {study.control_group} at each time point: Dunnett's "
-                "many-to-one test with the error of that time point "
-                "(nplab.stats.dunnett_by_time)."
+                f"Comparisons with {study.control_group} at each time point{within_of}: "
+                "Dunnett's many-to-one test with the error of that time point"
+                + (" pooled over all between-animal cells (df = N − number of cells, as "
+                   "emmeans' multivariate model)" if extra else "")
+                + " (nplab.stats.dunnett_by_time)."
             )
+            if withheld:
+                rep.methods.append(
+                    "Post hoc differences are reported as shown only when "
+                    + ("an omnibus effect involving group" if gate == "omnibus" else
+                       "an interaction of group with a within-animal factor")
+                    + " was significant (study file: design.posthoc_gate = "
+                    f"\"{gate}\")."
+                )
         return rep
+
+    def _figures(self, sec: Section, named: pd.DataFrame, ph: pd.DataFrame | None, dv: str,
+                 ylabel: str, extra: list[str], alpha: float) -> None:
+        """One time-course figure per paw (and per level of the extra between factors)."""
+        from nplab import stats
+
+        label, name = self.measure_label, self.name
+        keys = ["paw", *extra]
+        for at, sub in named.groupby(keys, sort=False):
+            at = at if isinstance(at, tuple) else (at,)
+            paw, strata = at[0], dict(zip(extra, at[1:], strict=True))
+            sel = ph
+            if ph is not None:
+                mask = ph["paw"] == paw
+                for f, v in strata.items():
+                    mask &= ph[f].astype(str) == str(v)
+                sel = ph[mask]
+            where = "".join(f", {f} {v}" for f, v in strata.items())
+            fig = stats.timecourse_figure(
+                sub, dv, "group", "timepoint", "animal", posthoc=sel, alpha=alpha,
+                ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw{where}",
+            )
+            suffix = "".join(f"_{_slug(v)}" for v in strata.values())
+            sec.plot(fig, f"{name}_timecourse_{paw}{suffix}",
+                     f"{label.capitalize()} of the {_PAW_WORDS[paw]}{where} over time, "
+                     "mean ± SEM per group (excluded animals left out"
+                     + ("; stars: Dunnett vs control at that time point)" if ph is not None
+                        else ")"))
 
     def _endpoints(self, ctx: AssayContext, data: pd.DataFrame, rep: AssayReport) -> None:
         """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group

@@ -17,7 +17,12 @@ from nplab.stats.posthoc import (
     posthoc_by_time,
     tukey,
 )
-from nplab.stats.report import results_paragraph, save_figure, timecourse_figure
+from nplab.stats.report import (
+    omnibus_passed,
+    results_paragraph,
+    save_figure,
+    timecourse_figure,
+)
 
 __all__ = [
     "MixedModelResult",
@@ -28,6 +33,7 @@ __all__ = [
     "dunnett_pvalues",
     "mixed_anova",
     "mixed_model",
+    "omnibus_passed",
     "paired_tests",
     "paired_ttest",
     "pairwise",
