@@ -66,6 +66,8 @@ from nplab.stats.power import (
     cohens_f,
     pilot_effects,
     power_anova,
+    power_interaction,
+    power_paw_contrast,
     power_rm_anova,
     power_ttest,
 )
@@ -88,6 +90,8 @@ __all__ += [
     "percent_reversal",
     "pilot_effects",
     "power_anova",
+    "power_interaction",
+    "power_paw_contrast",
     "power_rm_anova",
     "power_ttest",
 ]
