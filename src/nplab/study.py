@@ -224,7 +224,34 @@ _FIXED_SCHEMA_TAIL: dict[str, Param] = {
         },
     ),
 }
+#: ``[design]``: the factors of the per-animal time-course statistics (issue 14.7).
+#: Aliases ``treatment`` → ``group`` and ``time`` → ``timepoint`` are accepted.
+DESIGN_WITHIN = ("timepoint", "paw")
+POSTHOC_GATES = ("omnibus", "interaction", "none")
+_DESIGN: dict[str, Param] = {
+    "between": Param(
+        "list", item="str", default=("group",),
+        doc="between-animal factors: group (alias treatment) first, then columns of the "
+            "animals table such as sex (measured factors: generalised eta-squared treats "
+            "them as observed); post hoc comparisons are made within each of their levels",
+    ),
+    "within": Param(
+        "list", item="str", default=("timepoint",),
+        doc="within-animal factors: timepoint (alias time), optionally paw (one mixed ANOVA "
+            "with paw as a within factor instead of one per paw)",
+    ),
+    "posthoc_gate": Param(
+        "str", default="omnibus", choices=POSTHOC_GATES,
+        doc="when the results paragraph calls a post hoc difference shown: omnibus (true) = "
+            "only if an omnibus effect involving group (group, group x time, ...) is "
+            "significant; interaction = only if an interaction of group with a within "
+            "factor is; none (false) = always.  The omnibus result is stated first.",
+    ),
+}
+_DESIGN_ALIASES = {"treatment": "group", "time": "timepoint"}
+
 _FIXED_SCHEMA_END: dict[str, Param] = {
+    "design": Param("table", default={}, fields=_DESIGN),
     "randomisation": Param(
         "table",
         default=None,
@@ -316,6 +343,8 @@ class Study:
     blinding: dict[str, Any] | None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
+    #: ``[design]`` (``between``, ``within``, ``posthoc_gate``), defaults filled in.
+    design: dict[str, Any] = field(default_factory=lambda: _default_design())
 
     @property
     def title(self) -> str:
@@ -365,6 +394,40 @@ class Study:
         if key is not None and key.exists():
             files.append(key)
         return files
+
+
+def _default_design() -> dict[str, Any]:
+    return {"between": ["group"], "within": ["timepoint"], "posthoc_gate": "omnibus"}
+
+
+def _design(values: dict[str, Any] | None, file: Path) -> dict[str, Any]:
+    """Normalise ``[design]``: aliases resolved, group first, within factors known."""
+    if not values:
+        return _default_design()
+    between = [_DESIGN_ALIASES.get(f, f) for f in values["between"]]
+    within = [_DESIGN_ALIASES.get(f, f) for f in values["within"]]
+    if not between or between[0] != "group":
+        raise InputError(
+            "the first between factor must be the group (treatment)", file=file,
+            column="design.between", expected='["group", "sex"] or ["treatment", "sex"]',
+        )  # fmt: skip
+    for key, names in (("between", between), ("within", within)):
+        if len(set(names)) != len(names):
+            raise InputError(f"a factor is named twice in {names}", file=file,
+                             column=f"design.{key}")  # fmt: skip
+    bad = [f for f in within if f not in DESIGN_WITHIN]
+    if bad or "timepoint" not in within:
+        raise InputError(
+            f"unknown within-animal factor(s) {bad}" if bad else "timepoint is missing",
+            file=file, column="design.within",
+            expected='["timepoint"] or ["timepoint", "paw"]',
+        )  # fmt: skip
+    clash = [f for f in between[1:] if f in ("animal", "timepoint", "paw", "model")]
+    if clash:
+        raise InputError(f"{clash[0]!r} cannot be a between-animal factor", file=file,
+                         column="design.between", expected="a column of the animals table")
+    return {"between": between, "within": ["timepoint", *[f for f in within if f != "timepoint"]],
+            "posthoc_gate": values["posthoc_gate"]}
 
 
 def _plain(value: Any) -> Any:
@@ -572,6 +635,9 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     raw = _read(p)
     schema = _schema()
     assays = registry()
+    gate = raw.get("design", {}).get("posthoc_gate") if isinstance(raw.get("design"), dict) else None
+    if isinstance(gate, bool):  # posthoc_gate = true / false
+        raw["design"] = {**raw["design"], "posthoc_gate": "omnibus" if gate else "none"}
     _check_keys(raw, schema, p)
     values = _validate_schema_table(raw, schema, p, "")
     option_tables = [n for n, a in assays.items() if a.options]
@@ -692,4 +758,5 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         blinding=blinding,
         raw=raw,
         output=values["output"] or {},
+        design=_design(values.get("design") if "design" in raw else None, p),
     )

@@ -86,6 +86,48 @@ def describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
     return out
 
 
+def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Animals with ``dv`` in every time point × paw cell of ``tps`` (dropped animals listed)."""
+    d = data[data["timepoint"].isin(tps)]
+    cell = d["timepoint"].astype(str) + "\x00" + d["paw"].astype(str)
+    counts = cell[d[dv].notna()].groupby(d.loc[d[dv].notna(), "animal"]).nunique()
+    keep = counts[counts == len(tps) * d["paw"].nunique()].index
+    dropped = sorted(set(d["animal"]) - set(keep))
+    return d[d["animal"].isin(keep)], dropped
+
+
+def _join_factors(data: pd.DataFrame, ctx: AssayContext, factors: list[str]) -> pd.DataFrame:
+    """Add between-animal factors (e.g. ``sex``) from the animals table; blanks are errors."""
+    if not factors:
+        return data
+    animals = ctx.animals.set_index("animal")
+    file = ctx.study.data.get("animals")
+    data = data.copy()
+    for f in factors:
+        if f not in animals.columns:
+            raise InputError(f"design.between names {f!r}, which is not a column of the "
+                             "animals table", file=file, column=f,
+                             expected="a column such as sex")  # fmt: skip
+        col = animals[f].astype("string").str.strip()
+        blank = col.isna() | (col == "")
+        used = blank[blank.index.isin(set(data["animal"]))]
+        if used.any():
+            a = str(used[used].index[0])
+            raise InputError(f"animal {a!r} has no {f}", file=file,
+                             row=int(np.flatnonzero(animals.index == a)[0]) + 2, column=f,
+                             expected=f"a {f} for every animal in the design")  # fmt: skip
+        data[f] = data["animal"].map(col).astype(str)
+    return data
+
+
+def _units(data: pd.DataFrame, within: list[str]) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """(paw label, rows, within factors) of each ANOVA: one per paw, or one with paw within."""
+    paws = sorted(set(data["paw"]), key=_ALL_PAWS.index)
+    if "paw" in within and len(paws) > 1:
+        return [("+".join(paws), data, ["timepoint", "paw"])]
+    return [(paw, data[data["paw"] == paw], ["timepoint"]) for paw in paws]
+
+
 def _cited_or_postdose(dun: pd.DataFrame, primary: str, post: set[str],
                        alpha: float) -> pd.DataFrame:
     """The Dunnett rows the report shows: every comparison at the post-dose time points of
@@ -96,15 +138,6 @@ def _cited_or_postdose(dun: pd.DataFrame, primary: str, post: set[str],
     key = pd.MultiIndex.from_frame(dun[["paw", "timepoint"]])
     keep = (dun["paw"] == primary) & dun["timepoint"].isin(post)
     return dun[keep.to_numpy() | key.isin(pd.MultiIndex.from_frame(cited))]
-
-
-def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
-    d = data[data["timepoint"].isin(tps)]
-    counts = d.dropna(subset=[dv]).groupby("animal")["timepoint"].nunique()
-    keep = counts[counts == len(tps)].index
-    dropped = sorted(set(d["animal"]) - set(keep))
-    return d[d["animal"].isin(keep)], dropped
 
 
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
@@ -124,6 +157,11 @@ def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot_table(index=["group", "endpoint"], columns="time", values="cell",
                              aggfunc="first", sort=False)
     return wide.reset_index().fillna("")
+
+
+def _slug(value: object) -> str:
+    """A level as a file-name part (``"female"``, ``"F"``)."""
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in str(value)).strip("-")
 
 
 class TimecourseAssay(Assay):
@@ -148,6 +186,10 @@ class TimecourseAssay(Assay):
         """(raw column, %MPE cut-off, analyse on log10) for :func:`nplab.stats.endpoints`."""
         raise NotImplementedError
 
+    def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
+        """The %MPE cut-off in words for the methods text."""
+        return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
+
     def figure_axis(self, ctx: AssayContext) -> tuple[str, bool]:
         """(y label of the time-course figure, whether the analysed values are its log10).
 
@@ -158,10 +200,6 @@ class TimecourseAssay(Assay):
         if dv.startswith("log10_") and self.measure_label and self.unit:
             return f"{self.measure_label} ({self.unit})", True
         return f"{ylabel}, mean ± SEM", False
-
-    def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
-        """The %MPE cut-off in words for the methods text."""
-        return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
 
     # ------------------------------------------------------------------ analysis
 
@@ -207,62 +245,70 @@ class TimecourseAssay(Assay):
         tps = list(study.timepoints["label"])
         ctrl = ctx.control
         primary = _primary_paw(study, table)
+        design = getattr(study, "design", None) or {"between": ["group"],
+                                                    "within": ["timepoint"],
+                                                    "posthoc_gate": "omnibus"}
+        extra = [f for f in design["between"] if f != "group"]
+        data = _join_factors(data, ctx, extra)
+        if extra:
+            by_desc = ctx.order_table(describe(data, ["group", *extra, "paw", "timepoint"], dv))
+            rep.tables[f"{name}_descriptives_by_{'_'.join(extra)}"] = unblind(by_desc, ctx.key)
         anovas, posthocs = [], []
         label = self.measure_label
-        fig_label, fig_log = self.figure_axis(ctx)
+        gate = design["posthoc_gate"]
+        withheld = False
         figs: list[Any] = []
-        for paw in sorted(set(data["paw"]), key=_ALL_PAWS.index):
-            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+        for paw, rows, within in _units(data, design["within"]):
+            d, dropped = _complete(rows, dv, tps)
             if d.empty or d["group"].nunique() < 2:
                 continue
             anova = ph = None
             if "mixed_anova" in planned:
-                anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
-                                          subject="animal")
+                anova = stats.mixed_anova(d, dv=dv, between=["group", *extra], within=within,
+                                          subject="animal", observed=extra or None)
                 anova.insert(0, "paw", paw)
                 anova.insert(1, "n_animals", d["animal"].nunique())
                 anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
                 anovas.append(anova)
             if "dunnett" in planned and ctrl is not None:
-                ph = stats.dunnett_by_time(d, dv=dv, between="group", within="timepoint",
-                                           subject="animal", control=ctrl)
+                ph = stats.dunnett_by_time(d, dv=dv, between="group", within=within,
+                                           subject="animal", control=ctrl, by=extra or None)
                 ph = unblind(ph, ctx.key)
-                ph.insert(0, "paw", paw)
-                posthocs.append(ph)
+                if "paw" not in ph.columns:
+                    ph.insert(0, "paw", paw)
+                posthocs.append(ph[["paw", *[c for c in ph.columns if c != "paw"]]])
             # descriptive: every non-excluded animal, incomplete ones too (n per point)
-            fig = stats.timecourse_figure(
-                unblind(data[data["paw"] == paw], ctx.key), dv, "group", "timepoint",
-                "animal", posthoc=ph, alpha=alpha, ylabel=fig_label, log10=fig_log,
-                title=f"{label.capitalize()}, {paw} paw", control=study.control_group,
-                levels={"timepoint": tps},
-            )
-            figs.append(fig)
-            sec.plot(fig, f"{name}_timecourse_{paw}",
-                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time: mean ± SEM "
-                     "per group" + (f" of the log10 values (geometric mean) on a log axis in "
-                                    f"{self.unit}" if fig_log else "")
-                     + "; individual animals as faint points; n per point in the legend (and "
-                     "under the axis where it varies); excluded animals left out; the same y "
-                     "range for every paw" + (f"; {stats.marks_note(study.control_group)}."
-                                              if ph is not None else "."))
+            figs += self._figures(ctx, sec, unblind(rows, ctx.key), ph, extra, alpha)
+            if anova is not None and ph is not None:
+                withheld |= bool((ph["p"] < alpha).any()) and not stats.omnibus_passed(
+                    anova, "group", gate, alpha)[0]
             if anova is not None:
-                sec.p(f"{_PAW_WORDS[paw].capitalize()}: " + stats.results_paragraph(
-                    anova, dv=ylabel, posthoc=ph, control=study.control_group,
-                    within="timepoint", alpha=alpha))
-        stats.share_ylim(figs)  # ipsi and contra on the same y range
+                sec.p(f"{_PAW_WORDS.get(paw, 'Both paws').capitalize()}: "
+                      + stats.results_paragraph(
+                          anova, dv=ylabel, posthoc=ph, control=study.control_group,
+                          within="timepoint" if len(within) == 1 and not extra
+                          else [*within, *extra], alpha=alpha, gate=gate))
+        stats.share_ylim(figs)  # every paw (and stratum) on the same y range
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
                   f"{primary} paw: {ylabel} by group and time point")
         if anovas:
             anova = pd.concat(anovas, ignore_index=True)
             rep.tables[f"{name}_anova"] = anova
+            factors = ["group", *extra, "time point", *(["paw"] if "+" in anova["paw"].iloc[0]
+                                                        else [])]
+            words = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(factors), "Multi")
             sec.table(anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
                              "ges"]],
-                      "Two-way mixed ANOVA (group × time point), Type III, Greenhouse–Geisser "
-                      "corrected p")
+                      f"{words}-way mixed ANOVA ({' × '.join(factors)}), Type III, "
+                      "Greenhouse–Geisser corrected p")
+            between_words = " × ".join(["group", *extra])
+            within_words = " × ".join(factors[len(extra) + 1:])
             rep.methods.append(
-                f"{label.capitalize()} ({ylabel}): two-way mixed ANOVA, group "
-                "(between) × time point (within), Type III sums of squares, Greenhouse–Geisser "
-                "and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+                f"{label.capitalize()} ({ylabel}): {words.lower()}-way mixed ANOVA, "
+                f"{between_words} (between) × {within_words} (within), Type III sums of "
+                "squares, Greenhouse–Geisser and Huynh–Feldt corrections"
+                + (f", generalised η² with {', '.join(extra)} as measured (observed) factor"
+                   if extra else "") + " (nplab.stats.mixed_anova)."
             )
         if "endpoints" in planned:
             self._endpoints(ctx, data, rep)
@@ -273,20 +319,71 @@ class TimecourseAssay(Assay):
             dun = ctx.order_table(pd.concat(posthocs, ignore_index=True))
             rep.tables[f"{name}_dunnett"] = dun
             post = set(study.postdose["label"])
+            within_of = "" if not extra else f" within each {' × '.join(extra)}"
             shown = _cited_or_postdose(dun, primary, post, alpha)
-            extra = not (shown["paw"].eq(primary) & shown["timepoint"].isin(post)).all()
+            cited_more = not (shown["paw"].eq(primary) & shown["timepoint"].isin(post)).all()
             sec.table(shown,
-                      f"Dunnett's test vs {study.control_group} at each post-dose time point "
-                      f"({primary} paw)"
-                      + (" and at the other time points the results cite" if extra else "")
+                      f"Dunnett's test vs {study.control_group} at each post-dose time point"
+                      f"{within_of} ({primary} paw)"
+                      + (" and at the other time points the results cite" if cited_more
+                         else "")
                       + f"; difference in {ylabel}, 95% simultaneous CI")
             rep.facts["has_effect_ci"] = True
             rep.methods.append(
-                f"Comparisons with {study.control_group} at each time point: Dunnett's "
-                "many-to-one test with the error of that time point "
-                "(nplab.stats.dunnett_by_time)."
+                f"Comparisons with {study.control_group} at each time point{within_of}: "
+                "Dunnett's many-to-one test with the error of that time point"
+                + (" pooled over all between-animal cells (df = N − number of cells, as "
+                   "emmeans' multivariate model)" if extra else "")
+                + " (nplab.stats.dunnett_by_time)."
             )
+            if withheld:
+                rep.methods.append(
+                    "Post hoc differences are reported as shown only when "
+                    + ("an omnibus effect involving group" if gate == "omnibus" else
+                       "an interaction of group with a within-animal factor")
+                    + " was significant (study file: design.posthoc_gate = "
+                    f"\"{gate}\")."
+                )
         return rep
+
+    def _figures(self, ctx: AssayContext, sec: Section, named: pd.DataFrame,
+                 ph: pd.DataFrame | None, extra: list[str], alpha: float) -> list[Any]:
+        """One time-course figure per paw (and per level of the extra between factors);
+        returns them (for a shared y range)."""
+        from nplab import stats
+
+        study = ctx.study
+        label, name = self.measure_label, self.name
+        fig_label, fig_log = self.figure_axis(ctx)
+        tps = list(study.timepoints["label"])
+        figs = []
+        for at, sub in named.groupby(["paw", *extra], sort=False):
+            at = at if isinstance(at, tuple) else (at,)
+            paw, strata = at[0], dict(zip(extra, at[1:], strict=True))
+            sel = ph
+            if ph is not None:
+                mask = ph["paw"] == paw
+                for f, v in strata.items():
+                    mask &= ph[f].astype(str) == str(v)
+                sel = ph[mask]
+            where = "".join(f", {f} {v}" for f, v in strata.items())
+            fig = stats.timecourse_figure(
+                sub, self.dv(ctx)[0], "group", "timepoint", "animal", posthoc=sel,
+                alpha=alpha, ylabel=fig_label, log10=fig_log,
+                title=f"{label.capitalize()}, {paw} paw{where}", control=study.control_group,
+                levels={"timepoint": tps},
+            )
+            figs.append(fig)
+            suffix = "".join(f"_{_slug(v)}" for v in strata.values())
+            sec.plot(fig, f"{name}_timecourse_{paw}{suffix}",
+                     f"{label.capitalize()} of the {_PAW_WORDS[paw]}{where} over time: mean ± "
+                     "SEM per group" + (f" of the log10 values (geometric mean) on a log axis "
+                                        f"in {self.unit}" if fig_log else "")
+                     + "; individual animals as faint points; n per point in the legend (and "
+                     "under the axis where it varies); excluded animals left out; the same y "
+                     "range for every paw" + (f"; {stats.marks_note(study.control_group)}."
+                                              if ph is not None else "."))
+        return figs
 
     def _endpoints(self, ctx: AssayContext, data: pd.DataFrame, rep: AssayReport) -> None:
         """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group

@@ -19,6 +19,7 @@ from nplab.stats.posthoc import (
 )
 from nplab.stats.report import (
     marks_note,
+    omnibus_passed,
     results_paragraph,
     save_figure,
     share_ylim,
@@ -35,6 +36,7 @@ __all__ = [
     "marks_note",
     "mixed_anova",
     "mixed_model",
+    "omnibus_passed",
     "paired_tests",
     "paired_ttest",
     "pairwise",
@@ -68,6 +70,8 @@ from nplab.stats.power import (
     cohens_f,
     pilot_effects,
     power_anova,
+    power_interaction,
+    power_paw_contrast,
     power_rm_anova,
     power_ttest,
 )
@@ -90,6 +94,8 @@ __all__ += [
     "percent_reversal",
     "pilot_effects",
     "power_anova",
+    "power_interaction",
+    "power_paw_contrast",
     "power_rm_anova",
     "power_ttest",
 ]
