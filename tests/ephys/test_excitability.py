@@ -161,6 +161,25 @@ def test_failed_rows_never_crash(abf_dir, tmp_path):
     assert "voltage clamp" in cells.iloc[0]["reason"]
     assert "ABF" in cells.iloc[1]["reason"]
     assert "no current step" in cells.iloc[2]["reason"]
+    assert "no current is injected" in cells.iloc[2]["reason"]  # opto: light, not current
+
+
+@pytest.mark.parametrize("name", ["18425108.abf", "18425108_abf1.abf"])
+def test_pulse_train_is_not_a_step_family(abf_path, name):
+    """One sweep: a -50 pA step (epoch B) then a train of 15 brief pulses (epoch F,
+    "15 pulse AHP" protocol): no rheobase can be read, so failed, not "ok, no spike"."""
+    cell = excitability(abf_path(name)).cells.iloc[0]
+    assert cell["status"] == "failed"
+    assert cell["reason"].startswith("not a step family: 1 sweep with one test-step current (-50 pA")
+    assert "pulse-train epoch(s) F" in cell["reason"]
+
+
+def test_user_list_and_ramp_reasons(abf_path):
+    cells = excitability([abf_path("2020_03_02_0000.abf"), abf_path("17o05027_ic_ramp.abf")]).cells
+    assert (cells["status"] == "failed").all()
+    assert "user list changes the epochs" in cells.iloc[0]["reason"]
+    assert "current injected in each sweep is unknown" in cells.iloc[0]["reason"]
+    assert cells.iloc[1]["reason"].endswith("epoch A is a ramp, use protocol currentclamp-ramp")
 
 
 def test_real_step_family_hand_checked(abf_dir):
