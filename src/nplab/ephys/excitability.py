@@ -18,7 +18,8 @@ recordings → a per-sweep table and a per-cell table.
   rate) and maximum rate.  A cell firing at ≤ 0 pA is ``spontaneous`` and gets no
   rheobase.
 * **Ramps** (``currentclamp-ramp``): rheobase = command current at the first spike's
-  threshold (the ramp speed is recorded beside it).
+  threshold sample (the ramp epoch of n samples read as pyabf does, ``linspace(level
+  before, level, n)``; the ramp speed is recorded beside it).
 * **Gap-free** recordings (operation mode 3): spontaneous rate and bursts (runs of
   ≥ ``burst_min_spikes`` spikes with ISIs ≤ ``burst_max_isi_ms``).
 
@@ -506,7 +507,8 @@ def _analyse(rec: Recording, label: str, proto: Protocol):
         traces[s] = (v, a, b, sel)
         if p["analysis"] == "ramp" and ramp_info is None and n:
             k = sel.threshold_index[0] if sel.threshold_index[0] >= 0 else sel.peak_index[0]
-            frac = (k - a) / max(1, b - a)
+            # pyabf's reading of a Clampex ramp epoch of n samples: linspace(before, level, n)
+            frac = (k - a) / max(1, b - a - 1)
             i_at = (prev_level + (ep.level - prev_level) * frac) * to_pa
             speed = (ep.level - prev_level) * to_pa / ((b - a) / fs)
             ramp_info = (s, i_at, speed)
