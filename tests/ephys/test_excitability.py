@@ -9,14 +9,7 @@ import pandas as pd
 import pytest
 
 from nplab.ephys import read_abf
-from nplab.ephys.ccsynth import (
-    StepFamily,
-    WBCell,
-    peak_times,
-    rheobase,
-    simulate_steps,
-    write_step_file,
-)
+from nplab.ephys.ccsynth import peak_times
 from nplab.ephys.excitability import (
     CELL_COLUMNS,
     SWEEP_COLUMNS,
@@ -41,9 +34,6 @@ CC_FILES = [
     ("File_axon_5.abf", 0),
     ("opto_aps_good_units.abf", 0),
 ]
-
-FAMILY = StepFamily(baseline_ms=50.0, step_ms=300.0, recovery_ms=50.0)
-CELLS = [WBCell("wb"), WBCell("rc", g_na_scale=0.0, g_k_scale=0.0)]
 
 
 def _efel(v: np.ndarray, sample_rate: float) -> dict:
@@ -96,37 +86,27 @@ def test_spikes_match_efel_on_real_recordings(abf_dir, name, channel):
         assert total > 50  # the comparison is not vacuous
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cc")
-    traces = simulate_steps(CELLS, FAMILY)
-    paths = [write_step_file(folder / f"{c.name}.abf", c, FAMILY, traces=tr, seed=7)
-             for c, tr in zip(CELLS, traces, strict=True)]
-    return folder, traces, paths
-
-
-def test_synthetic_known_spike_times_and_efel(synth):
-    _folder, traces, paths = synth
-    rec = read_abf(paths[0])
+def test_synthetic_known_spike_times_and_efel(cc_synth):
+    rec = read_abf(cc_synth.paths[0])
+    fs = cc_synth.family.sample_rate
     n_total, compared, same = 0, 0, 0
     for s in range(rec.sweep_count):
-        truth = peak_times(traces[0][s], FAMILY.sample_rate)
+        truth = peak_times(cc_synth.traces[0][s], fs)
         got = spikes(rec, s)
         assert list(got.columns) == SPIKE_COLUMNS
         assert len(got) == truth.size
         if truth.size:
-            assert np.max(np.abs(got["peak_time_s"].to_numpy() - truth)) <= 1.0 / FAMILY.sample_rate + 1e-9
+            assert np.max(np.abs(got["peak_time_s"].to_numpy() - truth)) <= 1.0 / fs + 1e-9
         n_total += truth.size
         _n, c, e = _compare(rec.sweep_view(s, 0).astype(float), rec.sample_rate)
         compared, same = compared + c, same + e
     assert n_total > 50 and same >= 0.9 * compared
 
 
-def test_passive_rc_cell_hand_check(synth):
+def test_passive_rc_cell_hand_check(cc_synth):
     """Pure RC cell (no Na/K): ΔV = I·R exactly, τ = C_m/g_L = 10 ms, C = 100 pF."""
-    _f, _t, paths = synth
-    cell = excitability(paths[1]).cells.iloc[0]
-    truth = CELLS[1]
+    cell = excitability(cc_synth.paths[1]).cells.iloc[0]
+    truth = cc_synth.cells[1]
     assert cell["input_resistance_mohm"] == pytest.approx(truth.input_resistance_mohm, rel=0.01)
     assert cell["tau_ms"] == pytest.approx(truth.tau_ms, rel=0.03)
     assert cell["capacitance_pf"] == pytest.approx(truth.capacitance_pf, rel=0.04)
@@ -134,14 +114,13 @@ def test_passive_rc_cell_hand_check(synth):
     assert np.isnan(cell["rheobase_pa"]) and cell["max_firing_hz"] == 0
 
 
-def test_rheobase_matches_simulated_truth(synth):
-    _f, _t, paths = synth
-    res = excitability(paths[0])
+def test_rheobase_matches_simulated_truth(cc_synth):
+    res = excitability(cc_synth.paths[0])
     cell = res.cells.iloc[0]
-    true = rheobase(CELLS[0], step_ms=FAMILY.step_ms, currents_pa=np.arange(0.0, 40.0, 0.5))
+    true, step = cc_synth.true_rheobase, cc_synth.family.increment_pa
     # the family samples currents every 10 pA: rheobase is the first step at or above truth
-    assert true <= cell["rheobase_pa"] < true + FAMILY.increment_pa
-    assert cell["rheobase_step_pa"] == FAMILY.increment_pa
+    assert true <= cell["rheobase_pa"] < true + step
+    assert cell["rheobase_step_pa"] == step
     assert cell["status"] == "ok" and not cell["spontaneous"]
     sw = res.sweeps
     assert list(sw.columns[: len(SWEEP_COLUMNS)]) == SWEEP_COLUMNS
@@ -161,6 +140,25 @@ def test_failed_rows_never_crash(abf_dir, tmp_path):
     assert "voltage clamp" in cells.iloc[0]["reason"]
     assert "ABF" in cells.iloc[1]["reason"]
     assert "no current step" in cells.iloc[2]["reason"]
+    assert "no current is injected" in cells.iloc[2]["reason"]  # opto: light, not current
+
+
+@pytest.mark.parametrize("name", ["18425108.abf", "18425108_abf1.abf"])
+def test_pulse_train_is_not_a_step_family(abf_path, name):
+    """One sweep: a -50 pA step (epoch B) then a train of 15 brief pulses (epoch F,
+    "15 pulse AHP" protocol): no rheobase can be read, so failed, not "ok, no spike"."""
+    cell = excitability(abf_path(name)).cells.iloc[0]
+    assert cell["status"] == "failed"
+    assert cell["reason"].startswith("not a step family: 1 sweep with one test-step current (-50 pA")
+    assert "pulse-train epoch(s) F" in cell["reason"]
+
+
+def test_user_list_and_ramp_reasons(abf_path):
+    cells = excitability([abf_path("2020_03_02_0000.abf"), abf_path("17o05027_ic_ramp.abf")]).cells
+    assert (cells["status"] == "failed").all()
+    assert "user list changes the epochs" in cells.iloc[0]["reason"]
+    assert "current injected in each sweep is unknown" in cells.iloc[0]["reason"]
+    assert cells.iloc[1]["reason"].endswith("epoch A is a ramp, use protocol currentclamp-ramp")
 
 
 def test_real_step_family_hand_checked(abf_dir):
@@ -192,3 +190,13 @@ def test_adaptation_index_and_bursts():
     # two bursts of 3 and 4 spikes (ISI 10 ms) separated by 1 s, one lone spike
     t = np.array([0, 0.01, 0.02, 1.0, 1.01, 1.02, 1.03, 3.0])
     assert bursts(t, 100.0, 3) == (2, 7 / 8, 3.5)
+
+
+@pytest.mark.parametrize("seg", [[-40.0, -20.0, 0.0, -40.0], [-40.0, 0.0, -20.0, -40.0]])
+def test_sample_exactly_at_threshold_is_one_spike(seg):
+    """Quantised data can put a sample exactly at -20.00 mV on the upstroke or the
+    downstroke: still one spike each (eFEL counts the same), never a lost or doubled one."""
+    v = np.array([-60.0] * 20 + seg + [-60.0] * 20 + [-60.0, -40.0, 10.0, -40.0] + [-60.0] * 20)
+    got = detect_spikes(v, 20000.0)
+    assert len(got) == 2 and np.unique(got.peak_index).size == 2
+    _compare(v, 20000.0)  # identical count and peaks to eFEL

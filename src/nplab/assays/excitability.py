@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from nplab.assays import register
@@ -113,6 +112,7 @@ class Excitability(Assay):
                                            "reason": failed["reason"].astype(str)})
         sec.plot(fi_figure(ok, res.sweeps, ctx), "excitability_fi",
                  "f–I curves: mean firing rate per step current by group (animal means ± SEM).")
+        self._cell_figures(sec, res, cells, ctx)
         rep.methods.append(
             "Current clamp: spike detection and features with eFEL conventions (nplab.ephys."
             "spikes), rheobase, input resistance, f–I slope per cell (nplab.ephys.excitability); "
@@ -120,23 +120,26 @@ class Excitability(Assay):
         )
         return rep
 
+    @staticmethod
+    def _cell_figures(sec: Section, res: Any, cells: pd.DataFrame, ctx: AssayContext) -> None:
+        """Traces at rheobase / 2× rheobase and phase plots of a representative cell per
+        group (rheobase nearest the group median)."""
+        from nplab.ephys.excitability_plots import phase_plot, representative_cells, rheobase_traces
+
+        rep = representative_cells(cells, "group")
+        if rep.empty:
+            return
+        names = ", ".join(f"{ctx.group_name(g)}: {c}" for g, c in zip(rep["group"], rep["cell"], strict=True))
+        sec.plot(rheobase_traces(res, rep, label=ctx.group_name), "excitability_traces",
+                 "Membrane potential at rheobase and at the step nearest 2× rheobase, one "
+                 f"representative cell per group (rheobase nearest the group median; {names}).")
+        sec.plot(phase_plot(res, rep, label=ctx.group_name), "excitability_phase",
+                 "Phase plots (dV/dt against V) of the first spike at rheobase of the same cells.")
+
 
 def fi_figure(cells: pd.DataFrame, sweeps: pd.DataFrame, ctx: AssayContext | None = None) -> Any:
-    """f–I curves per group: mean over animals of each animal's mean rate per current."""
-    import matplotlib.pyplot as plt
+    """f–I curves per group: mean over animals of each animal's mean rate per current
+    (:func:`nplab.ephys.excitability_plots.fi_curves`)."""
+    from nplab.ephys.excitability_plots import fi_curves
 
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    sw = sweeps[sweeps["cell"].isin(set(cells["cell"]))]
-    for i, (g, d) in enumerate(sw.groupby("group", sort=True)):
-        per_animal = d.groupby(["animal", "current_pa"])["firing_hz"].mean().unstack("animal")
-        m = per_animal.mean(axis=1)
-        se = per_animal.std(axis=1, ddof=1) / np.sqrt(per_animal.notna().sum(axis=1))
-        label = ctx.group_name(g) if ctx is not None else g
-        ax.errorbar(m.index, m.to_numpy(), yerr=se.to_numpy(), color=f"C{i % 10}", marker="o",
-                    ms=3, capsize=2, label=f"{label} (n = {per_animal.shape[1]} animals)")
-    ax.set_xlabel("injected current (pA)")
-    ax.set_ylabel("firing rate (Hz)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return fi_curves(cells, sweeps, by="group", label=ctx.group_name if ctx is not None else None)

@@ -94,23 +94,28 @@ command.add_command(ic50_command)
               help="Also write the per-spike table here.")
 @click.option("--experiment", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Table file, cell, animal, group[, condition] joined to the outputs.")
+@click.option("--figures", "figures_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write f-I curves, traces at rheobase / 2x rheobase and phase plots (PNG) into "
+                   "this folder: one representative cell per group with --experiment, else every cell.")
 @click.option("-j", "--jobs", type=int, default=None, help="Local worker processes (default: all cores for large batches).")
 @click.option("--units", default=None, help="Override the recorded units (e.g. mV when the header says pA).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @manifest_option()
-def excitability_cmd(files, protocol, output, sweeps_path, spikes_path, experiment, jobs, units,
-                     progress, manifest) -> None:
+def excitability_cmd(files, protocol, output, sweeps_path, spikes_path, experiment, figures_dir, jobs,
+                     units, progress, manifest) -> None:
     """Current-clamp excitability of FILES (ABF files or folders): one row per cell
-    (-o), optionally per sweep (--sweeps) and per spike (--spikes)."""
+    (-o), optionally per sweep (--sweeps), per spike (--spikes) and figures (--figures)."""
     from nplab.cli._common import check_outputs, write_manifest_beside
     from nplab.ephys.excitability import excitability
+    from nplab.ephys.excitability_plots import FIGURE_NAMES, excitability_figures
     from nplab.ephys.measure import expand_paths
     from nplab.protocols import load_protocol
     from nplab.tables import write_table
 
     paths = expand_paths(files)
     inputs = [Path(p) for p in paths if Path(p).is_file()] + ([experiment] if experiment else [])
-    check_outputs([output, sweeps_path, spikes_path], inputs)
+    figure_paths = [figures_dir / f"{n}.png" for n in FIGURE_NAMES] if figures_dir is not None else []
+    check_outputs([output, sweeps_path, spikes_path, *figure_paths], inputs)
     proto = load_protocol(protocol, kind="currentclamp")
     res = excitability(paths, proto, experiment=experiment, executor=jobs, progress=progress, units=units)
     written = [write_table(res.cells, output)]
@@ -118,6 +123,8 @@ def excitability_cmd(files, protocol, output, sweeps_path, spikes_path, experime
         written.append(write_table(res.sweeps, sweeps_path))
     if spikes_path is not None:
         written.append(write_table(res.spikes, spikes_path))
+    if figures_dir is not None:
+        written.extend(excitability_figures(res, figures_dir))
     if manifest:
         write_manifest_beside(output, inputs=inputs, outputs=written, protocols=[proto],
                               parameters={"units": units})

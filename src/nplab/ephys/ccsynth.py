@@ -30,13 +30,16 @@ from nplab.provenance import DEFAULT_SEED, rng
 
 __all__ = [
     "SAMPLE_GNA",
+    "Ramp",
     "StepFamily",
     "WBCell",
     "make_sample_cells",
     "peak_times",
     "rheobase",
     "simulate",
+    "simulate_commands",
     "simulate_steps",
+    "write_ramp_file",
     "write_step_file",
 ]
 
@@ -93,13 +96,55 @@ class StepFamily:
 
     def layout(self) -> tuple[int, int, int, int, int]:
         """``(points, pre, n_baseline, n_step, n_recovery)`` in samples."""
-        fs = self.sample_rate
-        na, nb, nc = (round(x * fs / 1000) for x in (self.baseline_ms, self.step_ms, self.recovery_ms))
-        body = na + nb + nc
-        points = body + body // 63 + 1
-        while points - points // 64 < body:
-            points += 1
-        return points, points // 64, na, nb, nc
+        return _layout(self.sample_rate, self.baseline_ms, self.step_ms, self.recovery_ms)
+
+    def command(self) -> np.ndarray:
+        """Injected current (pA) per sample, one row per sweep (the command changes at
+        the first sample of each epoch, as in Clampex)."""
+        points, pre, na, nb, _nc = self.layout()
+        row = np.zeros((self.sweeps, points))
+        row[:, pre + na : pre + na + nb] = self.currents[:, None]
+        return row
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """Ramp protocol (one sweep): baseline at 0 pA, a linear ramp from 0 to ``stop_pa``
+    over ``ramp_ms``, recovery at 0 pA."""
+
+    stop_pa: float = 100.0
+    baseline_ms: float = 50.0
+    ramp_ms: float = 300.0
+    recovery_ms: float = 50.0
+    sample_rate: int = 20000
+
+    @property
+    def speed_pa_per_s(self) -> float:
+        return self.stop_pa / (self.ramp_ms / 1000.0)
+
+    def layout(self) -> tuple[int, int, int, int, int]:
+        """``(points, pre, n_baseline, n_ramp, n_recovery)`` in samples."""
+        return _layout(self.sample_rate, self.baseline_ms, self.ramp_ms, self.recovery_ms)
+
+    def command(self) -> np.ndarray:
+        """Injected current (pA) per sample, shape ``(1, points)``: inside the ramp
+        epoch of n samples, sample k carries ``stop_pa · k/(n − 1)`` (pyabf's
+        ``np.linspace(level_before, level, n)`` reading of a Clampex ramp)."""
+        points, pre, na, nb, _nc = self.layout()
+        row = np.zeros((1, points))
+        row[0, pre + na : pre + na + nb] = np.linspace(0.0, self.stop_pa, nb)
+        return row
+
+
+def _layout(fs: int, baseline_ms: float, step_ms: float, recovery_ms: float) -> tuple[int, int, int, int, int]:
+    """Samples of a three-epoch sweep; Clampex adds a holding segment of 1/64 of the
+    sweep before the first epoch."""
+    na, nb, nc = (round(x * fs / 1000) for x in (baseline_ms, step_ms, recovery_ms))
+    body = na + nb + nc
+    points = body + body // 63 + 1
+    while points - points // 64 < body:
+        points += 1
+    return points, points // 64, na, nb, nc
 
 
 def _rates(v):
@@ -190,13 +235,27 @@ def _rk4(v, h, n, i, dt, gna, gk, gl, el):
     )
 
 
-def _command(family: StepFamily, oversample: int) -> np.ndarray:
-    """Injected current per integration step, one row per sweep (sample-aligned: the
-    command changes at the first sample of each epoch, as in Clampex)."""
-    points, pre, na, nb, _nc = family.layout()
-    row = np.zeros((family.sweeps, points))
-    row[:, pre + na : pre + na + nb] = family.currents[:, None]
-    return np.repeat(row, oversample, axis=1)
+def simulate_commands(
+    cells: list[WBCell], commands_pa: np.ndarray, sample_rate: float, *, dt_ms: float = 0.025,
+    settle_ms: float = 300.0,
+) -> np.ndarray:
+    """Noise-free membrane potential ``(traces, points)`` for per-sample commands.
+
+    ``commands_pa`` is ``(traces, points)`` pA at ``sample_rate`` (one row per trace,
+    one cell per row); ``1000 / sample_rate`` must be a whole number of ``dt_ms``
+    steps.  Sample j is the state at time (j + 1)/rate after the sweep start, so the
+    first sample of a step already feels the current.  All traces are integrated in
+    one vectorised run (rows of different protocols can share it, zero-padded);
+    ``settle_ms`` as in :func:`simulate`.
+    """
+    cmd = np.atleast_2d(np.asarray(commands_pa, dtype=float))
+    over = round(1000.0 / sample_rate / dt_ms)
+    if over < 1 or abs(over * dt_ms - 1000.0 / sample_rate) > 1e-9:
+        raise ValueError("the sample interval must be a whole number of integration steps")
+    points = cmd.shape[1]
+    v = simulate(np.repeat(cmd, over, axis=1), cells, duration_ms=points * over * dt_ms,
+                 dt_ms=dt_ms, record_every=over, settle_ms=settle_ms)
+    return v
 
 
 def simulate_steps(
@@ -205,13 +264,10 @@ def simulate_steps(
     """Noise-free membrane potential ``(cells, sweeps, points)`` at the family's rate
     (sample j is the state at time (j + 1)/rate after the sweep start; the first
     sample of the test step therefore already feels the current)."""
-    points = family.layout()[0]
-    over = round(1000.0 / family.sample_rate / dt_ms)
-    cmd = _command(family, over)
+    cmd = np.tile(family.command(), (len(cells), 1))
     traces = [c for c in cells for _ in range(family.sweeps)]
-    cur = np.tile(cmd, (len(cells), 1))
-    v = simulate(cur, traces, duration_ms=points * over * dt_ms, dt_ms=dt_ms, record_every=over)
-    return v.reshape(len(cells), family.sweeps, points)
+    v = simulate_commands(traces, cmd, family.sample_rate, dt_ms=dt_ms)
+    return v.reshape(len(cells), family.sweeps, -1)
 
 
 def peak_times(v: np.ndarray, sample_rate: float, threshold_mv: float = -20.0) -> np.ndarray:
@@ -236,6 +292,24 @@ def rheobase(
     return float(grid[np.argmax(fires)]) if fires.any() else float("nan")
 
 
+def _write(path, cell, traces, sample_rate, epochs, seed, protocol) -> Path:
+    gen = rng(seed)
+    data = traces + gen.normal(0.0, cell.noise_mv, size=traces.shape) if cell.noise_mv > 0 else traces
+    return write_abf1(
+        path,
+        data,
+        sample_rate,
+        units="mV",
+        channel_names=["Vm"],
+        epochs=epochs,
+        holding=0.0,
+        dac_units="pA",
+        lsb=0.01,
+        protocol=f"C:\\protocols\\{protocol}.pro",
+        comment=f"nplab synthetic Wang-Buzsaki: {cell.name}",
+    )
+
+
 def write_step_file(
     path: str | os.PathLike[str],
     cell: WBCell,
@@ -251,27 +325,34 @@ def write_step_file(
     """
     if traces is None:
         traces = simulate_steps([cell], family)[0]
-    gen = rng(seed)
-    data = traces + gen.normal(0.0, cell.noise_mv, size=traces.shape) if cell.noise_mv > 0 else traces
     _points, _pre, na, nb, nc = family.layout()
     epochs = (
         EpochSpec("Step", 0.0, na),
         EpochSpec("Step", family.first_pa, nb, level_inc=family.increment_pa),
         EpochSpec("Step", 0.0, nc),
     )
-    return write_abf1(
-        path,
-        data,
-        family.sample_rate,
-        units="mV",
-        channel_names=["Vm"],
-        epochs=epochs,
-        holding=0.0,
-        dac_units="pA",
-        lsb=0.01,
-        protocol="C:\\protocols\\currentclamp-steps.pro",
-        comment=f"nplab synthetic Wang-Buzsaki: {cell.name}",
-    )
+    return _write(path, cell, traces, family.sample_rate, epochs, seed, "currentclamp-steps")
+
+
+def write_ramp_file(
+    path: str | os.PathLike[str],
+    cell: WBCell,
+    ramp: Ramp = Ramp(),
+    *,
+    seed: int = DEFAULT_SEED,
+    traces: np.ndarray | None = None,
+) -> Path:
+    """Simulate ``cell`` under ``ramp`` and write it as a one-sweep ABF1 file (mV, pA)
+    with epochs A (Step 0 pA), B (Ramp to ``stop_pa``), C (Step 0 pA).
+
+    ``traces`` (``(1, points)`` noise-free, from :func:`simulate_commands` with
+    :meth:`Ramp.command`) skips the simulation.
+    """
+    if traces is None:
+        traces = simulate_commands([cell], ramp.command(), ramp.sample_rate)
+    _points, _pre, na, nb, nc = ramp.layout()
+    epochs = (EpochSpec("Step", 0.0, na), EpochSpec("Ramp", ramp.stop_pa, nb), EpochSpec("Step", 0.0, nc))
+    return _write(path, cell, traces, ramp.sample_rate, epochs, seed, "currentclamp-ramp")
 
 
 #: g_Na scale per study group in the sample data: nerve injury up-regulates Na

@@ -18,7 +18,8 @@ recordings → a per-sweep table and a per-cell table.
   rate) and maximum rate.  A cell firing at ≤ 0 pA is ``spontaneous`` and gets no
   rheobase.
 * **Ramps** (``currentclamp-ramp``): rheobase = command current at the first spike's
-  threshold (the ramp speed is recorded beside it).
+  threshold sample (the ramp epoch of n samples read as pyabf does, ``linspace(level
+  before, level, n)``; the ramp speed is recorded beside it).
 * **Gap-free** recordings (operation mode 3): spontaneous rate and bursts (runs of
   ≥ ``burst_min_spikes`` spikes with ISIs ≤ ``burst_max_isi_ms``).
 
@@ -299,11 +300,11 @@ def _command_channel(rec: Recording, p: dict) -> tuple[int, float]:
     )
 
 
-def _test_epoch(rec: Recording, dac: int, p: dict) -> str:
+def _test_epoch(rec: Recording, dac: int, p: dict, to_pa: float = 1.0) -> str:
     try:
         table0 = rec.epochs(0, dac)
     except InputError as exc:
-        raise InputError(f"no test step: {exc.reason}", file=rec.path) from None
+        raise InputError(_no_epoch_table(rec, exc.reason), file=rec.path) from None
     inner = [e for e in table0 if e.index >= 0]
     if p["test_epoch"] is not None:
         key = str(p["test_epoch"]).strip()
@@ -324,9 +325,75 @@ def _test_epoch(rec: Recording, dac: int, p: dict) -> str:
     hold = rec.holding[dac] if dac < len(rec.holding) and math.isfinite(rec.holding[dac]) else 0.0
     cands = [e for e in cands if want == "Ramp" or e.level != hold]
     if not cands:
-        kind = "ramp" if want == "Ramp" else "current step"
-        raise InputError(f"no {kind} in the command waveform", file=rec.path, column="test_epoch")
+        raise InputError(_no_test_epoch(inner, want, hold, to_pa), file=rec.path, column="test_epoch")
     return cands[0].letter
+
+
+def _no_epoch_table(rec: Recording, why: str) -> str:
+    """Reason text when the command waveform has no usable epoch table."""
+    from nplab.ephys.abf import _user_list_epoch_params
+
+    codes = _user_list_epoch_params(rec._abf, rec._head) if rec._abf is not None else []
+    if codes:
+        return (
+            "cannot locate the current steps: a Clampex user list changes the epochs from "
+            f"sweep to sweep (user-list parameter code(s) {', '.join(map(str, codes))}) and the "
+            "file's epoch table does not record the values used, so the current injected in "
+            "each sweep is unknown; not analysed (re-record without a user list, or export "
+            "the sweeps with their currents)"
+        )
+    return f"cannot locate the current steps: the command waveform has no usable epoch table ({why})"
+
+
+#: Clampex epoch types that are trains of brief pulses (pyabf's names)
+_TRAINS = ("Pulse", "Tri", "Cos", "BiPhsc")
+
+
+def _no_test_epoch(inner: list[Epoch], want: str, hold: float, to_pa: float) -> str:
+    """Reason text when no epoch qualifies as the test step (or ramp)."""
+    if want == "Ramp":
+        steps = [e.letter for e in inner if e.type == "Step" and e.level != hold]
+        hint = f"; it has current step(s) in epoch(s) {', '.join(steps)}: use protocol currentclamp-steps" if steps else ""
+        return "no ramp in the command waveform" + hint
+    ramps = [e.letter for e in inner if e.type == "Ramp"]
+    trains = [e.letter for e in inner if e.type in _TRAINS]
+    if ramps:
+        return (f"no current step in the command waveform: epoch {ramps[0]} is a ramp, use "
+                "protocol currentclamp-ramp")
+    if trains:
+        return (f"no current step in the command waveform: epoch(s) {', '.join(trains)} are "
+                "pulse trains, not a step family")
+    return (f"no current step in the command waveform: every epoch stays at the holding current "
+            f"({hold * to_pa:g} pA), so no current is injected (e.g. light-evoked or "
+            "spontaneous activity recorded episodically); not a step family")
+
+
+def _check_family(rec: Recording, dac: int, letter: str, to_pa: float, p: dict) -> None:
+    """Refuse a test epoch that is not a step family: a pulse train, or a single current
+    (one sweep, or every sweep the same), from which no rheobase can be read."""
+    eps = [e for e in rec.epochs(0, dac) if e.index >= 0]
+    test = next(e for e in eps if e.letter == letter)
+    if p["analysis"] == "ramp":
+        if test.type != "Ramp":
+            raise InputError(f"test epoch {letter} is a {test.type}, not a ramp", file=rec.path,
+                             column="test_epoch")
+        return
+    if test.type != "Step":
+        raise InputError(
+            f"not a step family: test epoch {letter} is a {test.type} epoch (a train of brief "
+            "pulses), not a current step", file=rec.path, column="test_epoch",
+        )
+    levels = {round(_epoch(rec, s, dac, letter)[0].level * to_pa, 6) for s in range(rec.sweep_count)}
+    if len(levels) < 2:
+        trains = [e.letter for e in eps if e.type in _TRAINS]
+        extra = (f"; the command has pulse-train epoch(s) {', '.join(trains)} (e.g. trains of brief "
+                 "pulses to evoke single spikes), which this analysis does not measure") if trains else ""
+        raise InputError(
+            f"not a step family: {rec.sweep_count} sweep{'s' if rec.sweep_count != 1 else ''} "
+            "with one test-step current "
+            f"({levels.pop():g} pA in epoch {letter}), so no rheobase or f–I relation{extra}",
+            file=rec.path, column="test_epoch", expected="sweeps stepping through at least two currents",
+        )
 
 
 def _epoch(rec: Recording, sweep: int, dac: int, letter: str) -> tuple[Epoch, float]:
@@ -397,7 +464,8 @@ def _analyse(rec: Recording, label: str, proto: Protocol):
     if rec.operation_mode == 3:
         return _gapfree(rec, label, cell, ch, factor, proto, kw)
     dac, to_pa = _command_channel(rec, p)
-    letter = _test_epoch(rec, dac, p)
+    letter = _test_epoch(rec, dac, p, to_pa)
+    _check_family(rec, dac, letter, to_pa, p)
     hold = rec.holding[dac] if dac < len(rec.holding) and math.isfinite(rec.holding[dac]) else 0.0
     hold_pa = hold * to_pa
     nb = max(1, round(p["baseline_ms"] * fs / 1000.0))
@@ -439,7 +507,8 @@ def _analyse(rec: Recording, label: str, proto: Protocol):
         traces[s] = (v, a, b, sel)
         if p["analysis"] == "ramp" and ramp_info is None and n:
             k = sel.threshold_index[0] if sel.threshold_index[0] >= 0 else sel.peak_index[0]
-            frac = (k - a) / max(1, b - a)
+            # pyabf's reading of a Clampex ramp epoch of n samples: linspace(before, level, n)
+            frac = (k - a) / max(1, b - a - 1)
             i_at = (prev_level + (ep.level - prev_level) * frac) * to_pa
             speed = (ep.level - prev_level) * to_pa / ((b - a) / fs)
             ramp_info = (s, i_at, speed)

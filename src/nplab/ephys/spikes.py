@@ -3,8 +3,8 @@
 Conventions (eFEL's defaults, Blue Brain Project, ``efel`` ``Settings``; recorded as
 protocol parameters so a lab can change them):
 
-* **Spike**: an upward crossing of ``threshold_mv`` (−20 mV), ``v[i-1] < thr < v[i]``,
-  that comes back down (``v[j-1] > thr > v[j]``) before the end of the trace; the
+* **Spike**: an upward crossing of ``threshold_mv`` (−20 mV), ``v[i-1] < thr ≤ v[i]``,
+  that comes back down (``v[j-1] ≥ thr > v[j]``) before the end of the trace; the
   peak is the (first) maximum between the two crossings.  A crossing that never
   comes back down is not a spike (eFEL ``peak_indices``).
 * **dV/dt**: central differences (one-sided at the ends), in mV/ms.
@@ -106,19 +106,18 @@ class SpikeArrays:
 
 
 def _crossings(v: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
-    above = v > thr
-    below = v < thr
-    up = np.flatnonzero(above[1:] & below[:-1]) + 1
-    dn = np.flatnonzero(below[1:] & above[:-1]) + 1
+    # a sample exactly at the threshold counts as above it, so up and down crossings
+    # alternate even on quantised data (eFEL 5.7 behaves the same: a spike whose
+    # upstroke or downstroke has a sample at exactly -20.00 mV is still one spike)
+    above = v >= thr
+    up = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    dn = np.flatnonzero(~above[1:] & above[:-1]) + 1
     if up.size == 0 or dn.size == 0:
         return up[:0], dn[:0]
     dn = dn[dn > up[0]]
     up = up[: dn.size]
     dn = dn[: up.size]
-    # eFEL pairs the i-th up with the i-th down crossing; a sample exactly at the
-    # threshold can break the alternation, and eFEL then finds no peak for the pair
-    keep = dn >= up
-    return up[keep], dn[keep]
+    return up, dn
 
 
 def _empty(n: int = 0) -> SpikeArrays:
