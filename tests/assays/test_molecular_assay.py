@@ -59,3 +59,23 @@ def test_qpcr_section_recovers_truth(ctx):
     expr = rep.tables["qpcr_expression"]
     veh = expr[expr["group"] == ctx.control]
     assert np.allclose(veh.groupby("target")["delta_delta_ct"].mean(), 0, atol=1e-9)
+
+
+def test_western_section_recovers_truth(ctx):
+    # sample_data/README.md: true log2 p-p65/p65 vs sham: CCI + vehicle +1.2, ami 3 +0.9,
+    # ami 10 +0.4, duloxetine +0.45; blots differ by exposure (x1, x1.8, x0.6)
+    rep = _run("western", ctx)
+    st = rep.tables["western_stats"]
+    st = st[st["measure"] == "p-p65/p65"].set_index("group")
+    assert set(st["method"]) == {"LMM, blot random intercept"}
+    truth = {"Sham + vehicle": -1.2, "CCI + amitriptyline 3 mg/kg": -0.3,
+             "CCI + amitriptyline 10 mg/kg": -0.8, "CCI + duloxetine 30 mg/kg": -0.75}
+    for g, diff in truth.items():
+        assert st.loc[g, "ci_low"] < diff < st.loc[g, "ci_high"], g
+    for g in ("Sham + vehicle", "CCI + amitriptyline 10 mg/kg", "CCI + duloxetine 30 mg/kg"):
+        assert st.loc[g, "ratio"] < 0.8 and st.loc[g, "p"] < 0.05, g
+    bands = rep.tables["western_bands"]
+    veh = bands[(bands["group"] == ctx.control) & (bands["measure"] == "p-p65/p65")]
+    # each blot's control lanes average to fold change 1 (the normalisation removes the blot effect)
+    assert np.allclose(veh.groupby("blot")["fold_change"].mean(), 1.0)
+    assert rep.section.blocks
