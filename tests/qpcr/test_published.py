@@ -70,12 +70,16 @@ def test_livak_same_tube_table():
 
 
 def _stability_input(shared_dir: Path, name: str) -> pd.DataFrame:
-    path = shared_dir / "data" / "qpcr" / name
-    if not path.is_file():  # same rule as tests/conftest.py missing_corpus
-        msg = f"{path} not found (write it with reference/published/extract_normqpcr_data.R)"
-        if os.environ.get("NPLAB_REQUIRE_CORPUS", "").strip() not in ("", "0"):
-            pytest.fail(f"NPLAB_REQUIRE_CORPUS is set: {msg}", pytrace=False)
-        pytest.skip(msg)
+    # The published data sets (geNorm, NormFinder) come from Bioconductor NormqPCR and are
+    # not redistributed here nor part of the shared ABF/behaviour corpus: write them with
+    # reference/published/extract_normqpcr_data.R into $NPLAB_QPCR_DATA (or
+    # <shared>/data/qpcr) to run these checks; otherwise they skip, also in CI.
+    folder = Path(os.environ.get("NPLAB_QPCR_DATA", shared_dir / "data" / "qpcr"))
+    path = folder / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found: published geNorm/NormFinder data are not shipped "
+                    "(write them with reference/published/extract_normqpcr_data.R and set "
+                    "NPLAB_QPCR_DATA)")
     d = pd.read_csv(path)
     return pd.DataFrame({"animal": d["sample"], "group": d["group"], "target": d["gene"],
                          "cq": -np.log2(d["quantity"])})
