@@ -37,3 +37,9 @@ def test_sample_report_text(repo_dir: Path, tmp_path: Path) -> None:
     assert "animal(s)" not in text and "file(s)" not in text
     assert text.count("without knowing which code is which group") == 1
     assert "50 rats" in text
+    # results paragraphs name variables by their labels, not column names (issue 13.11)
+    paragraphs = " ".join(html.unescape(re.sub(r"<[^>]+>", "", p))
+                          for p in re.findall(r"<p>(.*?)</p>", page, re.S))
+    assert "group × time point" in paragraphs
+    for machine in ("timepoint", "log10_threshold", "latency_s", "threshold_g"):
+        assert machine not in paragraphs, machine

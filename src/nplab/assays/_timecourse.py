@@ -287,7 +287,8 @@ class TimecourseAssay(Assay):
                       + stats.results_paragraph(
                           anova, dv=ylabel, posthoc=ph, control=study.control_group,
                           within="timepoint" if len(within) == 1 and not extra
-                          else [*within, *extra], alpha=alpha, gate=gate))
+                          else [*within, *extra], alpha=alpha, gate=gate,
+                          labels={"timepoint": "time point"}))
         stats.share_ylim(figs)  # every paw (and stratum) on the same y range
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
                   f"{primary} paw: {ylabel} by group and time point")

@@ -195,10 +195,14 @@ def sedation_check(
     return out, _sentence(out, vehicle, motor_value, alpha, min_deficit_pct)
 
 
+_WORDS = {"latency_s": "latency to fall", "distance_m": "distance travelled",
+          "distance_cm": "distance travelled"}
+
+
 def _sentence(out: pd.DataFrame, vehicle: str, motor_value: str, alpha: float, pct: float) -> str:
     head = (
         f"Sedation check: each dose was compared with {vehicle} at the same time points on "
-        f"motor performance ({motor_value}; deficit = reduction >= {pct:g} % with Welch "
+        f"motor performance ({_WORDS.get(motor_value, motor_value.replace('_', ' '))}; deficit = reduction >= {pct:g} % with Welch "
         f"p < {alpha:g}) and on the analgesia read-out."
     )
     if out.empty:

@@ -141,6 +141,7 @@ def results_paragraph(
     method: str = "Dunnett's test",
     gate: str | bool = "none",
     factor: str = "group",
+    labels: dict[str, str] | None = None,
 ) -> str:
     """Plain-English results paragraph from a :func:`mixed_anova` table (and post hoc table).
 
@@ -175,6 +176,10 @@ def results_paragraph(
     factor
         The factor the post hoc test compares (the gate looks at its effects).
 
+    labels
+        Words for factor names in the text (e.g. ``{"timepoint": "time point"}``); the
+        tables keep the machine names.
+
     Returns
     -------
     str
@@ -188,6 +193,9 @@ def results_paragraph(
     if not isinstance(anova, pd.DataFrame) or not need <= set(anova.columns) or anova.empty:
         raise InputError("the ANOVA table lacks the columns of mixed_anova",
                          expected=", ".join(sorted(need)))  # fmt: skip
+    if labels:
+        anova = anova.assign(source=[":".join(labels.get(f, f) for f in str(src).split(":"))
+                                     for src in anova["source"]])
     sources = list(anova["source"])
     inter = [s for s in sources if ":" in s]
     mains = [s for s in sources if ":" not in s]
@@ -227,17 +235,19 @@ def results_paragraph(
                  f"interpreted: no difference between groups is shown ({n_nom} comparison(s) "
                  f"had a nominal p < {alpha:g}; exploratory, see the post hoc table).")
     elif posthoc is not None and len(posthoc):
-        text += " " + _posthoc_sentence(posthoc, control, within, alpha, method)
+        text += " " + _posthoc_sentence(posthoc, control, within, alpha, method, labels)
     return text
 
 
-def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: str) -> str:
+def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: str,
+                      labels: dict[str, str] | None = None) -> str:
     if not {"group", "diff", "p"} <= set(ph.columns):
         raise InputError("the post hoc table lacks group/diff/p columns", expected="dunnett output")
     vs = f" against {control}" if control is not None else ""
     cols = [within] if isinstance(within, str) else list(within or [])
     cols = [c for c in cols if c in ph.columns]
-    where = f" at each {' × '.join(cols)}" if cols else ""
+    word = {c: (labels or {}).get(c, c) for c in cols}
+    where = f" at each {' × '.join(word[c] for c in cols)}" if cols else ""
     sig = ph[ph["p"] < alpha]
     if sig.empty:
         return f"{method}{vs}{where} found no group that differed (all p ≥ {alpha:g})."
@@ -245,7 +255,7 @@ def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: s
     for group, sub in sig.groupby("group", sort=False):
         bits = []
         for _, r in sub.iterrows():
-            at = ", ".join(f"{c} {r[c]}" for c in cols) + ": " if cols else ""
+            at = ", ".join(f"{word[c]} {r[c]}" for c in cols) + ": " if cols else ""
             bits.append(
                 f"{at}difference {_num(r['diff'], 3)}"
                 + (
