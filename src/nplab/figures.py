@@ -26,7 +26,14 @@ from typing import Any
 from nplab.errors import InputError
 from nplab.tables import atomic_write
 
-__all__ = ["FIGURE_FORMATS", "STYLE", "figure_format", "figure_style", "save_figure"]
+__all__ = [
+    "FIGURE_FORMATS",
+    "STYLE",
+    "figure_format",
+    "figure_style",
+    "save_figure",
+    "styled",
+]
 
 #: Figure formats nplab writes (by file suffix).
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -69,6 +76,19 @@ def figure_style(**overrides: Any) -> Iterator[None]:
 
     with matplotlib.rc_context({**STYLE, **overrides}):
         yield
+
+
+def styled(func: Any) -> Any:
+    """Decorator: build the figure of ``func`` inside :func:`figure_style` (every text it
+    creates takes the shared style, so layout computed there holds when saved)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with figure_style():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 # metadata that would otherwise change from run to run (dates) or machine to machine

@@ -19,6 +19,7 @@ from nplab.assays import register
 from nplab.assays.base import Assay, AssayContext, AssayReport
 from nplab.assays.patchclamp import batch_executor
 from nplab.errors import InputError
+from nplab.figures import styled
 from nplab.report import Section
 
 __all__ = ["Excitability", "fi_figure"]
@@ -137,6 +138,7 @@ class Excitability(Assay):
                  "Phase plots (dV/dt against V) of the first spike at rheobase of the same cells.")
 
 
+@styled
 def fi_figure(cells: pd.DataFrame, sweeps: pd.DataFrame, ctx: AssayContext | None = None) -> Any:
     """f–I curves per group: mean over animals of each animal's mean rate per current
     (:func:`nplab.ephys.excitability_plots.fi_curves`)."""

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from nplab.errors import InputError
+from nplab.figures import styled
 
 __all__ = [
     "FIGURE_NAMES",
@@ -143,6 +144,7 @@ def _title(cell: pd.Series, by: str | None, label: Label) -> str:
     return head
 
 
+@styled
 def _empty(message: str) -> Any:
     import matplotlib.pyplot as plt
 
@@ -152,6 +154,7 @@ def _empty(message: str) -> Any:
     return fig
 
 
+@styled
 def rheobase_traces(
     res: Any,
     cells: pd.DataFrame | None = None,
@@ -189,10 +192,12 @@ def rheobase_traces(
         for k, (sweep, _cur, text) in enumerate(picks):
             v, fs = read(cell["file"], sweep)
             ax.plot(np.arange(v.size) / fs * 1e3, v, lw=0.7, color=("C0", "C3")[k % 2], label=text)
-        ax.set_title(_title(cell, by, label), fontsize=8)
+        ax.set_title(_title(cell, by, label), fontsize=8, pad=22)
         ax.set_xlabel("time (ms)")
-        ax.legend(fontsize=6, frameon=False, loc="upper right")
-    axes[0].set_ylabel("membrane potential (mV)")
+        # legend above the panel, outside the traces (spikes reach the top of the axes)
+        ax.legend(fontsize=6, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                  ncol=2, borderaxespad=0.2)
+    axes[0].set_ylabel("membrane potential (mV)", labelpad=8)
     return _finish(fig, path)
 
 
@@ -212,6 +217,7 @@ def _first_spike(res: Any, cell: pd.Series, sweep: int) -> tuple[pd.Series | Non
     return sel.iloc[0], float(t if np.isfinite(t) else nxt["peak_time_s"])
 
 
+@styled
 def phase_plot(
     res: Any,
     cells: pd.DataFrame | None = None,
@@ -261,6 +267,7 @@ def phase_plot(
     return _finish(fig, path)
 
 
+@styled
 def fi_curves(
     cells: pd.DataFrame,
     sweeps: pd.DataFrame,
