@@ -31,6 +31,12 @@ recorded as 20.0 s with ``cutoff_reached = true``.
 threshold (log latency) is the day-14 value plus E × profile(t), with profile(1, 2, 4,
 6 h) = (0.7, 1.0, 0.7, 0.35) and E per group in ``GROUPS``.  Contralateral paws and sham
 animals are unaffected by the drugs.
+
+*Sex (CCI study).*  Allocation blocks alternate male / female (blocks 1, 3, 5, ... male),
+so every group has 5 males and 5 females.  Sex × treatment truth (von Frey only): the
+duloxetine effect E on the log10 threshold is 0.40 in males and 0.70 in females (mean 0.55,
+the group's E); every other effect is the same in both sexes, and Hargreaves latencies do
+not depend on sex.  Females weigh less (N(195, 10) g vs N(235, 12) g).
 """
 
 from __future__ import annotations
@@ -70,6 +76,10 @@ CCI_TIMEPOINTS = (
 )
 #: CCI animals that do not develop allodynia (true day-14 ipsi threshold ≈ baseline).
 CCI_NON_RESPONDERS = ("R07", "R33")
+#: Sex × treatment truth of the CCI study: von Frey effect E by (group, sex) where it
+#: differs from the group's E (the mean over the sexes stays the group's E).
+CCI_SEX_EFFECT = {("CCI + duloxetine 30 mg/kg", "male"): 0.40,
+                  ("CCI + duloxetine 30 mg/kg", "female"): 0.70}
 
 SNL_GROUPS = (
     ("Sham + vehicle", None, "sham", "vehicle", 0.0, False, 0.0, 0.0),
@@ -123,8 +133,13 @@ def _allocate(n_groups: int, n: int, rng: np.random.Generator) -> list[int]:
 def simulate(
     groups: tuple, n: int, timepoints: tuple, *, prefix: str, side: str, seed: int,
     non_responders: tuple[str, ...] = (), hargreaves: bool = True,
+    both_sexes: bool = False, sex_effect: dict | None = None,
 ) -> dict[str, list[list[object]]]:
-    """Simulate animals, von Frey sheets, Hargreaves trials and the truth table."""
+    """Simulate animals, von Frey sheets, Hargreaves trials and the truth table.
+
+    ``both_sexes``: blocks of the allocation alternate male / female; ``sex_effect``
+    maps (group name, sex) to the von Frey effect E of that cell.
+    """
     ss = np.random.SeedSequence(seed)
     r_alloc, r_animal, r_vf, r_hg = (np.random.default_rng(s) for s in ss.spawn(4))
     alloc = _allocate(len(groups), n, r_alloc)
@@ -133,9 +148,12 @@ def simulate(
         name, code, model, _treat, _dose, _ctrl, e_vf, e_hg = groups[g]
         animal = f"{prefix}{idx + 1:02d}"
         cage = idx // 4 + 1
-        weight = round(float(r_animal.normal(235.0, 12.0)), 1)
+        sex = "female" if both_sexes and (idx // len(groups)) % 2 else "male"
+        e_vf = (sex_effect or {}).get((name, sex), e_vf)
+        mean_w, sd_w = (195.0, 10.0) if sex == "female" else (235.0, 12.0)
+        weight = round(float(r_animal.normal(mean_w, sd_w)), 1)
         cohort = 1 if idx < len(alloc) // 2 else 2  # two surgery/testing cohorts
-        animals.append([animal, code or name, model, side, "male", weight, cohort, cage])
+        animals.append([animal, code or name, model, side, sex, weight, cohort, cage])
         # true log10 thresholds (von Frey) and log latencies (Hargreaves)
         bl_vf = float(r_animal.normal(1.0, 0.08))
         bl_hg = float(r_animal.normal(math.log(12.5), 0.12))
@@ -156,7 +174,7 @@ def simulate(
                     t_vf += float(r_animal.normal(0.0, 0.04))
                     t_hg += float(r_animal.normal(0.0, 0.04))
                 truth.append(
-                    [animal, name, model, paw, label, round(t_vf, 4),
+                    [animal, name, model, sex, paw, label, round(t_vf, 4),
                      round(10**t_vf, 4), round(math.exp(t_hg), 3)]
                 )
                 vf.append([animal, paw, label, updown_series(t_vf, r_vf)])
@@ -187,7 +205,7 @@ def write_study(folder: Path, sim: dict, groups: tuple, blinded: bool) -> None:
         )
     _write_csv(
         folder / "truth.csv",
-        ["animal", "group", "model", "paw", "timepoint", "true_log10_threshold_g",
+        ["animal", "group", "model", "sex", "paw", "timepoint", "true_log10_threshold_g",
          "true_threshold_g", "true_latency_s"],
         sim["truth"],
     )
@@ -274,7 +292,7 @@ def write_behaviour(folder: Path, beh: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     cci = simulate(
         CCI_GROUPS, CCI_N, CCI_TIMEPOINTS, prefix="R", side="left", seed=SEED,
-        non_responders=CCI_NON_RESPONDERS,
+        non_responders=CCI_NON_RESPONDERS, both_sexes=True, sex_effect=CCI_SEX_EFFECT,
     )
     write_study(HERE / "cci", cci, CCI_GROUPS, blinded=True)
     write_behaviour(HERE / "cci", simulate_behaviour(cci, CCI_TIMEPOINTS, SEED + 17))

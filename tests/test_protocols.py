@@ -54,7 +54,7 @@ def test_wrong_type_range_choice_missing(tmp_path):
         CCI_PARAMS.replace("ligatures = 4", 'ligatures = "four"'): "wrong type",
         CCI_PARAMS.replace("ligatures = 4", "ligatures = 40"): "out of range",
         CCI_PARAMS.replace('model = "CCI"', 'model = "SCI"'): "not allowed",
-        CCI_PARAMS.replace('nerve = "sciatic"\n', ""): "required parameter is missing",
+        CCI_PARAMS.replace('nerve = "sciatic"\n', ""): "required key is missing",
         CCI_PARAMS + "allodynia_onset_days = [7, -1]\n": "out of range",
     }
     for params, message in cases.items():

@@ -44,7 +44,7 @@ def test_sample_studies_load(repo_dir: Path) -> None:
     behaviour = {"acetone", "hot_plate", "rotarod"}
     assert set(s.data) == {"animals", "vonfrey", "hargreaves"} | behaviour | (
         {"patchclamp", "elisa", "qpcr"} if "patchclamp" in s.data else set()
-    )
+    ) | ({"excitability"} if "excitability" in s.data else set()) | ({"western"} if "western" in s.data else set())
     snl = load_study(repo_dir / "sample_data" / "snl_study.toml")
     assert snl.model["type"] == "SNL" and not snl.blinded
     # defaults of absent tables are filled

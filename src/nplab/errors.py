@@ -14,7 +14,28 @@ from __future__ import annotations
 import re
 from os import PathLike
 
-__all__ = ["InputError", "NplabError", "ProtocolError", "plain_numbers", "row_number"]
+__all__ = [
+    "InputError",
+    "NplabError",
+    "ProtocolError",
+    "plain_numbers",
+    "row_number",
+    "split_sheet",
+]
+
+#: ``book.xlsx#Sheet name``: a workbook path with the sheet to read after ``#``.
+_SHEET_PATH = re.compile(r"^(?P<file>.+\.(?:xlsx|xlsm|xls))#(?P<sheet>.*)$", re.IGNORECASE)
+
+
+def split_sheet(path: str | PathLike[str]) -> tuple[str, str | None]:
+    """Split ``"book.xlsx#Sheet 2"`` into ``("book.xlsx", "Sheet 2")``.
+
+    Only a ``#`` after an Excel suffix (``.xlsx``, ``.xlsm``, ``.xls``) starts a sheet
+    name; any other path is returned whole with ``None``.
+    """
+    text = str(path)
+    m = _SHEET_PATH.match(text)
+    return (m["file"], m["sheet"]) if m else (text, None)
 
 
 class NplabError(Exception):
@@ -38,6 +59,14 @@ class InputError(NplabError):
         What was expected instead, e.g. ``"a number > 0"``.
     sweep
         Sweep index for recordings, or ``None``.
+    sheet
+        Excel sheet the problem is in, or ``None``.  A ``file`` written
+        ``book.xlsx#Sheet`` (as :func:`nplab.tables.read_table` records the source of a
+        sheet) is split into file and sheet, so every error about a table read from a
+        workbook names the sheet: ``book.xlsx, sheet 'Sheet', row 3, column 'x': ...``.
+    key
+        Key of a TOML/YAML file (study file, protocol), e.g. ``groups[1].dose``; shown
+        as ``key '...'`` (``column`` is kept for callers that pass keys as columns).
     """
 
     def __init__(
@@ -49,11 +78,18 @@ class InputError(NplabError):
         column: str | None = None,
         expected: str | None = None,
         sweep: int | None = None,
+        sheet: str | int | None = None,
+        key: str | None = None,
     ) -> None:
         self.reason = message
         self.file = None if file is None else str(file)
+        if self.file is not None and sheet is None:
+            self.file, sheet = split_sheet(self.file)
+        self.sheet = sheet
+        self.key = key
         self.row = row
-        self.column = column
+        self._column_given = column is not None
+        self.column = column if column is not None else key  # keys were passed as columns
         self.expected = expected
         self.sweep = sweep
         super().__init__(plain_numbers(self._format()))
@@ -62,11 +98,15 @@ class InputError(NplabError):
         where = []
         if self.file is not None:
             where.append(self.file)
+        if self.sheet is not None:
+            where.append(f"sheet {self.sheet!r}")
+        if self.key is not None:
+            where.append(f"key '{self.key}'")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.sweep is not None:
             where.append(f"sweep {self.sweep}")
-        if self.column is not None:
+        if self._column_given:
             where.append(f"column '{self.column}'")
         text = (": ".join([", ".join(where), self.reason])) if where else self.reason
         if self.expected:

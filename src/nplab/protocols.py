@@ -74,6 +74,7 @@ KIND_MODULES: dict[str, str] = {
             "formalin",
         )
     },
+    "currentclamp": "nplab.ephys.excitability",
 }
 
 _HEADER_KEYS = {"name", "version", "kind", "title", "description", "references"}
@@ -178,7 +179,7 @@ class Protocol:
             raise ProtocolError(  # the bad value came from the caller, not the file
                 exc.reason,
                 file=f"override of protocol '{self.name}' ({self.path})",
-                column=exc.column,
+                key=exc.key, column=None if exc.key else exc.column,
                 expected=exc.expected,
             ) from None
         return Protocol(
@@ -299,7 +300,7 @@ def load_protocol(
         raise ProtocolError(
             f"protocol '{proto.name}' is of kind '{proto.kind}'",
             file=proto.path,
-            column="protocol.kind",
+            key="protocol.kind",
             expected=f"a '{kind}' protocol",
         )
     return proto.with_overrides(**overrides) if overrides else proto
@@ -311,7 +312,7 @@ def _build(data: dict[str, Any], path: Path) -> Protocol:
             raise ProtocolError(
                 f"unknown table [{key}]",
                 file=path,
-                column=key,
+                key=key,
                 expected="[protocol] and [parameters]",
             )
     header = data.get("protocol")
@@ -324,18 +325,18 @@ def _build(data: dict[str, Any], path: Path) -> Protocol:
             raise ProtocolError(
                 f"unknown key '{key}' in [protocol]",
                 file=path,
-                column=f"protocol.{key}",
+                key=f"protocol.{key}",
                 expected=f"one of {', '.join(sorted(_HEADER_KEYS))}",
             )
     for key in ("name", "version", "kind"):
         if not isinstance(header.get(key), str) or not header[key]:
             raise ProtocolError(
-                "missing or not a string", file=path, column=f"protocol.{key}", expected="a string"
+                "missing or not a string", file=path, key=f"protocol.{key}", expected="a string"
             )
     refs = header.get("references", [])
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
         raise ProtocolError(
-            "must be a list of strings", file=path, column="protocol.references", expected="a list"
+            "must be a list of strings", file=path, key="protocol.references", expected="a list"
         )
     params = validate_parameters(data.get("parameters", {}), header["kind"], file=path)
     return Protocol(
@@ -357,7 +358,7 @@ def schema_for(kind: str, *, file: str | os.PathLike[str] | None = None) -> Sche
         raise ProtocolError(
             f"unknown protocol kind '{kind}'",
             file=file,
-            column="protocol.kind",
+            key="protocol.kind",
             expected=f"one of {', '.join(sorted(KIND_MODULES))}",
         )
     module = importlib.import_module(module_name)
@@ -369,7 +370,7 @@ def validate_parameters(
 ) -> dict[str, Any]:
     """Validate ``values`` against the schema of ``kind``; return them with defaults filled."""
     if not isinstance(values, Mapping):
-        raise ProtocolError("[parameters] must be a table", file=file, column="parameters")
+        raise ProtocolError("[parameters] must be a table", file=file, key="parameters")
     return validate_table(values, schema_for(kind, file=file), file, "")
 
 
@@ -382,7 +383,7 @@ def validate_table(
             raise ProtocolError(
                 f"unknown key '{prefix}{key}'",
                 file=file,
-                column=f"{prefix}{key}",
+                key=f"{prefix}{key}",
                 expected=f"one of {', '.join(sorted(schema))}",
             )
     out: dict[str, Any] = {}
@@ -391,7 +392,7 @@ def validate_table(
         value = values.get(key, _MISSING)
         if value is _MISSING:
             if spec.required:
-                raise ProtocolError("required parameter is missing", file=file, column=name)
+                raise ProtocolError("required key is missing", file=file, key=name)
             value = spec.default
             out[key] = list(value) if isinstance(value, tuple) else value
             continue
@@ -414,21 +415,21 @@ def _check_scalar(value: Any, typ: str, spec: Param, file: Any, name: str) -> An
         ok = isinstance(value, bool)
     if not ok:
         raise ProtocolError(
-            f"{value!r} has the wrong type", file=file, column=name, expected=f"a {typ}"
+            f"{value!r} has the wrong type", file=file, key=name, expected=f"a {typ}"
         )
     if spec.min is not None and typ in {"float", "int"} and value < spec.min:
         raise ProtocolError(
-            f"{value!r} is out of range", file=file, column=name, expected=f">= {spec.min}"
+            f"{value!r} is out of range", file=file, key=name, expected=f">= {spec.min}"
         )
     if spec.max is not None and typ in {"float", "int"} and value > spec.max:
         raise ProtocolError(
-            f"{value!r} is out of range", file=file, column=name, expected=f"<= {spec.max}"
+            f"{value!r} is out of range", file=file, key=name, expected=f"<= {spec.max}"
         )
     if spec.choices is not None and value not in spec.choices:
         raise ProtocolError(
             f"{value!r} is not allowed",
             file=file,
-            column=name,
+            key=name,
             expected=f"one of {', '.join(map(repr, spec.choices))}",
         )
     return value
@@ -442,7 +443,7 @@ def _validate_value(value: Any, spec: Param, file: Any, name: str) -> Any:
     if spec.type == "list":
         if not isinstance(value, list):
             raise ProtocolError(
-                "must be a list", file=file, column=name, expected=f"a list of {spec.item}"
+                "must be a list", file=file, key=name, expected=f"a list of {spec.item}"
             )
         return [
             _check_scalar(v, spec.item or "str", spec, file, f"{name}[{i}]")
@@ -450,15 +451,15 @@ def _validate_value(value: Any, spec: Param, file: Any, name: str) -> Any:
         ]
     if spec.type == "dict":
         if not isinstance(value, dict):
-            raise ProtocolError("must be a table", file=file, column=name, expected="a table")
+            raise ProtocolError("must be a table", file=file, key=name, expected="a table")
         return dict(value)
     if spec.type == "table":
         if not isinstance(value, dict):
-            raise ProtocolError("must be a table", file=file, column=name, expected="a table")
+            raise ProtocolError("must be a table", file=file, key=name, expected="a table")
         return validate_table(value, spec.fields or {}, file, f"{name}.")
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise ProtocolError(
-            "must be an array of tables", file=file, column=name, expected="[[...]] tables"
+            "must be an array of tables", file=file, key=name, expected="[[...]] tables"
         )
     return [
         validate_table(v, spec.fields or {}, file, f"{name}[{i}].") for i, v in enumerate(value)

@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nplab.errors import split_sheet
 from nplab.protocols import Protocol
 from nplab.tables import atomic_write, sha256_file
 
@@ -71,14 +72,18 @@ def _created() -> str:
 
 
 def _file_record(path: str | os.PathLike[str], root: Path | None) -> dict[str, Any]:
-    p = Path(path)
+    file, sheet = split_sheet(path)  # book.xlsx#Sheet: the workbook, and which sheet
+    p = Path(file)
     shown = str(p)
     if root is not None:
         try:
             shown = str(p.resolve().relative_to(root.resolve()))
         except ValueError:
             shown = str(p)
-    return {"path": shown, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+    record = {"path": shown, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+    if sheet is not None:
+        record["sheet"] = sheet
+    return record
 
 
 def build_manifest(

@@ -12,7 +12,8 @@ report section, which the runner writes and renders into
 ``OUTDIR/``
     ``report.html`` (self-contained, :mod:`nplab.report`), ``manifest.json``
     (inputs and outputs with sha256, resolved protocols, versions),
-    ``tables/*.csv`` and ``figures/*.png|svg``.
+    ``tables/*.csv`` (full precision; with ``[output] round = N`` also copies rounded
+    to N significant digits in ``tables/rounded/``) and ``figures/*.png|svg``.
 
 Everything is staged (:func:`nplab.tables.staged_outputs`): a run that fails leaves
 OUTDIR as it was.  Rows are sorted and figures written without dates, so the same
@@ -38,7 +39,7 @@ from nplab.provenance import DEFAULT_SEED, build_manifest, write_manifest
 from nplab.report import Figure, Section, arrive_essential10, render_report
 from nplab.rundir import previous_outputs, remove_stale_outputs, run_lock
 from nplab.study import Study, load_study
-from nplab.tables import staged_outputs, write_table
+from nplab.tables import round_table, staged_outputs, write_table
 
 __all__ = ["RunResult", "apply_exclusions", "cohorts", "run_study", "save_figure"]
 
@@ -76,10 +77,15 @@ class RunResult:
 
 
 class _Writer:
-    """Write tables and figures into the staging folder, remembering what was written."""
+    """Write tables and figures into the staging folder, remembering what was written.
 
-    def __init__(self, stage: Path) -> None:
+    With ``round_digits`` (the study file's ``[output] round``) each table also gets a
+    copy rounded to that many significant digits in ``tables/rounded/``.
+    """
+
+    def __init__(self, stage: Path, round_digits: int | None = None) -> None:
         self.stage = stage
+        self.round_digits = round_digits
         self.files: list[Path] = []
         self.tables: dict[str, pd.DataFrame] = {}
 
@@ -88,6 +94,10 @@ class _Writer:
         write_table(df.reset_index(drop=True), path)
         self.files.append(path)
         self.tables[name] = df
+        if self.round_digits is not None:
+            rounded = self.stage / "tables" / "rounded" / f"{name}.csv"
+            self.files.append(write_table(round_table(df.reset_index(drop=True),
+                                                      self.round_digits), rounded))
 
     def section(self, sec: Section) -> Section:
         """Save the section's unsaved figures (``plot`` blocks) and embed them."""
@@ -196,7 +206,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
     key = read_key(key_path) if key_path is not None else None
     check_study_labels(study, all_animals, animals, key, key_path)
     with staged_outputs(outdir) as stage:
-        w = _Writer(stage)
+        w = _Writer(stage, study.output.get("round"))
         ctx = AssayContext(study=study, animals=animals, key=key, batch=batch,
                            other_animals=frozenset(set(all_animals["animal"])
                                                    - set(animals["animal"])))
@@ -253,6 +263,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
                 "blinded": study.blinded,
                 "unblinded_with_key": key is not None,
                 "seed": DEFAULT_SEED,
+                "round": study.output.get("round"),
             },
             command=["nplab", *sys.argv[1:]],
             root=study.root,

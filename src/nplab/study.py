@@ -62,7 +62,7 @@ from typing import Any
 
 import pandas as pd
 
-from nplab.errors import InputError
+from nplab.errors import InputError, split_sheet
 from nplab.protocols import Param, load_protocol
 from nplab.protocols import validate_table as _validate_schema_table
 from nplab.surgery import check_surgery_record
@@ -73,6 +73,7 @@ __all__ = [
     "TIMEPOINT_KINDS",
     "Study",
     "load_study",
+    "missing_keys",
 ]
 
 
@@ -223,7 +224,34 @@ _FIXED_SCHEMA_TAIL: dict[str, Param] = {
         },
     ),
 }
+#: ``[design]``: the factors of the per-animal time-course statistics (issue 14.7).
+#: Aliases ``treatment`` → ``group`` and ``time`` → ``timepoint`` are accepted.
+DESIGN_WITHIN = ("timepoint", "paw")
+POSTHOC_GATES = ("omnibus", "interaction", "none")
+_DESIGN: dict[str, Param] = {
+    "between": Param(
+        "list", item="str", default=("group",),
+        doc="between-animal factors: group (alias treatment) first, then columns of the "
+            "animals table such as sex (measured factors: generalised eta-squared treats "
+            "them as observed); post hoc comparisons are made within each of their levels",
+    ),
+    "within": Param(
+        "list", item="str", default=("timepoint",),
+        doc="within-animal factors: timepoint (alias time), optionally paw (one mixed ANOVA "
+            "with paw as a within factor instead of one per paw)",
+    ),
+    "posthoc_gate": Param(
+        "str", default="omnibus", choices=POSTHOC_GATES,
+        doc="when the results paragraph calls a post hoc difference shown: omnibus (true) = "
+            "only if an omnibus effect involving group (group, group x time, ...) is "
+            "significant; interaction = only if an interaction of group with a within "
+            "factor is; none (false) = always.  The omnibus result is stated first.",
+    ),
+}
+_DESIGN_ALIASES = {"treatment": "group", "time": "timepoint"}
+
 _FIXED_SCHEMA_END: dict[str, Param] = {
+    "design": Param("table", default={}, fields=_DESIGN),
     "randomisation": Param(
         "table",
         default=None,
@@ -233,6 +261,15 @@ _FIXED_SCHEMA_END: dict[str, Param] = {
             "seed": Param("int", default=None),
             "unit": Param("str", default="animal"),
             "confounders": Param("str", default="", doc="cage, order, tester controlled how"),
+        },
+    ),
+    "output": Param(
+        "table",
+        default={},
+        fields={
+            "round": Param("int", default=None, min=1, max=15,
+                           doc="also write copies of the tables rounded to this many "
+                           "significant digits (tables/rounded/; full precision kept)"),
         },
     ),
     "blinding": Param(
@@ -276,11 +313,14 @@ class Study:
     timepoints
         One row per time point: ``label, kind, hours, days, order``.
     data
-        Absolute paths of the declared tables (``animals`` always; assays when given).
+        Absolute paths of the declared tables (``animals`` always; assays when given);
+        a workbook's sheet is kept after ``#`` (``/abs/book.xlsx#Animals``) as
+        :func:`nplab.tables.read_table` reads it.
     options
         Each assay's own options table (``[patchclamp]``, ...) by assay name.
-    protocols, outcomes, analysis, exclusions, randomisation, blinding
-        The remaining tables, defaults filled in.  Patch-clamp protocols come from the
+    protocols, outcomes, analysis, exclusions, randomisation, blinding, output
+        The remaining tables, defaults filled in (``output["round"]``: significant
+        digits of the rounded copies of the tables, or ``None``).  Patch-clamp protocols come from the
         experiment table (a ``protocol`` column, or conditions named after protocols).
     """
 
@@ -302,6 +342,9 @@ class Study:
     randomisation: dict[str, Any] | None
     blinding: dict[str, Any] | None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    #: ``[design]`` (``between``, ``within``, ``posthoc_gate``), defaults filled in.
+    design: dict[str, Any] = field(default_factory=lambda: _default_design())
 
     @property
     def title(self) -> str:
@@ -351,6 +394,40 @@ class Study:
         if key is not None and key.exists():
             files.append(key)
         return files
+
+
+def _default_design() -> dict[str, Any]:
+    return {"between": ["group"], "within": ["timepoint"], "posthoc_gate": "omnibus"}
+
+
+def _design(values: dict[str, Any] | None, file: Path) -> dict[str, Any]:
+    """Normalise ``[design]``: aliases resolved, group first, within factors known."""
+    if not values:
+        return _default_design()
+    between = [_DESIGN_ALIASES.get(f, f) for f in values["between"]]
+    within = [_DESIGN_ALIASES.get(f, f) for f in values["within"]]
+    if not between or between[0] != "group":
+        raise InputError(
+            "the first between factor must be the group (treatment)", file=file,
+            column="design.between", expected='["group", "sex"] or ["treatment", "sex"]',
+        )  # fmt: skip
+    for key, names in (("between", between), ("within", within)):
+        if len(set(names)) != len(names):
+            raise InputError(f"a factor is named twice in {names}", file=file,
+                             column=f"design.{key}")  # fmt: skip
+    bad = [f for f in within if f not in DESIGN_WITHIN]
+    if bad or "timepoint" not in within:
+        raise InputError(
+            f"unknown within-animal factor(s) {bad}" if bad else "timepoint is missing",
+            file=file, column="design.within",
+            expected='["timepoint"] or ["timepoint", "paw"]',
+        )  # fmt: skip
+    clash = [f for f in between[1:] if f in ("animal", "timepoint", "paw", "model")]
+    if clash:
+        raise InputError(f"{clash[0]!r} cannot be a between-animal factor", file=file,
+                         column="design.between", expected="a column of the animals table")
+    return {"between": between, "within": ["timepoint", *[f for f in within if f != "timepoint"]],
+            "posthoc_gate": values["posthoc_gate"]}
 
 
 def _plain(value: Any) -> Any:
@@ -405,6 +482,49 @@ def _read(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot be read: {exc.strerror}", file=path) from None
 
 
+def missing_keys(values: Any, schema: dict[str, Param], prefix: str = "",
+                 unknown: list[str] | None = None) -> list[str]:
+    """Every required key absent from ``values`` (``study.title``, ``groups[1].name``).
+
+    Walks the tables and arrays of tables that are present; a table or value of the
+    wrong type is left to the schema validation, which names it.  Keys not in the schema
+    are appended to ``unknown`` when it is given (a misspelt key is often the missing one).
+    """
+    if not isinstance(values, dict):
+        return []
+    out: list[str] = []
+    if unknown is not None:
+        unknown += [f"{prefix}{k}" for k in values if k not in schema]
+    for key, spec in schema.items():
+        name = f"{prefix}{key}"
+        if key not in values:
+            if spec.required:  # a missing table: its required keys (study.title, ...)
+                inner = (missing_keys({}, spec.fields, f"{name}.")
+                         if spec.type == "table" and spec.fields else [])
+                out += inner or [name]
+            continue
+        value = values[key]
+        if spec.type == "table" and spec.fields:
+            out += missing_keys(value, spec.fields, f"{name}.", unknown)
+        elif spec.type == "list[table]" and spec.fields and isinstance(value, list):
+            for i, row in enumerate(value):
+                out += missing_keys(row, spec.fields, f"{name}[{i}].", unknown)
+    return out
+
+
+def _check_keys(raw: dict[str, Any], schema: dict[str, Param], file: Path) -> None:
+    """Report every missing required key at once (and any unknown key beside them)."""
+    unknown: list[str] = []
+    missing = missing_keys(raw, schema, unknown=unknown)
+    if not missing:
+        return
+    text = f"missing key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+    if unknown:
+        text += "; unknown " + ", ".join(f"key '{k}'" for k in unknown) + " (misspelt?)"
+    raise InputError(text, file=file,
+                     expected="every required key of the study file (README: 'Study file keys')")
+
+
 def _check_unique(rows: list[dict[str, Any]], key: str, table: str, file: Path) -> None:
     seen: set[str] = set()
     for i, row in enumerate(rows):
@@ -412,7 +532,7 @@ def _check_unique(rows: list[dict[str, Any]], key: str, table: str, file: Path) 
             raise InputError(
                 f"{row[key]!r} appears twice",
                 file=file,
-                column=f"{table}[{i}].{key}",
+                key=f"{table}[{i}].{key}",
                 expected=f"unique {key}s",
             )
         seen.add(row[key])
@@ -427,14 +547,14 @@ def _timepoints(rows: list[dict[str, Any]], file: Path) -> pd.DataFrame:
             raise InputError(
                 "a post-dose time point needs its time after dosing",
                 file=file,
-                column=f"{name}.hours",
+                key=f"{name}.hours",
                 expected="hours = a number, e.g. 2",
             )
         if r["kind"] != "postdose" and r["days"] is None and r["hours"] is None:
             raise InputError(
                 f"a {r['kind']} time point needs its day relative to surgery",
                 file=file,
-                column=f"{name}.days",
+                key=f"{name}.days",
                 expected="days = a number, e.g. 14 (or -1 before surgery)",
             )
     order = {"baseline": 0, "predose": 1, "postdose": 2}
@@ -443,7 +563,7 @@ def _timepoints(rows: list[dict[str, Any]], file: Path) -> pd.DataFrame:
         raise InputError(
             "time points are out of order",
             file=file,
-            column="timepoints",
+            key="timepoints",
             expected="baseline, then pre-dose, then post-dose time points",
         )
     hours = [r["hours"] for r in rows if r["kind"] == "postdose"]
@@ -451,14 +571,14 @@ def _timepoints(rows: list[dict[str, Any]], file: Path) -> pd.DataFrame:
         raise InputError(
             "post-dose hours must increase",
             file=file,
-            column="timepoints",
+            key="timepoints",
             expected="post-dose time points in increasing order of hours",
         )
     if "predose" in kinds and kinds.count("predose") > 1:
         raise InputError(
             "more than one pre-dose time point",
             file=file,
-            column="timepoints",
+            key="timepoints",
             expected="one post-injury pre-dose time point",
         )
     df = pd.DataFrame(rows, columns=list(_TIMEPOINT))
@@ -475,7 +595,7 @@ def _groups(rows: list[dict[str, Any]], model: str, file: Path) -> pd.DataFrame:
             raise InputError(
                 f"group model {r['model']!r} differs from the study model {model!r}",
                 file=file,
-                column=f"groups[{rows.index(r)}].model",
+                key=f"groups[{rows.index(r)}].model",
                 expected=f"{model} or sham",
             )
     n_ctrl = sum(bool(r["control"]) for r in rows)
@@ -483,7 +603,7 @@ def _groups(rows: list[dict[str, Any]], model: str, file: Path) -> pd.DataFrame:
         raise InputError(
             "more than one control group",
             file=file,
-            column="groups",
+            key="groups",
             expected="control = true on exactly one group",
         )
     return pd.DataFrame(rows, columns=list(_GROUP))
@@ -515,9 +635,13 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     raw = _read(p)
     schema = _schema()
     assays = registry()
+    gate = raw.get("design", {}).get("posthoc_gate") if isinstance(raw.get("design"), dict) else None
+    if isinstance(gate, bool):  # posthoc_gate = true / false
+        raw["design"] = {**raw["design"], "posthoc_gate": "omnibus" if gate else "none"}
+    _check_keys(raw, schema, p)
     values = _validate_schema_table(raw, schema, p, "")
     option_tables = [n for n, a in assays.items() if a.options]
-    for key in ("protocols", "analysis", *option_tables):  # absent: fill fields' defaults
+    for key in ("protocols", "analysis", "output", *option_tables):  # absent: fill fields' defaults
         if key not in raw:
             values[key] = _validate_schema_table({}, schema[key].fields or {}, p, f"{key}.")
     root = p.resolve().parent
@@ -528,7 +652,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         raise InputError(
             f"surgery protocol '{proto.name}' is for {proto['model']}",
             file=p,
-            column="model.surgery_protocol",
+            key="model.surgery_protocol",
             expected=f"a {model['type']} surgery protocol",
         )
     record = {k: v for k, v in model.items() if k in proto["record_fields"] and v is not None}
@@ -536,29 +660,30 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     surgery = check_surgery_record(record, proto, file=str(p))
     groups = _groups(values["groups"], model["type"], p)
     if groups.empty:
-        raise InputError("no groups", file=p, column="groups", expected="[[groups]] tables")
+        raise InputError("no groups", file=p, key="groups", expected="[[groups]] tables")
     timepoints = _timepoints(values["timepoints"], p)
     data: dict[str, Path] = {}
     for key in ["animals", *(k for k in raw["data"] if k != "animals")]:  # file order
         rel = values["data"][key]
         if rel is None:
             continue
-        full = (root / rel).resolve()
+        rel_file, sheet = split_sheet(rel)  # "book.xlsx#Sheet": that sheet of the workbook
+        full = (root / rel_file).resolve()
         if not full.is_file():
             raise InputError(
-                f"{rel!r} not found (looked for {full})",
+                f"{rel_file!r} not found (looked for {full})",
                 file=p,
-                column=f"data.{key}",
+                key=f"data.{key}",
                 expected="a path relative to the study file",
             )
-        data[key] = full
+        data[key] = full if sheet is None else full.with_name(f"{full.name}#{sheet}")
     outcomes = values["outcomes"]
     if outcomes["primary"] not in data:
         raise InputError(
             f"the primary outcome is {outcomes['primary']} but [data] has no "
             f"{outcomes['primary']} table",
             file=p,
-            column=f"data.{outcomes['primary']}",
+            key=f"data.{outcomes['primary']}",
         )
     labels = set(timepoints["label"])
     exclusions = values["exclusions"]
@@ -574,7 +699,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
             raise InputError(
                 f"time point {rule['timepoint']!r} is not declared",
                 file=p,
-                column=f"{name}.timepoint",
+                key=f"{name}.timepoint",
                 expected=f"one of {', '.join(sorted(labels))}",
             )
         if rule["assay"] is None:
@@ -583,7 +708,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
                 raise InputError(
                     f"the primary outcome {rule['assay']} has no per-animal measurements",
                     file=p,
-                    column=f"{name}.assay",
+                    key=f"{name}.assay",
                     expected="assay = one of " + ", ".join(
                         n for n, a in assays.items() if a.per_animal),
                 )
@@ -592,13 +717,13 @@ def load_study(path: str | os.PathLike[str]) -> Study:
             raise InputError(
                 "min_drop_pct needs a baseline time point",
                 file=p,
-                column=f"{name}.min_drop_pct",
+                key=f"{name}.min_drop_pct",
             )
         if rule["assay"] not in data:
             raise InputError(
                 f"rule uses {rule['assay']} but [data] has no {rule['assay']} table",
                 file=p,
-                column=f"{name}.assay",
+                key=f"{name}.assay",
             )
     options = {n: values[n] or {} for n in option_tables}
     for n in option_tables:
@@ -610,7 +735,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
             raise InputError(
                 f"{blinding['key']!r} not found",
                 file=p,
-                column="blinding.key",
+                key="blinding.key",
                 expected="the unblinding key (columns code, group) beside the study file",
             )
     return Study(
@@ -632,4 +757,6 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         randomisation=values["randomisation"],
         blinding=blinding,
         raw=raw,
+        output=values["output"] or {},
+        design=_design(values.get("design") if "design" in raw else None, p),
     )

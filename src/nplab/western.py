@@ -24,7 +24,7 @@ import pandas as pd
 from nplab.errors import InputError, row_number
 from nplab.protocols import Param
 
-__all__ = ["PROTOCOL_SCHEMAS", "linear_range", "normalise", "statistics"]
+__all__ = ["PROTOCOL_SCHEMAS", "linear_range", "normalise", "normalise_with_protocol", "statistics"]
 
 PROTOCOL_SCHEMAS = {"western": {
     "loading": Param("str", "loading_signal", choices=("loading_signal", "total_protein"),
@@ -100,6 +100,39 @@ def normalise(
     out["log2_fold"] = np.log2(out["fold_change"])
     out["flag"] = np.where(out["ctrl"].isna(), "no control lane on this blot", "")
     return out.drop(columns="ctrl")
+
+
+def normalise_with_protocol(
+    table: pd.DataFrame, params: Mapping[str, object], *, control: str | None = None,
+    loading: str | None = None, pairs: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """:func:`normalise` with the settings of a ``western`` protocol.
+
+    ``control``, ``loading`` and ``pairs`` given here override the protocol. The
+    protocol's loading column is used when the table has it, else the column the table
+    has (``loading_signal`` or ``total_protein``); the protocol's phospho/total pairs are
+    applied when both targets are on the blots (pairs given here must be).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The normalised table and the settings used (``control, loading, pairs``), for
+        the provenance manifest.
+    """
+    ctrl = control or str(params["control_group"])
+    if loading is None:
+        wanted = str(params["loading"])
+        loading = wanted if wanted in table.columns else next(
+            (c for c in ("loading_signal", "total_protein") if c in table.columns), wanted)
+    if pairs is None:
+        targets = set(table["target"]) if "target" in table.columns else set()
+        pairs = {str(k): str(v) for k, v in dict(params.get("pairs") or {}).items()
+                 if k in targets and v in targets}
+    if "group" in table.columns and ctrl not in set(table["group"]):
+        raise InputError(f"control group {ctrl!r} has no lanes", file=table.attrs.get("source"), column="group",
+                         expected="one of " + ", ".join(map(str, sorted(set(table["group"])))))
+    out = normalise(table, ctrl, loading=loading, pairs=pairs)
+    return out, {"control": ctrl, "loading": loading, "pairs": dict(pairs)}
 
 
 def statistics(normalised: pd.DataFrame, control: str, conf_level: float = 0.95) -> pd.DataFrame:

@@ -170,6 +170,6 @@ def test_study_data_keeps_file_order(repo_dir: Path) -> None:
     study = load_study(repo_dir / "sample_data" / "cci_study.toml")
     assert list(study.data) == [
         "animals", "vonfrey", "hargreaves", "acetone", "hot_plate", "rotarod", "patchclamp",
-        "elisa", "qpcr",
+        "elisa", "qpcr", "excitability", "western",
     ]
     assert study.patchclamp == study.options["patchclamp"]

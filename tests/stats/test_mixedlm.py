@@ -69,7 +69,8 @@ def test_sleepstudy_matches_lme4(sleep, sleep_slope, case):
     vc = _expected("varcomp").query("case == @case")["vcov"].to_numpy()
     if case == "slope":  # lme4 order: var(Int), var(Days), cov, residual
         got = fit.variance.set_index("component")["variance"]
-        ours = [got["Group"], got["Days"], got["Group:Days"], got["Residual"]]
+        ours = [got["Subject (intercept)"], got["Subject Days"],
+                got["Subject (intercept):Days"], got["Residual"]]
     else:
         ours = fit.variance["variance"].to_numpy()
     np.testing.assert_allclose(ours, vc, rtol=RTOL_VAR)

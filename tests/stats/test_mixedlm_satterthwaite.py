@@ -71,7 +71,8 @@ def test_fixed_effects_t_tests_match_lmertest(case, ipsi_fit, both_fit, sleep_fi
                        for t in got["term"])  # fmt: skip
     vc = _exp("varcomp", case)["vcov"].to_numpy()
     ours = fit.variance.set_index("component")["variance"]
-    ours = [ours["Group"], ours["Days"], ours["Group:Days"], ours["Residual"]] if case == "sleep" \
+    ours = [ours["Subject (intercept)"], ours["Subject Days"],
+            ours["Subject (intercept):Days"], ours["Residual"]] if case == "sleep" \
         else ours.to_numpy()  # fmt: skip
     np.testing.assert_allclose(ours, vc, rtol=5e-5 if case == "sleep" else 1e-5)
 

@@ -95,11 +95,11 @@ def test_figure_is_reproducible(cci, tmp_path):
     assert digests[0] == digests[2] and digests[1] == digests[3]
     svg = (tmp_path / "f0.svg").read_text()
     assert "<dc:date>" not in svg
-    # markers: '**' at h1 and '*' at h2 for drug_high (text drawn as paths: count groups)
+    # markers: '**' at h1 and '*' at h2 for drug_high
     fig = timecourse_figure(cci, "log_threshold", "group", "time", "animal", ph)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert sorted(texts) == ["*", "**"]
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert any(re.fullmatch(r"vehicle \(n=8\)", lab) for lab in labels)
+    assert any(re.fullmatch(r"vehicle \(n = 8\)", lab) for lab in labels)
     with pytest.raises(InputError):
         save_figure(fig, tmp_path / "f.bmp")

@@ -23,7 +23,7 @@ from nplab.assays.base import PAWS, Assay, AssayContext, AssayReport
 from nplab.blinding import unblind
 from nplab.errors import InputError
 from nplab.protocols import Protocol
-from nplab.report import Section
+from nplab.report import Section, column_decimals, format_fixed
 
 __all__ = ["TimecourseAssay", "check_timepoints", "describe", "join_animals"]
 
@@ -87,27 +87,81 @@ def describe(data: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
 
 
 def _complete(data: pd.DataFrame, dv: str, tps: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Animals with ``dv`` at every time point in ``tps`` (dropped animals listed)."""
+    """Animals with ``dv`` in every time point × paw cell of ``tps`` (dropped animals listed)."""
     d = data[data["timepoint"].isin(tps)]
-    counts = d.dropna(subset=[dv]).groupby("animal")["timepoint"].nunique()
-    keep = counts[counts == len(tps)].index
+    cell = d["timepoint"].astype(str) + "\x00" + d["paw"].astype(str)
+    counts = cell[d[dv].notna()].groupby(d.loc[d[dv].notna(), "animal"]).nunique()
+    keep = counts[counts == len(tps) * d["paw"].nunique()].index
     dropped = sorted(set(d["animal"]) - set(keep))
     return d[d["animal"].isin(keep)], dropped
 
 
+def _join_factors(data: pd.DataFrame, ctx: AssayContext, factors: list[str]) -> pd.DataFrame:
+    """Add between-animal factors (e.g. ``sex``) from the animals table; blanks are errors."""
+    if not factors:
+        return data
+    animals = ctx.animals.set_index("animal")
+    file = ctx.study.data.get("animals")
+    data = data.copy()
+    for f in factors:
+        if f not in animals.columns:
+            raise InputError(f"design.between names {f!r}, which is not a column of the "
+                             "animals table", file=file, column=f,
+                             expected="a column such as sex")  # fmt: skip
+        col = animals[f].astype("string").str.strip()
+        blank = col.isna() | (col == "")
+        used = blank[blank.index.isin(set(data["animal"]))]
+        if used.any():
+            a = str(used[used].index[0])
+            raise InputError(f"animal {a!r} has no {f}", file=file,
+                             row=int(np.flatnonzero(animals.index == a)[0]) + 2, column=f,
+                             expected=f"a {f} for every animal in the design")  # fmt: skip
+        data[f] = data["animal"].map(col).astype(str)
+    return data
+
+
+def _units(data: pd.DataFrame, within: list[str]) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """(paw label, rows, within factors) of each ANOVA: one per paw, or one with paw within."""
+    paws = sorted(set(data["paw"]), key=_ALL_PAWS.index)
+    if "paw" in within and len(paws) > 1:
+        return [("+".join(paws), data, ["timepoint", "paw"])]
+    return [(paw, data[data["paw"] == paw], ["timepoint"]) for paw in paws]
+
+
+def _cited_or_postdose(dun: pd.DataFrame, primary: str, post: set[str],
+                       alpha: float) -> pd.DataFrame:
+    """The Dunnett rows the report shows: every comparison at the post-dose time points of
+    the primary paw, and at every (paw, time point) where a comparison has p < alpha, so
+    the table holds each time point the results paragraph cites
+    (:func:`nplab.stats.results_paragraph` cites the comparisons with p < alpha)."""
+    cited = dun.loc[dun["p"] < alpha, ["paw", "timepoint"]].drop_duplicates()
+    key = pd.MultiIndex.from_frame(dun[["paw", "timepoint"]])
+    keep = (dun["paw"] == primary) & dun["timepoint"].isin(post)
+    return dun[keep.to_numpy() | key.isin(pd.MultiIndex.from_frame(cited))]
+
+
 def _wide_endpoints(summ: pd.DataFrame) -> pd.DataFrame:
-    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)``."""
+    """Group × endpoint rows, one column per time, cells ``mean ± SEM (n)`` with one
+    number of decimals per column (:func:`nplab.report.column_decimals` of its means)."""
+    time = summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h")
+    dec = {t: column_decimals(summ.loc[time == t, "mean"]) for t in set(time)}
     cells = summ.assign(
-        cell=[f"{m:.3g} ± {e:.2g} ({n})" if np.isfinite(m) else
-              ("not defined" if n == 0 else f"— ({n})")
-              for m, e, n in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], strict=True)],
-        time=summ["time"].map(lambda t: "AUC" if t in ("", None) else f"{t} h"),
+        cell=[f"{format_fixed(m, dec[t])} ± {format_fixed(e, dec[t])} ({n})"
+              if np.isfinite(m) else ("not defined" if n == 0 else f"— ({n})")
+              for m, e, n, t in zip(summ["mean"], summ["sem"].fillna(0.0), summ["n"], time,
+                                    strict=True)],
+        time=time,
         endpoint=summ["endpoint"].map({"mpe": "%MPE", "reversal": "% reversal",
                                        "auc_change": "AUC of change"}),
     )
     wide = cells.pivot_table(index=["group", "endpoint"], columns="time", values="cell",
                              aggfunc="first", sort=False)
     return wide.reset_index().fillna("")
+
+
+def _slug(value: object) -> str:
+    """A level as a file-name part (``"female"``, ``"F"``)."""
+    return "".join(c if c.isalnum() or c in "-." else "-" for c in str(value)).strip("-")
 
 
 class TimecourseAssay(Assay):
@@ -135,6 +189,17 @@ class TimecourseAssay(Assay):
     def cutoff_text(self, proto: Protocol, cutoff: float | None) -> str:
         """The %MPE cut-off in words for the methods text."""
         return "none" if cutoff is None else f"{cutoff:g} {self.unit}"
+
+    def figure_axis(self, ctx: AssayContext) -> tuple[str, bool]:
+        """(y label of the time-course figure, whether the analysed values are its log10).
+
+        Log10-analysed values (von Frey thresholds) are drawn on their log scale with
+        tick labels in the measured unit (:func:`nplab.stats.timecourse_figure`).
+        """
+        dv, ylabel = self.dv(ctx)
+        if dv.startswith("log10_") and self.measure_label and self.unit:
+            return f"{self.measure_label} ({self.unit})", True
+        return f"{ylabel}, mean ± SEM", False
 
     # ------------------------------------------------------------------ analysis
 
@@ -180,53 +245,70 @@ class TimecourseAssay(Assay):
         tps = list(study.timepoints["label"])
         ctrl = ctx.control
         primary = _primary_paw(study, table)
+        design = getattr(study, "design", None) or {"between": ["group"],
+                                                    "within": ["timepoint"],
+                                                    "posthoc_gate": "omnibus"}
+        extra = [f for f in design["between"] if f != "group"]
+        data = _join_factors(data, ctx, extra)
+        if extra:
+            by_desc = ctx.order_table(describe(data, ["group", *extra, "paw", "timepoint"], dv))
+            rep.tables[f"{name}_descriptives_by_{'_'.join(extra)}"] = unblind(by_desc, ctx.key)
         anovas, posthocs = [], []
         label = self.measure_label
-        for paw in sorted(set(data["paw"]), key=_ALL_PAWS.index):
-            d, dropped = _complete(data[data["paw"] == paw], dv, tps)
+        gate = design["posthoc_gate"]
+        withheld = False
+        figs: list[Any] = []
+        for paw, rows, within in _units(data, design["within"]):
+            d, dropped = _complete(rows, dv, tps)
             if d.empty or d["group"].nunique() < 2:
                 continue
-            named = unblind(d, ctx.key)
             anova = ph = None
             if "mixed_anova" in planned:
-                anova = stats.mixed_anova(d, dv=dv, between="group", within="timepoint",
-                                          subject="animal")
+                anova = stats.mixed_anova(d, dv=dv, between=["group", *extra], within=within,
+                                          subject="animal", observed=extra or None)
                 anova.insert(0, "paw", paw)
                 anova.insert(1, "n_animals", d["animal"].nunique())
                 anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
                 anovas.append(anova)
             if "dunnett" in planned and ctrl is not None:
-                ph = stats.dunnett_by_time(d, dv=dv, between="group", within="timepoint",
-                                           subject="animal", control=ctrl)
+                ph = stats.dunnett_by_time(d, dv=dv, between="group", within=within,
+                                           subject="animal", control=ctrl, by=extra or None)
                 ph = unblind(ph, ctx.key)
-                ph.insert(0, "paw", paw)
-                posthocs.append(ph)
-            fig = stats.timecourse_figure(
-                named, dv, "group", "timepoint", "animal", posthoc=ph, alpha=alpha,
-                ylabel=f"{ylabel}, mean ± SEM", title=f"{label.capitalize()}, {paw} paw",
-            )
-            sec.plot(fig, f"{name}_timecourse_{paw}",
-                     f"{label.capitalize()} of the {_PAW_WORDS[paw]} over time, "
-                     "mean ± SEM per group (excluded animals left out"
-                     + ("; stars: Dunnett vs control at that time point)" if ph is not None
-                        else ")"))
+                if "paw" not in ph.columns:
+                    ph.insert(0, "paw", paw)
+                posthocs.append(ph[["paw", *[c for c in ph.columns if c != "paw"]]])
+            # descriptive: every non-excluded animal, incomplete ones too (n per point)
+            figs += self._figures(ctx, sec, unblind(rows, ctx.key), ph, extra, alpha)
+            if anova is not None and ph is not None:
+                withheld |= bool((ph["p"] < alpha).any()) and not stats.omnibus_passed(
+                    anova, "group", gate, alpha)[0]
             if anova is not None:
-                sec.p(f"{_PAW_WORDS[paw].capitalize()}: " + stats.results_paragraph(
-                    anova, dv=ylabel, posthoc=ph, control=study.control_group,
-                    within="timepoint", alpha=alpha))
+                sec.p(f"{_PAW_WORDS.get(paw, 'Both paws').capitalize()}: "
+                      + stats.results_paragraph(
+                          anova, dv=ylabel, posthoc=ph, control=study.control_group,
+                          within="timepoint" if len(within) == 1 and not extra
+                          else [*within, *extra], alpha=alpha, gate=gate))
+        stats.share_ylim(figs)  # every paw (and stratum) on the same y range
         sec.table(unblind(desc[desc["paw"] == primary], ctx.key).drop(columns=["measure"]),
                   f"{primary} paw: {ylabel} by group and time point")
         if anovas:
             anova = pd.concat(anovas, ignore_index=True)
             rep.tables[f"{name}_anova"] = anova
+            factors = ["group", *extra, "time point", *(["paw"] if "+" in anova["paw"].iloc[0]
+                                                        else [])]
+            words = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(factors), "Multi")
             sec.table(anova[["paw", "source", "df1", "df2", "F", "p", "eps_gg", "p_gg", "np2",
                              "ges"]],
-                      "Two-way mixed ANOVA (group × time point), Type III, Greenhouse–Geisser "
-                      "corrected p")
+                      f"{words}-way mixed ANOVA ({' × '.join(factors)}), Type III, "
+                      "Greenhouse–Geisser corrected p")
+            between_words = " × ".join(["group", *extra])
+            within_words = " × ".join(factors[len(extra) + 1:])
             rep.methods.append(
-                f"{label.capitalize()} ({ylabel}): two-way mixed ANOVA, group "
-                "(between) × time point (within), Type III sums of squares, Greenhouse–Geisser "
-                "and Huynh–Feldt corrections (nplab.stats.mixed_anova)."
+                f"{label.capitalize()} ({ylabel}): {words.lower()}-way mixed ANOVA, "
+                f"{between_words} (between) × {within_words} (within), Type III sums of "
+                "squares, Greenhouse–Geisser and Huynh–Feldt corrections"
+                + (f", generalised η² with {', '.join(extra)} as measured (observed) factor"
+                   if extra else "") + " (nplab.stats.mixed_anova)."
             )
         if "endpoints" in planned:
             self._endpoints(ctx, data, rep)
@@ -237,16 +319,71 @@ class TimecourseAssay(Assay):
             dun = ctx.order_table(pd.concat(posthocs, ignore_index=True))
             rep.tables[f"{name}_dunnett"] = dun
             post = set(study.postdose["label"])
-            sec.table(dun[(dun["paw"] == primary) & dun["timepoint"].isin(post)],
-                      f"Dunnett's test vs {study.control_group} at each post-dose time point "
-                      f"({primary} paw; difference in {ylabel}, 95% simultaneous CI)")
+            within_of = "" if not extra else f" within each {' × '.join(extra)}"
+            shown = _cited_or_postdose(dun, primary, post, alpha)
+            cited_more = not (shown["paw"].eq(primary) & shown["timepoint"].isin(post)).all()
+            sec.table(shown,
+                      f"Dunnett's test vs {study.control_group} at each post-dose time point"
+                      f"{within_of} ({primary} paw)"
+                      + (" and at the other time points the results cite" if cited_more
+                         else "")
+                      + f"; difference in {ylabel}, 95% simultaneous CI")
             rep.facts["has_effect_ci"] = True
             rep.methods.append(
-                f"Comparisons with {study.control_group} at each time point: Dunnett's "
-                "many-to-one test with the error of that time point "
-                "(nplab.stats.dunnett_by_time)."
+                f"Comparisons with {study.control_group} at each time point{within_of}: "
+                "Dunnett's many-to-one test with the error of that time point"
+                + (" pooled over all between-animal cells (df = N − number of cells, as "
+                   "emmeans' multivariate model)" if extra else "")
+                + " (nplab.stats.dunnett_by_time)."
             )
+            if withheld:
+                rep.methods.append(
+                    "Post hoc differences are reported as shown only when "
+                    + ("an omnibus effect involving group" if gate == "omnibus" else
+                       "an interaction of group with a within-animal factor")
+                    + " was significant (study file: design.posthoc_gate = "
+                    f"\"{gate}\")."
+                )
         return rep
+
+    def _figures(self, ctx: AssayContext, sec: Section, named: pd.DataFrame,
+                 ph: pd.DataFrame | None, extra: list[str], alpha: float) -> list[Any]:
+        """One time-course figure per paw (and per level of the extra between factors);
+        returns them (for a shared y range)."""
+        from nplab import stats
+
+        study = ctx.study
+        label, name = self.measure_label, self.name
+        fig_label, fig_log = self.figure_axis(ctx)
+        tps = list(study.timepoints["label"])
+        figs = []
+        for at, sub in named.groupby(["paw", *extra], sort=False):
+            at = at if isinstance(at, tuple) else (at,)
+            paw, strata = at[0], dict(zip(extra, at[1:], strict=True))
+            sel = ph
+            if ph is not None:
+                mask = ph["paw"] == paw
+                for f, v in strata.items():
+                    mask &= ph[f].astype(str) == str(v)
+                sel = ph[mask]
+            where = "".join(f", {f} {v}" for f, v in strata.items())
+            fig = stats.timecourse_figure(
+                sub, self.dv(ctx)[0], "group", "timepoint", "animal", posthoc=sel,
+                alpha=alpha, ylabel=fig_label, log10=fig_log,
+                title=f"{label.capitalize()}, {paw} paw{where}", control=study.control_group,
+                levels={"timepoint": tps},
+            )
+            figs.append(fig)
+            suffix = "".join(f"_{_slug(v)}" for v in strata.values())
+            sec.plot(fig, f"{name}_timecourse_{paw}{suffix}",
+                     f"{label.capitalize()} of the {_PAW_WORDS[paw]}{where} over time: mean ± "
+                     "SEM per group" + (f" of the log10 values (geometric mean) on a log axis "
+                                        f"in {self.unit}" if fig_log else "")
+                     + "; individual animals as faint points; n per point in the legend (and "
+                     "under the axis where it varies); excluded animals left out; the same y "
+                     "range for every paw" + (f"; {stats.marks_note(study.control_group)}."
+                                              if ph is not None else "."))
+        return figs
 
     def _endpoints(self, ctx: AssayContext, data: pd.DataFrame, rep: AssayReport) -> None:
         """%MPE, % reversal, change and AUC per animal (nplab.stats.endpoints); group

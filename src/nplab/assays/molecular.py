@@ -4,13 +4,18 @@ relative expression, per group (and tissue), animal = unit.
 ``[data].elisa`` names a tidy ELISA well table (:func:`nplab.elisa.quantify`'s columns
 plus ``plate``; optional ``analyte`` and ``tissue``); sample names are animal IDs.
 ``[data].qpcr`` names a Cq table (tidy, CFX or QuantStudio; :func:`nplab.qpcr.read_cq`).
+An optional ``[qpcr]`` table gives amplification efficiencies (``efficiency = {Tnf = 1.95,
+...}``, E or percent) or a dilution-series file (``dilution = "cci/dilution.csv"``: target,
+quantity, cq; E = 10^(-1/slope)); the room then adds the efficiency-corrected NRQ
+(Pfaffl 2001; Hellemans et al. 2007) and a Dunnett test on log2 NRQ.
 Groups come from the study's animals table; statistics are Dunnett tests against the
 study's control group on log10 concentration (ELISA) and on ΔCt (qPCR).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +23,7 @@ import pandas as pd
 from nplab.assays import register
 from nplab.assays.base import Assay, AssayContext, AssayReport
 from nplab.errors import InputError
+from nplab.protocols import Param
 from nplab.report import Section
 
 __all__ = ["Elisa", "Qpcr", "dot_plot"]
@@ -28,8 +34,11 @@ def dot_plot(df: pd.DataFrame, value: str, panel: list[str], order: list[str], y
     """Per-animal dots with group mean ± SEM, one panel per ``panel`` combination."""
     import matplotlib.pyplot as plt
 
+    from nplab.figures import figure_style
+
     keys = list(dict.fromkeys(map(tuple, df[panel].to_numpy().tolist())))
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
+    with figure_style():
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         sub = df[(df[panel] == pd.Series(key, index=panel)).all(axis=1)]
         for i, g in enumerate(order):
@@ -41,9 +50,17 @@ def dot_plot(df: pd.DataFrame, value: str, panel: list[str], order: list[str], y
             m = v.mean()
             sem = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0
             ax.errorbar(i, m, yerr=sem, fmt="_", color="k", ms=18, capsize=4, lw=1.2)
-        ax.set_xticks(range(len(order)), [names.get(g, g) for g in order], rotation=45, ha="right", fontsize=7)
+        # vertical labels: 45° labels of long group names overlap their neighbours
+        ax.set_xticks(range(len(order)), [names.get(g, g) for g in order], rotation=90,
+                      ha="center", fontsize=7)
         if log:
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
             ax.set_yscale("log")
+            # major ticks at 1, 2, 5 x 10^k labelled plainly; no minor labels (they collide)
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title(" · ".join(map(str, key)), fontsize=9)
         ax.set_ylabel(ylabel)
     fig.tight_layout()
@@ -172,6 +189,38 @@ class Qpcr(Assay):
     protocol_kind = "qpcr"
     default_protocol = "qpcr-ddct"
     table_name = "qpcr_expression"
+    options: ClassVar[dict[str, Param]] = {
+        "efficiency": Param("dict", default={}, doc="amplification factor E (or percent) per target"),
+        "dilution": Param("str", default=None, doc="dilution-series table (target, quantity, cq), "
+                                                   "relative to the study file"),
+    }
+
+    def check_options(self, options: dict[str, Any], file: Any) -> None:
+        eff = (options or {}).get("efficiency") or {}
+        if eff and (options or {}).get("dilution"):
+            raise InputError("both qpcr.efficiency and qpcr.dilution given", file=file, column="qpcr.dilution",
+                             expected="efficiencies from one source: a table of E or a dilution series")
+        for tgt, e in eff.items():
+            if isinstance(e, bool) or not isinstance(e, int | float) or not (1 < e <= 2.2 or 10 < e <= 120):
+                raise InputError(f"{e!r} is not an amplification efficiency", file=file,
+                                 column=f"qpcr.efficiency.{tgt}",
+                                 expected="an amplification factor 1 < E <= 2.2 or a percentage 10-120")
+        dil = (options or {}).get("dilution")
+        if dil and not (Path(file).parent / dil).is_file():
+            raise InputError("dilution-series file not found", file=file, column="qpcr.dilution",
+                             expected=f"a file at {Path(file).parent / dil}")
+
+    def _efficiency(self, ctx: AssayContext, params: dict[str, Any]) -> tuple[Any, Any]:
+        """(efficiencies for relative_expression, the dilution fit table or None)."""
+        from nplab.qpcr import efficiency
+        from nplab.tables import read_table
+
+        opts = ctx.study.options.get(self.name) or {}
+        if opts.get("dilution"):
+            tab = read_table(ctx.study.root / opts["dilution"], required=["target", "quantity", "cq"])
+            fit = efficiency(tab, low=params["efficiency_low_pct"], high=params["efficiency_high_pct"])
+            return fit, fit
+        return (dict(opts["efficiency"]) if opts.get("efficiency") else None), None
 
     def read(self, ctx: AssayContext) -> Any:
         from nplab.qpcr import read_cq
@@ -187,10 +236,11 @@ class Qpcr(Assay):
                        ctx.study.data[self.name])
         control = ctx.control
         blind = control is None  # blinded without the key: ΔCt only, no ΔΔCt against a control
+        eff, _ = self._efficiency(ctx, p)
         res = relative_expression(data, p["reference_genes"], data["group"].iloc[0] if blind else control,
-                                  max_cq=p["max_cq"], sd_limit=p["replicate_sd_limit"])
+                                  eff, max_cq=p["max_cq"], sd_limit=p["replicate_sd_limit"])
         if blind:
-            res[["delta_delta_ct", "fold_change"]] = np.nan
+            res[[c for c in ("delta_delta_ct", "fold_change", "nrq") if c in res.columns]] = np.nan
         return res
 
     def analyse(self, ctx: AssayContext, measured: Any) -> AssayReport:
@@ -200,6 +250,11 @@ class Qpcr(Assay):
         sec, proto = rep.section, ctx.protocols[self.name]
         res = measured
         rep.tables["qpcr_expression"] = res
+        _, fit = self._efficiency(ctx, proto.params)
+        if fit is not None:
+            rep.tables["qpcr_efficiency"] = fit
+            sec.table(fit, "Amplification efficiency per target from the dilution series "
+                           "(E = 10^(−1/slope); flag outside the protocol's range)")
         refs = ", ".join(proto.params["reference_genes"])
         sec.p(f"{res['animal'].nunique()} animals, targets {', '.join(dict.fromkeys(res['target']))}; "
               f"ΔCt against the mean Cq of {refs}; fold change 2^−ΔΔCt vs the control group "
@@ -225,6 +280,14 @@ class Qpcr(Assay):
         rep.tables["qpcr_dunnett"] = st
         sec.table(st, "Dunnett vs control on ΔCt (diff in cycles; ratio = 2^−diff = fold change)")
         rep.facts["has_effect_ci"] = True
+        if "nrq" in res.columns:
+            nrq = res.assign(log2_nrq=np.log2(res["nrq"]))
+            rep.tables["qpcr_expression"] = nrq
+            sn = group_statistics(nrq, ctx.control, value="log2_nrq", sign=1.0)
+            sn["group"] = sn["group"].map(ctx.group_name)
+            rep.tables["qpcr_dunnett_nrq"] = sn
+            sec.table(sn, "Efficiency-corrected: Dunnett vs control on log2 NRQ (Pfaffl 2001; Hellemans et "
+                          "al. 2007; ratio = 2^diff)")
         order = ctx.group_order()
         sec.plot(dot_plot(res, "fold_change", strata, order, "fold change (2^−ΔΔCt)",
                           {g: ctx.group_name(g) for g in order}, log=True),

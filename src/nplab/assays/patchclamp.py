@@ -125,8 +125,10 @@ class PatchClamp(Assay):
                                  "(Bean et al. 1983)")
         if res.references is not None:
             t["patchclamp_references"] = res.references
-            sec.table(res.references, "Fitted IC50s beside published values")
-        sec.plot(concentration_response_figure(res.cells, pooled),
+            sec.table(res.references.drop(columns=["key", "reference_version"], errors="ignore"),
+                      "Fitted IC50s beside published values (reference keys and versions in "
+                      "tables/patchclamp_references.csv)")
+        sec.plot(concentration_response_figure(res.cells, pooled, res.protocols),
                  "patchclamp_concentration_response",
                  "Fractional current per cell (points) and the pooled global Hill fit "
                  "(line) for each drug and condition; log concentration axis.")
@@ -143,32 +145,50 @@ class PatchClamp(Assay):
         return rep
 
 
-def concentration_response_figure(cells: pd.DataFrame, pooled: pd.DataFrame) -> Any:
-    """Fractional current per cell and the pooled global Hill fit per drug × condition."""
-    import matplotlib.pyplot as plt
+def concentration_response_figure(
+    cells: pd.DataFrame, pooled: pd.DataFrame, protocols: dict[str, Any] | None = None
+) -> Any:
+    """Fractional current per cell and the pooled global Hill fit per drug × condition.
 
+    Conditions are named by their protocols (``"Nav1.7, inactivated state"``,
+    :func:`nplab.ephys.plots.condition_label`); the y axis is typeset I/I_control; the
+    legend sits outside the axes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from nplab.ephys.plots import FRACTION_LABEL, condition_label
+    from nplab.figures import figure_style
+
+    protocols = protocols or {}
     combos = list(dict.fromkeys(zip(cells["drug"], cells["condition"], strict=True)))
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for i, (drug, cond) in enumerate(combos):
-        color = f"C{i % 10}"
-        d = cells[(cells["drug"] == drug) & (cells["condition"] == cond)
-                  & (cells["role"] == "drug") & (cells["status"] == "ok")]
-        ax.scatter(d["conc_um"], d["fraction"], s=12, color=color, alpha=0.6)
-        g = pooled[(pooled["drug"] == drug) & (pooled["condition"] == cond)
-                   & (pooled["level"] == "pooled_global")]
-        if len(g) and np.isfinite(g["ic50_um"].iloc[0]):
-            r = g.iloc[0]
-            lo, hi = np.log10(d["conc_um"].min()) - 0.5, np.log10(d["conc_um"].max()) + 0.5
-            x = np.logspace(lo, hi, 200)
-            top = r["top"] if np.isfinite(r["top"]) else 1.0
-            bottom = r["bottom"] if np.isfinite(r["bottom"]) else 0.0
-            y = bottom + (top - bottom) / (1.0 + (x / r["ic50_um"]) ** r["hill"])
-            ax.plot(x, y, color=color, label=f"{drug}, {cond}: IC50 {r['ic50_um']:.3g} µM")
-    ax.set_xscale("log")
-    ax.set_xlabel("concentration (µM)")
-    ax.set_ylabel("I / I_control")
-    ax.axhline(0.5, color="0.8", lw=0.8, zorder=0)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    with figure_style():
+        fig = Figure(figsize=(8.0, 4.2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        for i, (drug, cond) in enumerate(combos):
+            color = f"C{i % 10}"
+            name = f"{drug}, {condition_label(cond, protocols.get(cond))}"
+            d = cells[(cells["drug"] == drug) & (cells["condition"] == cond)
+                      & (cells["role"] == "drug") & (cells["status"] == "ok")]
+            ax.scatter(d["conc_um"], d["fraction"], s=12, color=color, alpha=0.6, lw=0)
+            g = pooled[(pooled["drug"] == drug) & (pooled["condition"] == cond)
+                       & (pooled["level"] == "pooled_global")]
+            if len(g) and np.isfinite(g["ic50_um"].iloc[0]) and len(d):
+                r = g.iloc[0]
+                lo, hi = np.log10(d["conc_um"].min()) - 0.5, np.log10(d["conc_um"].max()) + 0.5
+                x = np.logspace(lo, hi, 200)
+                top = r["top"] if np.isfinite(r["top"]) else 1.0
+                bottom = r["bottom"] if np.isfinite(r["bottom"]) else 0.0
+                y = bottom + (top - bottom) / (1.0 + (x / r["ic50_um"]) ** r["hill"])
+                ax.plot(x, y, color=color, label=f"{name}: IC50 {r['ic50_um']:.3g} µM")
+            elif len(d):
+                ax.plot([], [], "o", color=color, label=f"{name}: no fit")
+        ax.set_xscale("log")
+        ax.set_xlabel("concentration (µM)")
+        ax.set_ylabel(FRACTION_LABEL)
+        ax.axhline(0.5, color="0.8", lw=0.8, zorder=0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
     return fig

@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ephys": ("nplab.cli.ephys", "Patch-clamp recordings (ABF): measurements, IC50."),
     "elisa": ("nplab.cli.elisa", "ELISA standard curves and sample concentrations."),
     "qpcr": ("nplab.cli.qpcr", "RT-qPCR relative expression (ddCt, Pfaffl, NRQ)."),
+    "western": ("nplab.cli.western", "Western blot densitometry: normalised ratios, fold change."),
     "stats": ("nplab.cli.stats", "Group statistics: mixed ANOVA, post hoc tests, models."),
     "run": ("nplab.cli.run", "Run a whole study from its study file."),
     "verify": ("nplab.cli.verify", "Check outputs against their provenance manifest."),

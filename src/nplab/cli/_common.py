@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from nplab.errors import InputError
+from nplab.errors import InputError, split_sheet
 from nplab.protocols import Protocol
 from nplab.provenance import build_manifest, write_manifest
-from nplab.tables import write_table
+from nplab.tables import EXCEL_SUFFIXES, round_table, write_table
 
 if TYPE_CHECKING:  # pandas loads when a command runs, not for --help
     import pandas as pd
@@ -23,6 +23,9 @@ __all__ = [
     "manifest_option",
     "output_option",
     "protocol_option",
+    "round_option",
+    "rounded_path",
+    "sheet_option",
     "table_argument",
     "write_manifest_beside",
     "write_result",
@@ -77,10 +80,72 @@ def output_option(**kwargs: Any):
 
 
 def table_argument(name: str = "table"):
-    """Input table argument (CSV/TSV/XLSX).  Not ``exists=True``: a missing file is
-    reported by :func:`nplab.tables.read_table` as ``nplab: error: FILE: file not found``
-    (exit 2), like every other command, not as a click usage screen."""
-    return click.argument(name, type=click.Path(dir_okay=False, path_type=Path))
+    """Input table argument (CSV/TSV/XLSX), with ``--sheet NAME`` for workbooks.
+
+    Not ``exists=True``: a missing file is reported by :func:`nplab.tables.read_table`
+    as ``nplab: error: FILE: file not found`` (exit 2), like every other command, not as
+    a click usage screen.  ``--sheet S`` (or ``book.xlsx#S`` as the path) reads sheet
+    ``S``; the argument's value is then ``book.xlsx#S``, which
+    :func:`~nplab.tables.read_table` and the manifest understand.
+    """
+    argument = click.argument(name, type=click.Path(dir_okay=False, path_type=Path),
+                              callback=_with_sheet)
+    option = sheet_option()
+
+    def decorate(fn):
+        return option(argument(fn))
+
+    return decorate
+
+
+_SHEET = "nplab.sheet"
+_ROUND = "nplab.round"
+
+
+def _remember(key: str):
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return callback
+
+
+def sheet_option():
+    """``--sheet NAME``: the sheet of an Excel input to read (eager; see table_argument)."""
+    return click.option(
+        "--sheet", "sheet_name", default=None, is_eager=True, expose_value=False,
+        callback=_remember(_SHEET),
+        help="Sheet of an .xlsx input (name, or 0-based number; default: the first). "
+        "Same as writing the input as book.xlsx#Sheet.",
+    )  # fmt: skip
+
+
+def _with_sheet(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    sheet = ctx.meta.get(_SHEET)
+    if sheet is None or value is None:
+        return value
+    if split_sheet(value)[1] is not None:
+        raise InputError("the sheet is given twice (after '#' and with --sheet)", file=value,
+                         column="--sheet", expected="one of the two")  # fmt: skip
+    if value.suffix.lower() not in EXCEL_SUFFIXES:
+        raise InputError(f"--sheet {sheet!r} given, but this is not an Excel workbook",
+                         file=value, column="--sheet", expected="--sheet only with .xlsx files")  # fmt: skip
+    return value.with_name(f"{value.name}#{sheet}")
+
+
+def round_option():
+    """``--round N``: also write ``OUTPUT.rounded.csv`` with N significant digits."""
+    return click.option(
+        "--round", "round_digits", type=click.IntRange(1, 15), default=None,
+        expose_value=False, callback=_remember(_ROUND),
+        help="Also write a copy of each table rounded to N significant digits "
+        "(OUTPUT.rounded.csv, for reading in Excel); OUTPUT keeps full precision.",
+    )  # fmt: skip
+
+
+def rounded_path(output: Path) -> Path:
+    """Where the rounded copy of ``output`` goes: ``name.rounded.csv`` beside it."""
+    return output.with_name(f"{output.stem}.rounded.csv")
 
 
 def protocol_option(default: str | None = None):
@@ -116,8 +181,14 @@ def write_result(
     protocols: Iterable[Protocol] = (),
     parameters: dict[str, Any] | None = None,
     manifest: bool = True,
+    round_digits: int | None = None,
 ) -> None:
     """Write ``table`` atomically and, if asked, its provenance manifest beside it.
+
+    With ``round_digits`` (or the command's ``--round N``) a copy rounded to that many
+    significant digits (:func:`nplab.tables.round_table`) is written as
+    :func:`rounded_path` beside ``output``, which keeps full precision; the manifest
+    lists both and records ``round``.
 
     Raises
     ------
@@ -126,10 +197,20 @@ def write_result(
     """
     inputs = list(inputs)
     check_not_an_input(output, inputs)
+    if round_digits is None:
+        ctx = click.get_current_context(silent=True)
+        round_digits = ctx.meta.get(_ROUND) if ctx is not None else None
+    outputs = [output]
+    if round_digits is not None:
+        outputs.append(rounded_path(output))
+        check_not_an_input(outputs[1], inputs)
+        parameters = {**(parameters or {}), "round": round_digits}
     write_table(table, output)
+    if round_digits is not None:
+        write_table(round_table(table, round_digits), outputs[1])
     if manifest:
         write_manifest_beside(
-            output, inputs=inputs, outputs=[output], protocols=protocols, parameters=parameters
+            output, inputs=inputs, outputs=outputs, protocols=protocols, parameters=parameters
         )
 
 

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import check_outputs, manifest_option, output_option, write_manifest_beside
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    table_argument,
+    write_manifest_beside,
+)
 from nplab.cli.hargreaves import _overrides
 
 __all__ = ["command"]
@@ -43,7 +49,7 @@ def _make(test: str) -> click.Command:
         help=_WHAT[test] + " TRIALS is a CSV/XLSX trial table "
         f"(columns: see 'nplab protocols show {test}').",
     )
-    @click.argument("trials", type=click.Path(dir_okay=False, path_type=Path))
+    @table_argument("trials")
     @click.option(
         "-p",
         "--protocol",

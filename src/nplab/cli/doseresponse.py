@@ -10,6 +10,7 @@ from nplab.cli._common import (
     check_outputs,
     manifest_option,
     output_option,
+    table_argument,
     write_manifest_beside,
 )
 from nplab.errors import InputError
@@ -38,7 +39,7 @@ def command() -> None:
 
 
 @command.command("fit")
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@table_argument("data")
 @click.option("--x", "x", required=True, help="Dose/concentration column (>= 0, not log).")
 @click.option("--y", "y", required=True, help="Response column.")
 @click.option("--curve", default=None, help="Column splitting the data into curves.")

@@ -126,6 +126,7 @@ def _figures(result, folder: Path, base: Path, fmt: str) -> list[Path]:
 
     from nplab.ephys.plots import (
         cell_traces,
+        condition_label,
         plot_concentration_response,
         plot_time_course,
         plot_traces,
@@ -139,7 +140,8 @@ def _figures(result, folder: Path, base: Path, fmt: str) -> list[Path]:
             continue
         p = folder / f"concentration_response_{_slug(drug)}_{_slug(cond)}.{fmt}"
         plot_concentration_response(cells, result.fits, drug=drug, condition=cond,
-                                    models=result.models, path=p)
+                                    models=result.models, path=p,
+                                    label=condition_label(cond, result.protocols.get(cond)))
         out.append(p)
     for cell in sorted(cells["cell"].astype(str).unique()):
         p = folder / f"time_course_{_slug(cell)}.{fmt}"

@@ -19,6 +19,7 @@ from nplab.cli._common import (
     manifest_option,
     output_option,
     protocol_option,
+    table_argument,
     write_manifest_beside,
 )
 from nplab.errors import InputError
@@ -57,7 +58,7 @@ def _overrides(
 
 
 @click.command("hargreaves")
-@click.argument("trials", type=click.Path(dir_okay=False, path_type=Path))
+@table_argument("trials")
 @protocol_option()
 @output_option()
 @click.option(

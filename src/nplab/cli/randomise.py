@@ -13,7 +13,13 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import check_outputs, manifest_option, output_option, write_manifest_beside
+from nplab.cli._common import (
+    check_outputs,
+    manifest_option,
+    output_option,
+    table_argument,
+    write_manifest_beside,
+)
 from nplab.errors import InputError
 
 __all__ = ["command"]
@@ -24,7 +30,7 @@ def _split(text: str | None) -> list[str]:
 
 
 @click.command("randomise")
-@click.argument("animals", type=click.Path(dir_okay=False, path_type=Path))
+@table_argument("animals")
 @click.option("--groups", required=True, help="Comma-separated group names.")
 @click.option("--strata", default="", help="Comma-separated columns to stratify by (sex, cage).")
 @click.option("--baseline", default=None, help="Numeric column to stratify by in quantile bins.")

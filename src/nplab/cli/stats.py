@@ -20,6 +20,7 @@ from nplab.cli._common import (
     check_outputs,
     manifest_option,
     output_option,
+    round_option,
     table_argument,
     write_result,
 )
@@ -54,6 +55,7 @@ def command() -> None:
 @click.option("--observed", default=None,
               help="Measured (not manipulated) factor(s) for generalised eta², e.g. sex.")
 @manifest_option()
+@round_option()
 def anova_cmd(table, output, dv, between, within, subject, observed, manifest):
     """Factorial mixed / repeated-measures / between ANOVA (Type III, GG/HF, Mauchly; = afex)."""
     from nplab.stats.anova import mixed_anova
@@ -99,6 +101,7 @@ def _names(text: str | None) -> list[str]:
 @click.option("--by", default=None,
               help="Compare within each level of these comma-separated factors (e.g. time,sex).")
 @manifest_option()
+@round_option()
 def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, ddf, emmeans_specs,
               emmeans_output, with_anova, dunnett_group, control, by, manifest):
     """Linear mixed model (REML, Satterthwaite df): fixed effects, Type III F tests, marginal
@@ -118,7 +121,6 @@ def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, 
     fit = mixed_model(data, formula=formula, subject=subject, re_formula=re_formula, dv=dv,
                       between=between_l, within=within_l, ddf=ddf,
                       control=_label(control, data, between_l[0] if between_l else dunnett_group))  # fmt: skip
-    click.echo(fit.describe())
     params = {"formula": fit.formula, "subject": subject, "re_formula": re_formula, "ddf": ddf,
               "n_obs": fit.n_obs, "n_subjects": fit.n_subjects, "n_dropped": fit.n_dropped,
               "converged": fit.converged, "singular": fit.singular}  # fmt: skip
@@ -136,6 +138,19 @@ def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, 
     write_result(fit.fixed, output, inputs=[table], parameters=params, manifest=manifest)
     for frame, target, extra_params in extra:
         write_result(frame, target, inputs=[table], parameters=extra_params, manifest=manifest)
+    click.echo(_mixed_summary(fit, re_formula, [output, *(t for _, t, _ in extra)]))
+
+
+def _mixed_summary(fit, re_formula: str | None, outputs: list[Path]) -> str:
+    """One line, as the other commands print: data used, model, df method, outputs."""
+    dropped = f" ({fit.n_dropped} blank rows dropped)" if fit.n_dropped else ""
+    random = f"random {re_formula} per {fit.subject}" if re_formula else \
+        f"random intercept per {fit.subject}"  # fmt: skip
+    df = "Satterthwaite df" if fit.ddf == "satterthwaite" else "Wald z"
+    warn = "; SINGULAR FIT (simplify the random part)" if fit.singular else ""
+    warn += "" if fit.converged else "; NOT CONVERGED"
+    return (f"{fit.n_obs} observations from {fit.n_subjects} animals{dropped}: {fit.formula}, "
+            f"{random}, REML, {df}{warn} -> {', '.join(map(str, outputs))}")
 
 
 @command.command("paired")
@@ -151,6 +166,7 @@ def mixed_cmd(table, output, formula, dv, between, within, subject, re_formula, 
 @click.option("--p-adjust", default="holm", show_default=True,
               help="Adjustment across --by levels: holm, sidak, holm-sidak, bonferroni, none.")
 @manifest_option()
+@round_option()
 def paired_cmd(table, output, dv, within, subject, level_a, level_b, by, test, p_adjust, manifest):
     """Paired t / Wilcoxon signed-rank test of two within-animal conditions (ipsi vs contra),
     at each time point with Holm/Šidák adjustment; animals lacking a value are counted."""
@@ -225,6 +241,7 @@ def _by_time_or_oneway(data, dv, group, within, subject, model, method, **kw):
 @click.option("--alternative", type=click.Choice(["two-sided", "greater", "less"]),
               default="two-sided", show_default=True)  # fmt: skip
 @manifest_option()
+@round_option()
 def dunnett_cmd(table, output, dv, group, within, subject, model, conf_level, control,
                 alternative, manifest):  # fmt: skip
     """Dunnett vs control (deterministic p-values), optionally at each time point."""
@@ -241,6 +258,7 @@ def dunnett_cmd(table, output, dv, group, within, subject, model, conf_level, co
 @output_option()
 @_posthoc_options
 @manifest_option()
+@round_option()
 def tukey_cmd(table, output, dv, group, within, subject, model, conf_level, manifest):
     """Tukey all pairs (Tukey–Kramer), optionally at each time point."""
     data = _read(table, dv, group, within, subject)
@@ -272,6 +290,7 @@ def _parse_pairs(text: str | None):
 @click.option("--adjust", type=click.Choice(["holm", "bonferroni", "sidak", "holm-sidak", "none"]),
               default="holm", show_default=True)  # fmt: skip
 @manifest_option()
+@round_option()
 def pairwise_cmd(table, output, dv, group, within, subject, model, conf_level, pairs, adjust,
                  manifest):  # fmt: skip
     """Declared pairs with Holm / Bonferroni / Šidák adjustment."""
@@ -298,6 +317,7 @@ def pairwise_cmd(table, output, dv, group, within, subject, model, conf_level, p
 @click.option("--paragraph", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the results paragraph here (default: OUTPUT with .txt suffix).")  # fmt: skip
 @manifest_option()
+@round_option()
 def report_cmd(table, output, dv, between, within, subject, control, model, figure, paragraph,
                manifest):  # fmt: skip
     """Mixed ANOVA + Dunnett at each time: tables, a results paragraph and a figure.
@@ -325,7 +345,8 @@ def report_cmd(table, output, dv, between, within, subject, control, model, figu
     with atomic_write(target, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text + "\n")
     if figure is not None:
-        save_figure(timecourse_figure(data, dv, between, within, subject, ph), figure)
+        save_figure(timecourse_figure(data, dv, between, within, subject, ph, control=control),
+                    figure)
     click.echo(text)
 
 

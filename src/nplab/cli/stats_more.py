@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, table_argument, write_result
+from nplab.cli._common import (
+    manifest_option,
+    output_option,
+    round_option,
+    table_argument,
+    write_result,
+)
 from nplab.errors import InputError
 from nplab.tables import read_table
 
@@ -102,6 +108,7 @@ def _finish(table, output, inputs, params, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def kruskal_cmd(table, dv, group, by, output, manifest):
     """Kruskal–Wallis test (tie-corrected, as R kruskal.test): H, df, p."""
     from nplab.stats.nonparametric import kruskal
@@ -121,6 +128,7 @@ def kruskal_cmd(table, dv, group, by, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
     """Dunn's test on Kruskal–Wallis ranks (two-sided; all pairs or vs a control)."""
     from nplab.stats.nonparametric import dunn
@@ -147,6 +155,7 @@ def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, manifest):
     """Mann–Whitney / Wilcoxon rank-sum test of two groups (as R wilcox.test)."""
     from nplab.stats.nonparametric import mann_whitney
@@ -168,6 +177,7 @@ def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, man
 @click.option("--group", default=None, help="Run within each level of this group column.")
 @output_option()
 @manifest_option()
+@round_option()
 def friedman_cmd(table, dv, within, subject, group, output, manifest):
     """Friedman test across a repeated factor (as R friedman.test)."""
     from nplab.stats.nonparametric import friedman
@@ -188,6 +198,7 @@ def friedman_cmd(table, dv, within, subject, group, output, manifest):
 @_BY
 @output_option()
 @manifest_option()
+@round_option()
 def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest):
     """Hedges' g with confidence interval for group contrasts."""
     from nplab.stats.effsize import hedges_g
@@ -218,6 +229,7 @@ def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest)
               help="Include the pre-dose point at t = 0 in the AUC.")
 @output_option()
 @manifest_option()
+@round_option()
 def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, group, log10,
                   auc_from_predose, output, manifest):
     """Change from pre-dose, %MPE, % reversal, AUC and ipsi - contra per animal."""
@@ -257,6 +269,7 @@ def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, 
 @click.option("--within", default=None, help="--pilot: time column.")
 @output_option()
 @manifest_option()
+@round_option()
 def power_cmd(design, effect_size, effect, groups, measures, rho, eps, n, target, alpha, pilot,
               dv, subject, between, within, output, manifest):
     """Power or sample size from stated effects or a pilot study."""

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from nplab.cli._common import manifest_option, output_option, protocol_option, write_result
+from nplab.cli._common import (
+    manifest_option,
+    output_option,
+    protocol_option,
+    round_option,
+    table_argument,
+    write_result,
+)
 from nplab.errors import InputError
 from nplab.protocols import load_protocol
 
@@ -14,10 +21,11 @@ __all__ = ["command"]
 
 
 @click.command("vonfrey")
-@click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
+@table_argument("sheet")
 @protocol_option()
 @output_option()
 @manifest_option()
+@round_option()
 @click.option("--timepoint", "timepoint", default=None, metavar="LABEL",
               help="Time point of every test, for a sheet without a 'timepoint' column "
               "(written to the output's timepoint column).")

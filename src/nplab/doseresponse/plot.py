@@ -16,7 +16,7 @@ import numpy as np
 
 from nplab.doseresponse.fitting import DoseResponseFit
 from nplab.errors import InputError
-from nplab.figures import save_figure
+from nplab.figures import figure_style, save_figure
 
 __all__ = ["plot_fit", "zero_dose_position"]
 
@@ -94,8 +94,7 @@ def plot_fit(
     lo = pos.min() if pos.size else 1.0
     hi = pos.max() if pos.size else 10.0
     grid = np.geomspace(lo / 10 ** 0.25, hi * 10 ** 0.25, 200)
-    style = {"svg.hashsalt": "nplab-doseresponse"}
-    with matplotlib.rc_context(style):
+    with figure_style(**{"svg.hashsalt": "nplab-doseresponse"}):
         own = ax is None
         if own:
             fig, ax = plt.subplots(figsize=(5.5, 4.0))
@@ -124,7 +123,8 @@ def plot_fit(
         ax.set_ylabel(ylabel or fit.y_col)
         ax.set_title(f"{fit.model.name} fit")
         if any(fit.curves[k] != "all" for k in ks):
-            ax.legend(frameon=False, fontsize="small", title=fit.curve_col)
+            ax.legend(title=fit.curve_col, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                      borderaxespad=0.0)  # outside the data
         if path is not None:
             _save(fig, Path(path))
         if own:

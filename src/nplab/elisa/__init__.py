@@ -28,6 +28,8 @@ _SCHEMA = {
     "min_pass_pct": Param("float", 75.0, unit="%", min=0.0, max=100.0,
                           doc="share of non-anchor standard levels that must pass"),
     "min_levels": Param("int", 6, min=2, doc="passing standard levels needed"),
+    "refit_failing": Param("bool", False, doc="exclude standard levels failing acceptance and refit once "
+                                              "(ICH M10 4.2.3)"),
     "anchors": Param("list", [], item="float", doc="nominal concentrations of anchor points"),
     "cv_limit_pct": Param("float", 20.0, unit="%", min=0.0, doc="replicate CV flag limit"),
     "min_replicates": Param("int", 2, min=1, doc="replicate wells required per sample"),
@@ -57,7 +59,7 @@ def quantify_with_protocol(table: pd.DataFrame, protocol: Any) -> ElisaResult:
         table, model=p["model"], weights=weights, anchors=p["anchors"],
         tolerance_pct=p["tolerance_pct"], tolerance_edge_pct=p["tolerance_edge_pct"],
         min_pass_pct=p["min_pass_pct"], min_levels=p["min_levels"], cv_limit_pct=p["cv_limit_pct"],
-        min_replicates=p["min_replicates"], level=p["ci_level"],
+        min_replicates=p["min_replicates"], level=p["ci_level"], refit_failing=p["refit_failing"],
     )
 
 

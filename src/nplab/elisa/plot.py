@@ -22,12 +22,13 @@ def plot_curve(result: Any, path: Any = None, plate: Any = None, unit: str = "co
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nplab.figures import save_figure
+    from nplab.figures import figure_style, save_figure
 
     plates = list(result.plates["plate"]) if plate is None else [plate]
     ncol = min(3, len(plates))
     nrow = int(np.ceil(len(plates) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    with figure_style():
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
     for ax, p in zip(axes.ravel(), plates, strict=False):
         st = result.standards[result.standards["plate"] == p]
         pos = st["nominal"] > 0

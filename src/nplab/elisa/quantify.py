@@ -47,7 +47,9 @@ class ElisaResult:
         plate_accepted`` and, for QCs, ``nominal, recovery_pct, qc_pass``.
     plates : DataFrame
         ``plate, n_blanks, blank_mean, n_levels, n_levels_pass, pct_levels_pass,
-        lloq, uloq, accepted, reason, df_resid, residual_se, converged, weights, pom_theta``.
+        lloq, uloq, n_levels_excluded, accepted, reason, df_resid, residual_se, converged,
+        weights, pom_theta`` (``n_levels_excluded``: levels left out of the refit,
+        ``refit_failing``; the ``standards`` table marks them in ``excluded``).
     """
 
     params: pd.DataFrame
@@ -183,6 +185,79 @@ def _padded(std: pd.DataFrame, plates: list[str]) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
+def _fit_plates(
+    std: pd.DataFrame, plates: list[str], mdl: Any, wkey: str | None, theta_pom: float | None,
+    blank_mean: pd.Series, src: Any,
+) -> dict[str, Any]:
+    """Fit one standard curve per plate (batched), with the requested weights."""
+    fitted = fit_many(std, x="nominal", y="corrected", curve="plate", model=mdl, se="jtj",
+                      variance="per_curve")
+    pars = fitted.curve_parameters().set_index("curve").reindex(plates)
+    theta = pars[list(PARAMETERS)].to_numpy(dtype=float)
+    conv = fitted.curve_stats.set_index("curve")["success"].reindex(plates).to_numpy(dtype=bool).copy()
+    free = np.array([PARAMETERS.index(n) for n in mdl.parameters])
+    xs, ys, raw = _padded(std, plates)
+    if wkey is None:
+        w = np.where(np.isfinite(ys), 1.0, np.nan)
+    elif wkey == "1/y^2":
+        if np.nanmin(raw) <= 0:
+            raise InputError("1/y^2 weights need positive raw signals", file=src, column="signal",
+                             expected="signals > 0")
+        w = 1.0 / raw**2
+    if wkey is not None and wkey == "pom":
+        theta_pom = _pom_theta(std) if theta_pom is None else theta_pom
+        bl = blank_mean.to_numpy()[:, None]
+        for _ in range(20):
+            mu = evaluate_ll(xs, theta) + bl
+            w = np.where(np.isfinite(ys), np.maximum(mu, 1e-6 * np.nanmax(np.abs(raw))) ** (-2 * theta_pom),
+                         np.nan)
+            new, ok = refine_weighted(xs, ys, w, theta, free)
+            step = np.nanmax(np.abs(new - theta) / np.maximum(np.abs(theta), 1e-12))
+            theta = new
+            if not np.isfinite(step) or step < 1e-8:
+                break
+        conv &= ok
+    elif wkey is not None:
+        theta, ok = refine_weighted(xs, ys, w, theta, free)
+        conv &= ok
+    cov, s2, dfres = covariance_many(xs, ys, w, theta, free)
+    conv &= np.all(np.isfinite(cov), axis=(1, 2))
+    return {"theta": theta, "cov": cov, "s2": s2, "dfres": dfres, "conv": conv, "free": free,
+            "theta_pom": theta_pom}
+
+
+def _backfit(
+    std: pd.DataFrame, plates: list[str], fit: dict[str, Any], tolerance_pct: float,
+    tolerance_edge_pct: float, min_pass_pct: float, min_levels: int, excluded: Any = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Back-calculate standard levels and wells on the fitted curves; ICH M10 acceptance.
+
+    ``excluded`` (plate, nominal) levels were left out of the fit: they count as failing.
+    """
+    pidx = {p: k for k, p in enumerate(plates)}
+    lev = (std.groupby(["plate", "nominal"], sort=False)
+           .agg(anchor=("anchor", "any"), n_wells=("signal", "size"), mean_signal=("signal", "mean"),
+                corrected=("corrected", "mean"))
+           .reset_index())
+    lev = lev.sort_values(["plate", "nominal"], key=lambda s: s.map(pidx) if s.name == "plate" else s)
+    k_lev = lev["plate"].map(pidx).to_numpy()
+    xb, _, _ = inverse(lev["corrected"].to_numpy(), fit["theta"][k_lev], fit["free"])
+    lev["back_calculated"] = xb
+    lev = lev.reset_index(drop=True)
+    wells = std[["plate", "well", "nominal", "signal", "corrected"]].copy()
+    k_w = wells["plate"].map(pidx).to_numpy()
+    xw, _, _ = inverse(wells["corrected"].to_numpy(), fit["theta"][k_w], fit["free"])
+    wells["back_calculated"] = xw
+    with np.errstate(all="ignore"):
+        wells["recovery_pct"] = 100.0 * xw / wells["nominal"].to_numpy()
+
+    lev["excluded"] = (pd.MultiIndex.from_frame(lev[["plate", "nominal"]]).isin(excluded)
+                       if excluded is not None else False)
+    lev, judged = acceptance(lev, tolerance_pct=tolerance_pct, tolerance_edge_pct=tolerance_edge_pct,
+                             min_pass_pct=min_pass_pct, min_levels=min_levels)
+    return lev, wells, judged
+
+
 def quantify(
     table: pd.DataFrame,
     model: str = "4PL",
@@ -196,6 +271,7 @@ def quantify(
     cv_limit_pct: float = 20.0,
     min_replicates: int = 2,
     level: float = 0.95,
+    refit_failing: bool = False,
 ) -> ElisaResult:
     """Quantify ELISA plates from a standard curve (one curve per plate).
 
@@ -230,6 +306,16 @@ def quantify(
         then carries only the curve's uncertainty and ``cv_pct`` is NaN).
     level
         Confidence level of the concentration intervals.
+    refit_failing
+        Exclude failing standard levels and refit (ICH M10 4.2.3 allows excluding
+        calibration standards that fail, without changing the curve model): the failing
+        non-anchor level farthest from its nominal (all its wells) is left out and the
+        curve refitted, one level at a time, while failing levels remain and the plate
+        could still meet the 75 % / 6-level rule afterwards (a single bad standard drags
+        the first fit, so neighbours that fail only because of it pass again). Excluded
+        levels keep their back-calculated value on the final curve but are marked
+        ``excluded`` and count as failing in the 75 % rule; LLOQ/ULOQ are the
+        lowest/highest passing levels of the final curve.
 
     Returns
     -------
@@ -251,6 +337,13 @@ def quantify(
     is ``below_lloq`` / ``above_uloq``; in all three cases ``concentration`` is NaN
     (never extrapolated) while ``well_concentration`` keeps the back-calculated value
     where it exists. The CV is that of the raw signals of the replicate wells.
+
+    Blank-mean uncertainty: standards and unknowns are corrected by the same plate blank
+    mean B, and the curve's lower and upper asymptotes are free, so an error δ in B
+    shifts every corrected standard by -δ, the fitted asymptotes by -δ and the unknown's
+    corrected mean by -δ: x = f^-1(ybar) is unchanged. Its delta-method contribution,
+    (∂x/∂B)^2 s_B^2 / n_B with ∂x/∂B = ∂x/∂θ ∂θ/∂B - ∂x/∂y = 0, is therefore exactly
+    zero and no term is added (tested: moving the blank wells moves no concentration).
 
     References
     ----------
@@ -306,38 +399,34 @@ def quantify(
                    "(min_replicates=1 allows single wells)")
 
     # ------------------------------------------------------------ fit all plates
-    fitted = fit_many(std, x="nominal", y="corrected", curve="plate", model=mdl, se="jtj",
-                      variance="per_curve")
-    pars = fitted.curve_parameters().set_index("curve").reindex(plates)
-    theta = pars[list(PARAMETERS)].to_numpy(dtype=float)
-    conv = fitted.curve_stats.set_index("curve")["success"].reindex(plates).to_numpy(dtype=bool).copy()
-    free = np.array([PARAMETERS.index(n) for n in mdl.parameters])
-    xs, ys, raw = _padded(std, plates)
-    if wkey is None:
-        w = np.where(np.isfinite(ys), 1.0, np.nan)
-    elif wkey == "1/y^2":
-        if np.nanmin(raw) <= 0:
-            raise InputError("1/y^2 weights need positive raw signals", file=src, column="signal",
-                             expected="signals > 0")
-        w = 1.0 / raw**2
-    if wkey is not None and wkey == "pom":
-        theta_pom = _pom_theta(std) if theta_pom is None else theta_pom
-        bl = blank_mean.to_numpy()[:, None]
-        for _ in range(20):
-            mu = evaluate_ll(xs, theta) + bl
-            w = np.where(np.isfinite(ys), np.maximum(mu, 1e-6 * np.nanmax(np.abs(raw))) ** (-2 * theta_pom),
-                         np.nan)
-            new, ok = refine_weighted(xs, ys, w, theta, free)
-            step = np.nanmax(np.abs(new - theta) / np.maximum(np.abs(theta), 1e-12))
-            theta = new
-            if not np.isfinite(step) or step < 1e-8:
-                break
-        conv &= ok
-    elif wkey is not None:
-        theta, ok = refine_weighted(xs, ys, w, theta, free)
-        conv &= ok
-    cov, s2, dfres = covariance_many(xs, ys, w, theta, free)
-    conv &= np.all(np.isfinite(cov), axis=(1, 2))
+    fit = _fit_plates(std, plates, mdl, wkey, theta_pom, blank_mean, src)
+    lev, wells, judged = _backfit(std, plates, fit, tolerance_pct, tolerance_edge_pct, min_pass_pct,
+                                  min_levels)
+    n_excluded = dict.fromkeys(plates, 0)
+    excluded = pd.MultiIndex.from_tuples([], names=["plate", "nominal"])
+    while refit_failing:
+        real = lev[~lev["anchor"].astype(bool)]
+        n_real = real.groupby("plate").size()
+        fails = real[real["pass"].fillna(True).eq(False) & ~real["excluded"].astype(bool)]
+        fails = fails.assign(dev=(fails["recovery_pct"] - 100).abs().fillna(np.inf))
+        worst = fails.sort_values("dev", ascending=False).drop_duplicates("plate")
+        conv_now = dict(zip(plates, fit["conv"], strict=True))
+        worst = worst.loc[np.array([bool(conv_now[p]) for p in worst["plate"]], dtype=bool)]  # fit failed: keep
+        # exclude only while the plate can still meet the level-count rules afterwards
+        tot = np.array([n_real[p] for p in worst["plate"]], dtype=float)
+        left = tot - np.array([n_excluded[p] for p in worst["plate"]], dtype=float) - 1
+        worst = worst[(left >= min_levels) & (100.0 * left / tot >= min_pass_pct - 1e-9)]
+        if worst.empty:
+            break
+        excluded = excluded.append(pd.MultiIndex.from_frame(worst[["plate", "nominal"]]))
+        for p in worst["plate"]:
+            n_excluded[p] += 1
+        drop = pd.MultiIndex.from_frame(std[["plate", "nominal"]]).isin(excluded)
+        fit = _fit_plates(std[~drop], plates, mdl, wkey, fit["theta_pom"], blank_mean, src)
+        lev, wells, judged = _backfit(std, plates, fit, tolerance_pct, tolerance_edge_pct,
+                                      min_pass_pct, min_levels, excluded=excluded)
+    theta, cov, s2, dfres, conv, free = (fit[k] for k in ("theta", "cov", "s2", "dfres", "conv", "free"))
+    theta_pom = fit["theta_pom"]
     names = [PARAMETERS[k] for k in free]
     params = pd.DataFrame({
         "plate": np.repeat(plates, free.size),
@@ -346,25 +435,6 @@ def quantify(
         "se": np.sqrt(np.clip(np.einsum("kpp->kp", cov), 0, None)).reshape(-1),
     })
 
-    # ------------------------------------------------------------ standards back-fit
-    pidx = {p: k for k, p in enumerate(plates)}
-    lev = (std.groupby(["plate", "nominal"], sort=False)
-           .agg(anchor=("anchor", "any"), n_wells=("signal", "size"), mean_signal=("signal", "mean"),
-                corrected=("corrected", "mean"))
-           .reset_index())
-    lev = lev.sort_values(["plate", "nominal"], key=lambda s: s.map(pidx) if s.name == "plate" else s)
-    k_lev = lev["plate"].map(pidx).to_numpy()
-    xb, _, _ = inverse(lev["corrected"].to_numpy(), theta[k_lev], free)
-    lev["back_calculated"] = xb
-    lev = lev.reset_index(drop=True)
-    wells = std[["plate", "well", "nominal", "signal", "corrected"]].copy()
-    xw, _, _ = inverse(wells["corrected"].to_numpy(), theta[wells["plate"].map(pidx).to_numpy()], free)
-    wells["back_calculated"] = xw
-    with np.errstate(all="ignore"):
-        wells["recovery_pct"] = 100.0 * xw / wells["nominal"].to_numpy()
-
-    lev, judged = acceptance(lev, tolerance_pct=tolerance_pct, tolerance_edge_pct=tolerance_edge_pct,
-                             min_pass_pct=min_pass_pct, min_levels=min_levels)
     judged = judged.set_index("plate").reindex(plates).reset_index()
     reason = judged["reason"].to_numpy(dtype=object)
     reason = np.where(conv, reason, np.where(reason == "", "standard curve did not converge",
@@ -375,6 +445,7 @@ def quantify(
     })
     for col in ("n_levels", "n_levels_pass", "pct_levels_pass", "lloq", "uloq"):
         plate_tab[col] = judged[col].to_numpy()
+    plate_tab["n_levels_excluded"] = [int(n_excluded[p]) for p in plates]
     plate_tab["accepted"] = judged["accepted"].to_numpy(dtype=bool) & conv
     plate_tab["reason"] = reason
     plate_tab["df_resid"] = dfres.astype(int)
@@ -421,7 +492,8 @@ def acceptance(
     Returns
     -------
     levels, plates
-        ``levels`` with ``recovery_pct``, ``tolerance_pct``, ``pass`` (NA for anchors);
+        ``levels`` with ``recovery_pct``, ``tolerance_pct``, ``pass`` (NA for anchors;
+        False for levels with ``excluded`` True);
         ``plates``: ``plate, n_levels, n_levels_pass, pct_levels_pass, lloq, uloq,
         accepted, reason`` with LLOQ/ULOQ the lowest/highest passing level.
 
@@ -443,6 +515,8 @@ def acceptance(
     tol = np.where(real, np.where(edge, tolerance_edge_pct, tolerance_pct), np.nan)
     lev["tolerance_pct"] = tol
     ok = np.abs(rec - 100.0) <= tol + 1e-9  # NaN recovery (outside the curve) fails
+    if "excluded" in lev.columns:  # left out of the fit (refit_failing): counts as failing
+        ok = ok & ~lev["excluded"].astype(bool).to_numpy()
     lev["pass"] = pd.array(np.where(real, ok, pd.NA), dtype="boolean")
     rows = []
     for plate, lp in lev[real].groupby("plate", sort=False):

@@ -12,6 +12,20 @@ holding_mv, condition``)::
 
     res = nplab.ephys.ic50("experiment.csv", rundown="linear")
     res.cells, res.fits, res.state, res.references
+
+Current-clamp excitability (issue 15)::
+
+    res = nplab.ephys.excitability(["cell1.abf", "cell2.abf"], "currentclamp-steps")
+    res.cells, res.sweeps, res.spikes
+    nplab.ephys.compare_groups(res.cells, "rheobase_pa")   # animal as the unit
+    nplab.ephys.excitability_figures(res, "figures/")
+    nplab.ephys.detect_spikes(v_mv, sample_rate)           # one trace -> SpikeArrays
+
+As with ``measure`` and ``ic50``, the name ``nplab.ephys.excitability`` is the function;
+the module's other names are imported from it directly (``from nplab.ephys.excitability
+import CELL_COLUMNS``).  ``nplab.ephys.spikes`` stays the module: its per-sweep table
+function is ``nplab.ephys.spikes.spikes`` (exporting it here would hide the module), and
+``detect_spikes`` is exported instead.
 """
 
 from nplab.ephys.abf import Epoch, LeakSubtraction, Recording, Tag, read_abf
@@ -32,6 +46,9 @@ from nplab.ephys.concentrations import (
     validate_experiment,
     vehicle_ratio,
 )
+from nplab.ephys.excitability import ExcitabilityResult, excitability, excitability_file
+from nplab.ephys.excitability_plots import excitability_figures
+from nplab.ephys.excitability_stats import animal_means, compare_groups, paired_within_cell
 from nplab.ephys.ic50 import (
     CELL_COLUMNS,
     FIT_COLUMNS,
@@ -63,6 +80,7 @@ from nplab.ephys.references import (
     compare_to_references,
     load_references,
 )
+from nplab.ephys.spikes import SpikeArrays, detect_spikes
 from nplab.ephys.state import (
     availability,
     delta_v_half,
@@ -89,17 +107,25 @@ __all__ = [
     "QC_COLUMNS",
     "RUNDOWN_METHODS",
     "Epoch",
+    "ExcitabilityResult",
     "IC50Result",
     "LeakSubtraction",
     "Recording",
+    "SpikeArrays",
     "Tag",
+    "animal_means",
     "assign_concentrations",
     "availability",
     "cell_traces",
+    "compare_groups",
     "compare_state_to_references",
     "compare_to_references",
     "control_lines",
     "delta_v_half",
+    "detect_spikes",
+    "excitability",
+    "excitability_figures",
+    "excitability_file",
     "fit_cells",
     "fractional_current",
     "ic50",
@@ -113,6 +139,7 @@ __all__ = [
     "measure_file",
     "measure_trace",
     "membrane_test",
+    "paired_within_cell",
     "parse_concentration",
     "plot_concentration_response",
     "plot_time_course",

@@ -26,7 +26,9 @@ from nplab import figures
 from nplab.errors import InputError
 
 __all__ = [
+    "FRACTION_LABEL",
     "cell_traces",
+    "condition_label",
     "plot_concentration_response",
     "plot_time_course",
     "plot_traces",
@@ -34,6 +36,30 @@ __all__ = [
 ]
 
 _SALT = "nplab-ephys"
+
+#: Axis label of the fractional current, typeset (mathtext): I/I_control.
+FRACTION_LABEL = r"$I/I_\mathrm{control}$"
+
+
+def condition_label(condition: Any, protocol: Any = None) -> str:
+    """A readable name of a recording condition: ``"Nav1.7, inactivated state"``.
+
+    From the condition's ``patchclamp`` protocol: its ``label`` parameter when it has
+    one, else the channel (the ``target`` parameter up to a " / ") and the channel state
+    named in the title (``"...inactivated-state block..."``); without a protocol, the
+    condition as given.
+    """
+    import re
+
+    if protocol is None:
+        return str(condition)
+    if protocol.get("label"):
+        return str(protocol.get("label"))
+    target = str(protocol.get("target") or "").split(" / ")[0].strip()
+    head = str(protocol.title).split(":")[0].strip()
+    state = re.search(r"\b([A-Za-z]+)-state\b", str(protocol.title))
+    return ", ".join([target or head or str(condition)]
+                     + ([f"{state.group(1).lower()} state"] if state else []))  # fmt: skip
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
@@ -49,7 +75,8 @@ def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
 
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=size)
+    with figures.figure_style():
+        fig, ax = plt.subplots(figsize=size)
     return fig, ax
 
 
@@ -175,8 +202,12 @@ def plot_concentration_response(
     level: str = "pooled_global",
     path: str | os.PathLike[str] | None = None,
     ax: Any = None,
+    label: str | None = None,
 ) -> Any:
     """Fractional current against concentration with the pooled fit and its CI band.
+
+    ``label`` names the condition in the title (default: ``condition``; see
+    :func:`condition_label`).  The legend sits outside the axes.
 
     Cells that passed QC are drawn as small grey points (QC-failed cells as crosses),
     the mean ± SEM per concentration in black, and the ``level`` fit
@@ -194,7 +225,7 @@ def plot_concentration_response(
         raise InputError("no drug concentrations > 0 to plot", column="conc_um")
     lo, hi = float(pos.min()), float(pos.max())
     zero_at = lo / 10.0
-    fig, ax_ = _figure(ax, (4.5, 3.5))
+    fig, ax_ = _figure(ax, (6.5, 3.5))
     x_plot = np.where(sel["conc_um"] > 0, sel["conc_um"], zero_at)
     good = ((sel["cell_status"] == "ok") & (sel["status"] == "ok")).to_numpy()
     y = sel["fraction"].to_numpy(dtype=float)
@@ -226,9 +257,11 @@ def plot_concentration_response(
     ax_.set_xticklabels(["0", *[f"{t:g}" for t in ticks[1:]]])
     ax_.axvline(np.sqrt(zero_at * lo), color="0.8", lw=0.8, ls=":")
     ax_.set_xlabel(f"{drug} (µM)")
-    ax_.set_ylabel("I / I control")
-    ax_.set_title(f"{drug}, {condition}" if condition else drug, fontsize=9)
-    ax_.legend(fontsize=7, frameon=False)
+    ax_.set_ylabel(FRACTION_LABEL)
+    name = label or (condition_label(condition) if condition else "")
+    ax_.set_title(f"{drug}, {name}" if name else drug, fontsize=9)
+    ax_.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+               borderaxespad=0.0)
     return _finish(fig, path, ax is None)
 
 

@@ -1,11 +1,13 @@
-"""Time-course figure: mean +/- SEM latency per group, ipsi and contra paws."""
+"""Time-course figure: mean ± SEM latency per group, ipsi and contra paws as panels.
+
+Drawn by :func:`nplab.stats.timecourse_figure` (the study runner's figure and style).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from nplab.animals import read_animals
@@ -24,14 +26,15 @@ def plot_timecourse(
     *,
     value: str = "latency_s",
 ) -> Path:
-    """Plot mean +/- SEM of ``value`` per group over timepoints, one panel per paw.
+    """Plot mean ± SEM of ``value`` per group over time points, one panel per paw.
 
     Parameters
     ----------
     summary
         Output of :func:`nplab.hargreaves.summarise`.  Rows with an empty ``value``
         (too few valid trials, excluded animals) are left out; SEM = SD / sqrt(n) over
-        animals (n - 1 in the SD).
+        animals (n - 1 in the SD); individual animals are drawn as faint points and n is
+        given per point; the panels share the y range.
     animals
         Animals table giving ``group`` (may be ``None`` when the summary already has a
         ``group`` column).
@@ -46,10 +49,7 @@ def plot_timecourse(
     pathlib.Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from nplab.stats.figure import timecourse_figure
 
     target = Path(path)
     figure_format(target, _FORMATS)
@@ -68,35 +68,12 @@ def plot_timecourse(
             column="group",
             expected="an animals table with a group column",
         )
-    tps = list(pd.unique(df["timepoint"]))
-    num = pd.to_numeric(pd.Series(tps), errors="coerce")
-    if num.notna().all():
-        tps = [tps[i] for i in np.argsort(num.to_numpy(), kind="stable")]
-    xpos = {tp: i for i, tp in enumerate(tps)}
-    df = df[df[value].notna()]
-    stats = (
-        df.groupby(["group", "paw", "timepoint"], sort=False)[value]
-        .agg(["mean", "std", "count"])
-        .reset_index()
+    unit = value.rsplit("_", 1)[-1] if "_" in value else ""
+    name = value.rsplit("_", 1)[0] if unit else value
+    fig = timecourse_figure(
+        df, value, "group", "timepoint", "animal", paw="paw",
+        ylabel=f"{name} ({unit}), mean ± SEM" if unit else f"{name}, mean ± SEM",
+        levels={"group": groups},
     )
-    stats["sem"] = stats["std"] / np.sqrt(stats["count"])
-
-    with matplotlib.rc_context({"svg.hashsalt": "nplab", "svg.fonttype": "path"}):
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
-        for ax, paw in zip(axes, ("ipsi", "contra"), strict=True):
-            for g in groups:
-                s = stats[(stats["group"] == g) & (stats["paw"] == paw)]
-                s = s.assign(x=s["timepoint"].map(xpos)).sort_values("x")
-                ax.errorbar(
-                    s["x"], s["mean"], yerr=s["sem"].fillna(0), marker="o", capsize=3,
-                    label=str(g),
-                )
-            ax.set_title(f"{paw}lateral paw")
-            ax.set_xticks(range(len(tps)), [str(t) for t in tps])
-            ax.set_xlabel("time point")
-        axes[0].set_ylabel(f"{value.replace('_s', '')} (s), mean ± SEM")
-        axes[1].legend(title="group", fontsize="small", frameon=False)
-        fig.tight_layout()
-        save_figure(fig, target, dpi="figure", formats=_FORMATS)
-        plt.close(fig)
+    save_figure(fig, target, dpi="figure", formats=_FORMATS)
     return target

@@ -70,10 +70,15 @@ class GenormResult:
     v : DataFrame
         ``n, label`` (``"V2/3"`` ...), ``v``: pairwise variation of the normalisation
         factors of the n and n + 1 most stable genes.
+    trace : DataFrame
+        ``n_genes, gene, m``: M of every remaining gene at every step of the stepwise
+        exclusion (the mean of ``m`` per ``n_genes`` is geNorm's "average expression
+        stability", Vandesompele et al. 2002, Fig. 2).
     """
 
     m: pd.DataFrame
     v: pd.DataFrame
+    trace: pd.DataFrame | None = None
 
 
 def genorm(
@@ -112,8 +117,10 @@ def genorm(
     remaining = list(range(len(names)))
     step_m = {}
     order_excluded = []
+    trace = []
     while len(remaining) > 2:
         m = _m_values(x[:, remaining])
+        trace += [(len(remaining), names[g], float(mv)) for g, mv in zip(remaining, m, strict=True)]
         worst = int(np.argmax(m))
         g = remaining.pop(worst)
         step_m[g] = float(m[worst])
@@ -121,6 +128,7 @@ def genorm(
     final = _m_values(x[:, remaining])
     for g, mv in zip(remaining, final, strict=True):
         step_m[g] = float(mv)
+        trace.append((2, names[g], float(mv)))
     ranking = remaining + order_excluded[::-1]  # most stable first
     rank = {g: (1 if g in remaining else ranking.index(g)) for g in range(len(names))}
     mtab = pd.DataFrame({
@@ -132,7 +140,8 @@ def genorm(
         nf_n = x[:, ranking[:n]].mean(axis=1)
         nf_n1 = x[:, ranking[:n + 1]].mean(axis=1)
         rows.append({"n": n, "label": f"V{n}/{n + 1}", "v": float(np.std(nf_n - nf_n1, ddof=1))})
-    return GenormResult(m=mtab, v=pd.DataFrame(rows, columns=["n", "label", "v"]))
+    return GenormResult(m=mtab, v=pd.DataFrame(rows, columns=["n", "label", "v"]),
+                        trace=pd.DataFrame(trace, columns=["n_genes", "gene", "m"]))
 
 
 def normfinder(

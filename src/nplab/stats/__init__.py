@@ -32,8 +32,11 @@ _EXPORTS: dict[str, str] = {
     "pairwise": "posthoc",
     "posthoc_by_time": "posthoc",
     "tukey": "posthoc",
+    "marks_note": "report",
+    "omnibus_passed": "report",
     "results_paragraph": "report",
     "save_figure": "report",
+    "share_ylim": "report",
     "timecourse_figure": "report",
     # --- stats-more exports ---
     "eta_squared": "effsize",
@@ -53,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "cohens_f": "power",
     "pilot_effects": "power",
     "power_anova": "power",
+    "power_interaction": "power",
+    "power_paw_contrast": "power",
     "power_rm_anova": "power",
     "power_ttest": "power",
 }

@@ -56,6 +56,49 @@ _DDF = ("satterthwaite", "asymptotic")
 #: Optimizers tried in turn (lbfgs fails on some singular starting points).
 _OPTIMIZERS = ("bfgs", "lbfgs", "powell", "nm")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+#: ``Q("Pain Score")``: patsy's quoting of a column name that is not an identifier.
+_QUOTED = re.compile(r"""Q\(\s*(["'])(.*?)\1\s*\)""")
+
+
+def _formula_names(text: str) -> set[str]:
+    """Names a formula (part) may use: identifiers, and the names quoted in ``Q("...")``."""
+    return set(_IDENT.findall(_QUOTED.sub(" ", text))) | {m[2] for m in _QUOTED.finditer(text)}
+
+
+def _unquote(term: str) -> str:
+    """``Q("Pain Score")`` -> ``Pain Score``; any other term stripped."""
+    m = _QUOTED.fullmatch(term.strip())
+    return m[2] if m else term.strip()
+
+
+def _quote(name: str) -> str:
+    """A column name as a formula term: ``Q("Pain Score")`` unless it is an identifier."""
+    if _IDENT.fullmatch(name) and "." not in name:
+        return name
+    return f"Q('{name}')" if '"' in name else f'Q("{name}")'
+
+
+def _as_factor(name: str, rhs: str) -> bool:
+    """Whether the formula wraps ``name`` in ``C(...)`` (bare, or quoted with ``Q``)."""
+    bare = r"C\(\s*" + re.escape(name) + r"\b"
+    quoted = r"C\(\s*Q\(\s*[\"']" + re.escape(name) + r"[\"']"
+    return re.search(bare, rhs) is not None or re.search(quoted, rhs) is not None
+
+
+def _check_quoting(formula: str, columns) -> None:
+    """Refuse a column whose name is not an identifier used without ``Q("...")``."""
+    bare = _QUOTED.sub(" ", formula)
+    for col in columns:
+        name = str(col)
+        if _IDENT.fullmatch(name) or not name.strip():
+            continue
+        if re.search(r"(?<![A-Za-z0-9_.])" + re.escape(name) + r"(?![A-Za-z0-9_.])", bare):
+            raise InputError(
+                f"the column name {name!r} has a space or symbol, so the formula must quote "
+                f"it as {_quote(name)}",
+                column=name,
+                expected=f"e.g. '{_quote(name)} ~ C(group) * C(time)'",
+            )
 
 
 def _design_rows(spec, grid: pd.DataFrame) -> np.ndarray:
@@ -78,8 +121,10 @@ class MixedModelResult:
         model-based covariance σ²(Σ XᵢᵀVᵢ⁻¹Xᵢ)⁻¹ as lme4; Satterthwaite df as lmerTest, or
         df = ∞ with ``ddf="asymptotic"``).
     variance
-        Variance components: ``component`` (random-effect name, or ``"Residual"``),
-        ``variance`` and, for random-effect pairs, covariance rows named ``"a:b"``.
+        Variance components: ``component`` and ``variance``.  Components are named after
+        the subject column: ``"animal (intercept)"`` (the random intercept; statsmodels'
+        "Group Var"), ``"animal day"`` (a random slope), covariance rows
+        ``"animal (intercept):day"``, and ``"Residual"``.
     n_obs, n_subjects, n_dropped
         Observations and subjects (animals) used, and rows dropped for a blank response.
     converged
@@ -115,6 +160,30 @@ class MixedModelResult:
     @property
     def _beta(self) -> np.ndarray:
         return self._reml.beta
+
+    def __repr__(self) -> str:
+        """A few readable lines: model, data used, the first fixed effects, variances."""
+        head = 5
+        lines = [f"MixedModelResult: {self.formula} | {self.subject} (REML"
+                 f"{', singular' if self.singular else ''}"
+                 f"{'' if self.converged else ', NOT converged'})",
+                 f"  {self.n_obs} observations from {self.n_subjects} animals"
+                 + (f", {self.n_dropped} rows dropped" if self.n_dropped else "")
+                 + ("; Satterthwaite df" if self.ddf == "satterthwaite" else "; Wald z")]  # fmt: skip
+        if len(self.fixed):
+            more = f" (first {head} of {len(self.fixed)})" if len(self.fixed) > head else ""
+            lines.append(f"  fixed effects{more}:")
+            width = min(max(len(str(t)) for t in self.fixed["term"].head(head)), 40)
+            for r in self.fixed.head(head).itertuples(index=False):
+                p = "p < 0.001" if r.p < 0.001 else f"p = {r.p:.3g}"
+                lines.append(f"    {str(r.term)[:40]:<{width}}  {r.estimate:.4g} "
+                             f"(SE {r.se:.3g}, {p})")  # fmt: skip
+        if len(self.variance):
+            parts = [f"{c} variance {v:.4g}" if ":" not in c else f"{c} covariance {v:.4g}"
+                     for c, v in zip(self.variance["component"], self.variance["variance"],
+                                     strict=True)]  # fmt: skip
+            lines.append("  " + "; ".join(parts))
+        return "\n".join(lines)
 
     def describe(self) -> str:
         """One sentence: observations and animals used, random part, df method, singularity."""
@@ -192,7 +261,7 @@ class MixedModelResult:
             used = set()
             for fac in term.factors:
                 code = getattr(fac, "code", str(fac))
-                used |= {v for v in _IDENT.findall(code) if v in names}
+                used |= {v for v in _formula_names(code) if v in names}
             if used:
                 term_vars.append(tuple(v for v in names if v in used))
         rows = []
@@ -407,7 +476,7 @@ def _model_formula(dv: str | None, between: list[str], within: list[str]) -> str
     factors = [*between, *within]
     if not factors:
         raise InputError("give a formula, or the between and/or within factors", column="between")
-    return f"{dv} ~ " + " * ".join(f"C({f})" for f in factors)
+    return f"{_quote(dv)} ~ " + " * ".join(f"C({_quote(f)})" for f in factors)
 
 
 def mixed_model(
@@ -486,9 +555,10 @@ def mixed_model(
     if not isinstance(formula, str) or "~" not in formula:
         raise InputError(f"formula {formula!r} is not of the form 'response ~ terms'",
                          column="formula")  # fmt: skip
-    dv = formula.split("~", 1)[0].strip()
+    _check_quoting(formula + " " + (re_formula or ""), data.columns)
+    dv = _unquote(formula.split("~", 1)[0])
     rhs = formula.split("~", 1)[1]
-    tokens = set(_IDENT.findall(rhs)) | (set(_IDENT.findall(re_formula)) if re_formula else set())
+    tokens = _formula_names(rhs) | (_formula_names(re_formula) if re_formula else set())
     variables = [c for c in data.columns if isinstance(c, str) and c in tokens and c != dv]
     variables.sort(key=lambda v: re.search(r"(?<![A-Za-z0-9_.])" + re.escape(v), rhs).start()
                    if re.search(r"(?<![A-Za-z0-9_.])" + re.escape(v), rhs) else len(rhs))  # fmt: skip
@@ -509,7 +579,7 @@ def mixed_model(
         if v == subject:
             continue
         col = used[v]
-        as_factor = re.search(r"C\(\s*" + re.escape(v) + r"\b", rhs) is not None
+        as_factor = _as_factor(v, rhs)
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and not as_factor:
             covariates.append(v)
             continue
@@ -572,14 +642,15 @@ def mixed_model(
         {"term": list(res.fe_params.index), "estimate": est, "se": se, "df": dfs, "t": tval,
          "p": 2 * stats.t.sf(np.abs(tval), dfs), "ci_low": est - q * se, "ci_high": est + q * se}
     )  # fmt: skip
-    names = list(res.cov_re.index)
+    # statsmodels calls the random intercept "Group": name it after the subject column
+    names = ["(intercept)" if n == "Group" else str(n) for n in res.cov_re.index]
     cov_re = reml.cov_re
     comp, var = [], []
     for i, a in enumerate(names):
-        comp.append(str(a))
+        comp.append(f"{subject} {a}")
         var.append(float(cov_re[i, i]))
     for i, j in itertools.combinations(range(len(names)), 2):
-        comp.append(f"{names[i]}:{names[j]}")
+        comp.append(f"{subject} {names[i]}:{names[j]}")
         var.append(float(cov_re[i, j]))
     comp.append("Residual")
     var.append(reml.sigma**2)

@@ -44,7 +44,13 @@ from statsmodels.stats.multitest import multipletests
 
 from nplab.errors import InputError
 from nplab.stats import _dunnett_quad
-from nplab.stats._design import Design, wide_design
+from nplab.stats._design import (
+    Design,
+    FactorialDesign,
+    as_factor_list,
+    factorial_design,
+    wide_design,
+)
 
 __all__ = [
     "DUNNETT_COLUMNS",
@@ -571,11 +577,55 @@ def _univariate_families(design: Design) -> list[_Family]:
     ]
 
 
+def _strata_families(design: FactorialDesign, by: list[str]):
+    """Families of the first between factor's means at each within cell and ``by`` stratum.
+
+    Multivariate model (one column of the subject × cell matrix at a time): the error is
+    pooled over *all* between cells at that within cell, df = N − number of between cells;
+    between factors not in ``by`` are averaged over with equal weights (emmeans' marginal
+    means), so Var(mean_g) = σ² Σ_c 1/(L² n_c) over the L cells averaged.
+
+    Yields ``(within labels, by labels, _Family)``.
+    """
+    y, codes = design.y, design.between_codes
+    shape = [len(lev) for lev in design.between_levels]
+    cell = np.ravel_multi_index(tuple(codes.T), shape)
+    n_cells = int(np.prod(shape))
+    counts = np.bincount(cell, minlength=n_cells).astype(float)
+    df = y.shape[0] - n_cells
+    if df < 1:
+        raise InputError(
+            f"{y.shape[0]} subject(s) in {n_cells} between cells leave no error degrees of "
+            "freedom", expected="more subjects than between cells",
+        )  # fmt: skip
+    sums = np.zeros((n_cells, y.shape[1]))
+    np.add.at(sums, cell, y)
+    means = sums / counts[:, None]
+    s2 = ((y - means[cell]) ** 2).sum(axis=0) / df
+    by_idx = [design.between.index(f) for f in by]
+    other = tuple(j for j in range(1, len(shape)) if j not in by_idx)
+    n_avg = int(np.prod([shape[j] for j in other])) if other else 1
+    m = means.reshape(*shape, -1).mean(axis=other) if other else means.reshape(*shape, -1)
+    v = (1.0 / counts).reshape(shape)
+    v = v.sum(axis=other) / n_avg**2 if other else v
+    kept = sorted([0, *by_idx])
+    perm = [kept.index(j) for j in by_idx] + [kept.index(0)]
+    m = m.transpose([*perm, len(kept)])
+    v = v.transpose(perm)
+    w_shape = [len(lev) for lev in design.within_levels]
+    for k, w_at in enumerate(np.ndindex(*w_shape)):
+        w_lab = tuple(lev[i] for lev, i in zip(design.within_levels, w_at, strict=True))
+        for b_at in np.ndindex(*[shape[j] for j in by_idx]):
+            b_lab = tuple(design.between_levels[j][i] for j, i in zip(by_idx, b_at, strict=True))
+            yield w_lab, b_lab, _Family(list(design.between_levels[0]), m[b_at][:, k].copy(),
+                                        v[b_at].copy(), float(s2[k]), float(df))
+
+
 def posthoc_by_time(
     data: pd.DataFrame,
     dv: str,
-    between: str,
-    within: str,
+    between: str | Sequence[str],
+    within: str | Sequence[str],
     subject: str,
     method: str = "dunnett",
     control=None,
@@ -583,16 +633,23 @@ def posthoc_by_time(
     alternative: str = "two-sided",
     conf_level: float = 0.95,
     model: str = "multivariate",
+    by: str | Sequence[str] | None = None,
+    levels: dict | None = None,
 ) -> pd.DataFrame:
     """Compare groups at each level of the within factor (e.g. each time point).
 
     The family of comparisons (adjusted together) is the set of group comparisons at one
-    time point, as emmeans ``contrast(emmeans(afex_model, ~ group | time), ...)`` does.
+    time point (and one stratum of ``by``), as emmeans
+    ``contrast(emmeans(afex_model, ~ group | time * sex), ...)`` does.
 
     Parameters
     ----------
     data, dv, between, within, subject
         Long-format mixed design as for :func:`nplab.stats.mixed_anova` (complete data).
+        ``between`` may name several factors (``["treatment", "sex"]``): the first is the
+        one compared; the others are averaged over (equal weights, emmeans' marginal
+        means) unless they are in ``by``.  ``within`` may name two factors
+        (``["time", "paw"]``): comparisons at every combination.
     method
         ``"dunnett"`` (vs ``control``), ``"tukey"`` (all pairs), or a p-value adjustment for
         declared ``pairs``: ``"holm"``, ``"bonferroni"``, ``"sidak"``, ``"holm-sidak"``,
@@ -605,20 +662,27 @@ def posthoc_by_time(
         Dunnett only: ``"two-sided"``, ``"greater"``, ``"less"``.
     model
         Error term. ``"multivariate"`` (default; afex ≥ 1.0's default for emmeans): the
-        comparison at time t uses only time t's data, the pooled within-group variance at
-        t and df = N − G — robust to non-sphericity.  ``"univariate"``: the split-plot
-        pooled error combining the subject and residual strata with Satterthwaite df
-        (assumes sphericity; Prism's and older afex's choice).  Both reproduce emmeans
+        comparison at time t uses only time t's data, the pooled within-cell variance at
+        t and df = N − number of between cells — robust to non-sphericity.
+        ``"univariate"``: the split-plot pooled error combining the subject and residual
+        strata with Satterthwaite df (assumes sphericity; Prism's and older afex's
+        choice; one between and one within factor only).  Both reproduce emmeans
         ``contrast(emmeans(aov_ez(...), ~ group | time, model = ...), "trt.vs.ctrl")`` SEs
         and df exactly, also for unbalanced groups (tests/stats/reference).
+    by
+        Between factor(s) to compare within (e.g. ``"sex"``: treatment vs control at each
+        time point within each sex, as ``emmeans(~ treatment | time * sex)``); added to
+        the between factors when not named there.
+    levels
+        Level order per factor (``{"time": [...]}``), see :func:`nplab.stats.mixed_anova`.
 
     Returns
     -------
     pandas.DataFrame
-        First column named after ``within`` (the time point), then the columns of
-        :func:`dunnett` (``group, diff, se, t, df, p, ci_low, ci_high``) or of
+        The within column(s) (named after ``within``), then the ``by`` column(s), then the
+        columns of :func:`dunnett` (``group, diff, se, t, df, p, ci_low, ci_high``) or of
         :func:`tukey` / :func:`pairwise` (``a, b, diff, se, t, df, p, p_adj, ci_low,
-        ci_high``).
+        ci_high``).  Rows: within cells in level order, strata in level order.
     """
     if method not in _METHODS:
         raise InputError(f"unknown method {method!r}", expected=" / ".join(_METHODS))
@@ -628,19 +692,46 @@ def posthoc_by_time(
     _check_conf(conf_level)
     if method == "dunnett" and control is None:
         raise InputError("Dunnett comparisons need the control group", column="control")
-    design = wide_design(data, dv=dv, subject=subject, between=between, within=within)
-    if model == "multivariate":
-        families = [_family_at(design, j) for j in range(len(design.within_levels))]
-    else:
-        families = _univariate_families(design)
-    tables = []
-    for level, fam in zip(design.within_levels, families, strict=True):
+    b_list = as_factor_list(between, "between")
+    w_list = as_factor_list(within, "within")
+    by_list = as_factor_list(by, "by")
+    if not b_list or not w_list:
+        raise InputError("give the compared between factor and the within factor",
+                         column="between" if not b_list else "within")  # fmt: skip
+    if b_list[0] in by_list:
+        raise InputError(f"{b_list[0]!r} is compared: it cannot also be a 'by' factor",
+                         column="by")  # fmt: skip
+    b_list += [f for f in by_list if f not in b_list]
+    simple = len(b_list) == 1 and len(w_list) == 1 and levels is None
+    if not simple and model != "multivariate":
+        raise InputError("the univariate (split-plot) error is implemented for one between "
+                         "and one within factor", column="model", expected="multivariate")
+    cmp = b_list[0]
+
+    def table(fam: _Family) -> pd.DataFrame:
         if method == "dunnett":
-            tab = _dunnett_family(fam, control, alternative, conf_level, between)
+            return _dunnett_family(fam, control, alternative, conf_level, cmp)
+        todo = _all_pairs(fam.labels) if pairs is None else list(pairs)
+        return _pairs_family(fam, todo, method, conf_level, cmp)
+
+    tables = []
+    if simple:
+        design = wide_design(data, dv=dv, subject=subject, between=cmp, within=w_list[0])
+        if model == "multivariate":
+            families = [_family_at(design, j) for j in range(len(design.within_levels))]
         else:
-            todo = _all_pairs(fam.labels) if pairs is None else list(pairs)
-            tab = _pairs_family(fam, todo, method, conf_level, between)
-        tab.insert(0, within, level)
+            families = _univariate_families(design)
+        for level, fam in zip(design.within_levels, families, strict=True):
+            tab = table(fam)
+            tab.insert(0, w_list[0], level)
+            tables.append(tab)
+        return pd.concat(tables, ignore_index=True)
+    fdesign = factorial_design(data, dv=dv, subject=subject, between=b_list, within=w_list,
+                               levels=levels)
+    for w_lab, b_lab, fam in _strata_families(fdesign, by_list):
+        tab = table(fam)
+        for i, (f, lab) in enumerate(zip([*w_list, *by_list], [*w_lab, *b_lab], strict=True)):
+            tab.insert(i, f, lab)
         tables.append(tab)
     return pd.concat(tables, ignore_index=True)
 
@@ -648,16 +739,19 @@ def posthoc_by_time(
 def dunnett_by_time(
     data: pd.DataFrame,
     dv: str,
-    between: str,
-    within: str,
+    between: str | Sequence[str],
+    within: str | Sequence[str],
     subject: str,
     control,
     alternative: str = "two-sided",
     conf_level: float = 0.95,
     model: str = "multivariate",
+    by: str | Sequence[str] | None = None,
+    levels: dict | None = None,
 ) -> pd.DataFrame:
-    """Dunnett vs ``control`` at each level of ``within``: :func:`posthoc_by_time` shortcut."""
+    """Dunnett vs ``control`` at each level of ``within`` (and stratum of ``by``):
+    :func:`posthoc_by_time` shortcut."""
     return posthoc_by_time(
         data, dv, between, within, subject, method="dunnett", control=control,
-        alternative=alternative, conf_level=conf_level, model=model,
+        alternative=alternative, conf_level=conf_level, model=model, by=by, levels=levels,
     )  # fmt: skip

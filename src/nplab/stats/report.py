@@ -3,9 +3,9 @@
 The paragraph is generated only from the numbers in the tables (APA style: F(df1, df2),
 p to three decimals or "p < .001", Greenhouse–Geisser ε with the corrected p, generalised
 η²; American Psychological Association 2020, *Publication Manual*, 7th ed., §6.43–6.46).
-The figure shows mean ± SEM per group over the within factor with post hoc markers
-(* p < .05, ** p < .01, *** p < .001 vs the control) and is written reproducibly
-(no timestamps, fixed SVG hash salt).
+The time-course figure (mean ± SEM per group over the within factor, animals as faint
+points, post hoc marks vs the control) is :func:`nplab.stats.figure.timecourse_figure`,
+re-exported here; it is written reproducibly (no timestamps, fixed SVG hash salt).
 """
 
 from __future__ import annotations
@@ -18,9 +18,23 @@ import pandas as pd
 
 from nplab import figures
 from nplab.errors import InputError
-from nplab.stats._design import wide_design
+from nplab.stats.figure import marks_note, share_ylim, timecourse_figure
 
-__all__ = ["format_p", "results_paragraph", "save_figure", "stars", "timecourse_figure"]
+__all__ = [
+    "POSTHOC_GATES",
+    "format_p",
+    "marks_note",
+    "omnibus_passed",
+    "results_paragraph",
+    "save_figure",
+    "share_ylim",
+    "stars",
+    "timecourse_figure",
+]
+
+#: Values of ``gate`` in :func:`results_paragraph` (and ``design.posthoc_gate`` in a study).
+POSTHOC_GATES = ("omnibus", "interaction", "none")
+_WAYS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def format_p(p: float) -> str:
@@ -50,11 +64,52 @@ def _df(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
 
 
+def _significant(row: pd.Series, alpha: float, sphericity: str) -> bool:
+    """The effect's test at ``alpha`` with the chosen sphericity correction."""
+    within = np.isfinite(row["eps_gg"])
+    if within and sphericity == "HF":
+        return bool(row["p_hf"] < alpha)
+    return bool(row["p_gg" if (within and sphericity == "GG") else "p"] < alpha)
+
+
+def omnibus_passed(
+    anova: pd.DataFrame, factor: str, gate: str = "omnibus", alpha: float = 0.05,
+    sphericity: str = "GG",
+) -> tuple[bool, list[str]]:
+    """Whether the omnibus test a post hoc comparison of ``factor`` follows is significant.
+
+    Parameters
+    ----------
+    anova
+        A :func:`nplab.stats.mixed_anova` table.
+    factor
+        The factor the post hoc test compares (e.g. ``"group"``).
+    gate
+        ``"omnibus"``: any effect involving ``factor`` (its main effect or an interaction);
+        ``"interaction"``: an interaction of ``factor`` with a within-subject factor (the
+        group × time question of a time course); ``"none"``: always passes.
+    alpha, sphericity
+        As :func:`results_paragraph` (significance uses the corrected p of within effects).
+
+    Returns
+    -------
+    (bool, list of str)
+        Passed, and the sources the gate looked at.
+    """
+    if gate not in POSTHOC_GATES:
+        raise InputError(f"unknown post hoc gate {gate!r}", expected=" / ".join(POSTHOC_GATES))
+    rows = anova.set_index("source")
+    look = [s for s in rows.index if factor in s.split(":")]
+    if gate == "interaction":
+        look = [s for s in look if ":" in s and np.isfinite(rows.loc[s, "eps_gg"])]
+    if gate == "none":
+        return True, look
+    return any(_significant(rows.loc[s], alpha, sphericity) for s in look), look
+
+
 def _effect_sentence(row: pd.Series, label: str, alpha: float, sphericity: str) -> str:
     within = np.isfinite(row["eps_gg"])
-    sig = row["p_gg" if (within and sphericity == "GG") else "p"] < alpha
-    if within and sphericity == "HF":
-        sig = row["p_hf"] < alpha
+    sig = _significant(row, alpha, sphericity)
     verdict = "a significant" if sig else "no significant"
     text = (
         f"{verdict} {label}, F({_df(row['df1'])}, {_df(row['df2'])}) = {_num(row['F'])}, "
@@ -80,10 +135,12 @@ def results_paragraph(
     dv: str | None = None,
     posthoc: pd.DataFrame | None = None,
     control: str | None = None,
-    within: str | None = None,
+    within: str | list[str] | None = None,
     alpha: float = 0.05,
     sphericity: str = "GG",
     method: str = "Dunnett's test",
+    gate: str | bool = "none",
+    factor: str = "group",
 ) -> str:
     """Plain-English results paragraph from a :func:`mixed_anova` table (and post hoc table).
 
@@ -99,7 +156,8 @@ def results_paragraph(
     control
         Control group named in the post hoc sentence.
     within
-        Name of the within factor column in ``posthoc``.
+        Name of the within factor column in ``posthoc``, or a list of the columns that
+        name a comparison's cell (``["timepoint", "paw", "sex"]``).
     alpha
         Significance level used for the words "significant" / "no significant".
     sphericity
@@ -107,6 +165,15 @@ def results_paragraph(
         ``"GG"`` (default, afex's), ``"HF"`` or ``"none"``.
     method
         Name of the post hoc procedure as printed.
+    gate
+        When post hoc differences may be called shown (see :func:`omnibus_passed`):
+        ``"omnibus"`` (or ``True``) — only when an omnibus effect involving ``factor``
+        is significant; ``"interaction"`` — only when an interaction of ``factor`` with
+        a within factor is; ``"none"`` (or ``False``, the default) — always.  When the
+        gate is closed the paragraph says so and does not call any difference shown
+        (the comparisons stay in the post hoc table, as exploratory).
+    factor
+        The factor the post hoc test compares (the gate looks at its effects).
 
     Returns
     -------
@@ -128,7 +195,7 @@ def results_paragraph(
     n_between = sum(1 for s in mains if not np.isfinite(rows.loc[s, "eps_gg"]))
     n_within = len(mains) - n_between
     if n_between and n_within:
-        kind = f"A two-way mixed ANOVA ({' × '.join(mains)})"
+        kind = f"A {_WAYS.get(len(mains), 'multi')}-way mixed ANOVA ({' × '.join(mains)})"
     elif n_within:
         kind = f"A one-way repeated-measures ANOVA ({mains[0]})"
     else:
@@ -149,7 +216,17 @@ def results_paragraph(
             f" Sphericity {verdict} (Mauchly's W = {_num(r['mauchly_w'], 3)}, "
             f"{format_p(r['mauchly_p'])})."
         )
-    if posthoc is not None and len(posthoc):
+    gate = {True: "omnibus", False: "none"}.get(gate, gate) if isinstance(gate, bool) else gate
+    passed, looked = omnibus_passed(anova, factor, gate, alpha, sphericity)
+    n_nom = int((posthoc["p"] < alpha).sum()) if posthoc is not None and "p" in posthoc else 0
+    if n_nom and not passed:
+        vs = f" against {control}" if control is not None else ""
+        which = "effect involving" if gate == "omnibus" else "interaction of"
+        text += (f" As no omnibus {which} {factor} was significant "
+                 f"({', '.join(s.replace(':', ' × ') for s in looked)}), {method}{vs} is not "
+                 f"interpreted: no difference between groups is shown ({n_nom} comparison(s) "
+                 f"had a nominal p < {alpha:g}; exploratory, see the post hoc table).")
+    elif posthoc is not None and len(posthoc):
         text += " " + _posthoc_sentence(posthoc, control, within, alpha, method)
     return text
 
@@ -158,7 +235,9 @@ def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: s
     if not {"group", "diff", "p"} <= set(ph.columns):
         raise InputError("the post hoc table lacks group/diff/p columns", expected="dunnett output")
     vs = f" against {control}" if control is not None else ""
-    where = f" at each {within}" if within is not None and within in ph.columns else ""
+    cols = [within] if isinstance(within, str) else list(within or [])
+    cols = [c for c in cols if c in ph.columns]
+    where = f" at each {' × '.join(cols)}" if cols else ""
     sig = ph[ph["p"] < alpha]
     if sig.empty:
         return f"{method}{vs}{where} found no group that differed (all p ≥ {alpha:g})."
@@ -166,7 +245,7 @@ def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: s
     for group, sub in sig.groupby("group", sort=False):
         bits = []
         for _, r in sub.iterrows():
-            at = f"{within} {r[within]}: " if where else ""
+            at = ", ".join(f"{c} {r[c]}" for c in cols) + ": " if cols else ""
             bits.append(
                 f"{at}difference {_num(r['diff'], 3)}"
                 + (
@@ -178,77 +257,6 @@ def _posthoc_sentence(ph: pd.DataFrame, control, within, alpha: float, method: s
             )
         items.append(f"{group} ({'; '.join(bits)})")
     return f"{method}{vs}{where} showed differences for " + "; ".join(items) + "."
-
-
-def timecourse_figure(
-    data: pd.DataFrame,
-    dv: str,
-    between: str,
-    within: str,
-    subject: str,
-    posthoc: pd.DataFrame | None = None,
-    *,
-    alpha: float = 0.05,
-    ylabel: str | None = None,
-    title: str | None = None,
-):
-    """Mean ± SEM per group over ``within`` with post hoc markers; returns a Figure.
-
-    Parameters
-    ----------
-    data, dv, between, within, subject
-        Long-format complete design (as :func:`nplab.stats.mixed_anova`).
-    posthoc
-        Optional :func:`nplab.stats.dunnett_by_time` table; groups with p < ``alpha`` at a
-        time point get stars (``*``, ``**``, ``***``) above their mean, in their colour.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    design = wide_design(data, dv=dv, subject=subject, between=between, within=within)
-    levels = design.within_levels
-    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) for v in levels)
-    x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
-    fig = Figure(figsize=(7.6, 4.0))
-    ax = fig.add_subplot(1, 1, 1)
-    n_g = design.n_groups
-    offsets = (np.arange(n_g) - (n_g - 1) / 2) * (0.015 * (np.ptp(x) if np.ptp(x) > 0 else 1.0))
-    span = np.nanmax(design.y) - np.nanmin(design.y) or 1.0
-    for gi, label in enumerate(design.group_levels):
-        y = design.y[design.group == gi]
-        mean = y.mean(axis=0)
-        sem = y.std(axis=0, ddof=1) / np.sqrt(len(y)) if len(y) > 1 else np.zeros(len(mean))
-        line = ax.errorbar(x + offsets[gi], mean, yerr=sem, marker="o", ms=4, capsize=3,
-                           lw=1.5, label=f"{label} (n={len(y)})")  # fmt: skip
-        if posthoc is not None and {"group", "p", within} <= set(posthoc.columns):
-            colour = line[0].get_color()
-            rows = posthoc[posthoc["group"].astype(str) == str(label)]
-            for _, r in rows.iterrows():
-                if r["p"] >= alpha:
-                    continue
-                idx = [i for i, v in enumerate(levels) if str(v) == str(r[within])]
-                if not idx:
-                    continue
-                j = idx[0]
-                ax.text(x[j] + offsets[gi], mean[j] + sem[j] + 0.03 * span, stars(r["p"]),
-                        ha="center", va="bottom", color=colour, fontsize=9)  # fmt: skip
-    if not numeric:
-        ax.set_xticks(x)
-        ax.set_xticklabels([str(v) for v in levels])
-    ax.set_xlabel(within)
-    ax.set_ylabel(ylabel or f"{dv} (mean ± SEM)")
-    if title:
-        ax.set_title(title)
-    marked = posthoc is not None and {"group", "p", within} <= set(posthoc.columns)
-    note = "* p<.05  ** p<.01  *** p<.001 (post hoc)" if marked else None
-    ax.margins(y=0.12)
-    ax.legend(frameon=False, fontsize=8, title=note, title_fontsize=7,
-              loc="upper left", bbox_to_anchor=(1.0, 1.0))  # fmt: skip
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
 
 
 def save_figure(fig, path: str | os.PathLike[str], dpi: int = 150) -> Path:
