@@ -1,10 +1,11 @@
 """Benchmark (issue 19.4): the sample study at 1x, 3x and 10x the animals.
 
-The grown sample study (``sample_data/cci_study.toml``) without its patch-clamp data (the
-recordings do not grow with the animals; a patch-clamp batch's memory is measured by
-``bench_study.py``) is scaled by replicating every animal under new ids (``R01`` ->
+The grown sample study (``sample_data/cci_study.toml``) without its recordings (patch clamp,
+excitability: they do not grow with the animals; a patch-clamp batch's memory is measured
+by ``bench_study.py``) is scaled by replicating every animal under new ids (``R01`` ->
 ``R01-2``, ``R01-3``, ...) in every per-animal table (animals, von Frey, Hargreaves,
-acetone, hot plate, rotarod, qPCR; ELISA plates are copied with the samples renamed).
+acetone, hot plate, rotarod, qPCR, Western; ELISA plates and Western blots are copied
+with the samples renamed).
 Each size is run as ``python -m nplab run`` in a fresh process (sizes interleaved when
 repeated); the script prints wall time, CPU time and peak RSS of each, and the growth
 exponent ``b`` of ``cost ~ animals**b`` fitted by least squares on the log-log points
@@ -35,13 +36,22 @@ SAMPLE = REPO / "sample_data"
 STUDY = SAMPLE / "cci_study.toml"
 
 
-def _replicate(table: pd.DataFrame, column: str, scale: int) -> pd.DataFrame:
+def _replicate(table: pd.DataFrame, scale: int) -> pd.DataFrame:
+    """``scale`` copies of ``table``: animal ids (ELISA: sample ids) get a suffix ``-2``,
+    ``-3``, ...; plates and blots are copied (``-x2``, ...) so that wells and lanes stay
+    unique."""
     copies = []
-    for r in range(scale):
+    for r in range(1, scale + 1):
         copy = table.copy()
-        if r:
-            ids = copy[column].astype("string")
-            copy[column] = ids.where(ids.isna(), ids + f"-{r + 1}")
+        if r > 1:
+            if "animal" in copy.columns:
+                copy["animal"] = copy["animal"] + f"-{r}"
+            if "sample" in copy.columns and "kind" in copy.columns:
+                sample = copy["kind"] == "sample"
+                copy.loc[sample, "sample"] = copy.loc[sample, "sample"] + f"-{r}"
+            for container in ("plate", "blot"):
+                if container in copy.columns:
+                    copy[container] = copy[container] + f"-x{r}"
         copies.append(copy)
     return pd.concat(copies, ignore_index=True)
 
@@ -49,24 +59,16 @@ def _replicate(table: pd.DataFrame, column: str, scale: int) -> pd.DataFrame:
 def scaled_study(dest: Path, scale: int) -> Path:
     """Write the sample study with ``scale`` x the animals into ``dest``; the study file."""
     text = STUDY.read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^patchclamp = "ephys/experiment.csv"\n', "", text)
-    text = re.sub(r"(?ms)^\[patchclamp\]\n.*?(?=^\[)", "", text)
+    # recordings (patch clamp, excitability) do not grow with the animals: left out
+    for key in re.findall(r'(?m)^(\w+) = "(?!cci/)[^"]*\.\w+"$', text):
+        text = re.sub(rf'(?m)^{key} = "[^"]*"\n', "", text)
+        text = re.sub(rf"(?ms)^\[{key}\]\n.*?(?=^\[)", "", text)
     data = dict(re.findall(r'(?m)^(\w+) = "(cci/[\w.]+)"$', text))
     (dest / "cci").mkdir(parents=True, exist_ok=True)
     for name in set(data.values()) | {"cci/unblinding_key.csv"}:
         table = pd.read_csv(SAMPLE / name, dtype=str, keep_default_na=False)
-        if "animal" in table.columns:
-            table = _replicate(table, "animal", scale)
-        elif {"plate", "sample"} <= set(table.columns):
-            parts = []
-            for r in range(scale):
-                copy = table.copy()
-                if r:
-                    copy["plate"] = copy["plate"] + f"-x{r + 1}"
-                    sample = copy["kind"] == "sample"
-                    copy.loc[sample, "sample"] = copy.loc[sample, "sample"] + f"-{r + 1}"
-                parts.append(copy)
-            table = pd.concat(parts, ignore_index=True)
+        if name != "cci/unblinding_key.csv":
+            table = _replicate(table, scale)
         table.to_csv(dest / name, index=False)
     out = dest / "cci_study.toml"
     out.write_text(text, encoding="utf-8")
