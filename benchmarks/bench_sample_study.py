@@ -16,6 +16,11 @@ machine) are both reported.  Each run is ``python -m nplab run STUDY -o OUT``.  
 script also says how many of the v0 run's tables this tree reproduces byte for byte.
 
 Run from the repo root: ``python benchmarks/bench_sample_study.py [--repeats 5] [--json F]``.
+
+Measured 2026-12-04 on the shared 2-core box (load ~2), 3 interleaved repeats: v0 release
+10.64 s wall / 11.07 s CPU; this tree on the v0 study 5.30 s / 5.23 s (ratio 0.50 wall,
+0.47 CPU: target 0.35 not reached -- imports ~1.6 s and figures ~2 s remain, see the perf
+note); grown sample study (11 assays, 87 outputs) 10.37 s / 10.23 s.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ candidate in <= 1/3 of the loop's time.
 
 Run from the repo root: ``PYTHONPATH=src python benchmarks/bench_vonfrey_scale.py``
 (``--rows N``, ``--repeats R``, ``--json FILE``).
+
+Measured 2026-12-04 (shared box, medians of 5): nplab 0.437 s, cached loop 1.52 s:
+3.5x (102 distinct patterns in 1e6 rows).
 """
 
 from __future__ import annotations
