@@ -68,3 +68,32 @@ def compare(
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
     return result
+
+
+def run_child(
+    cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None
+) -> dict[str, float]:
+    """Run ``cmd`` to completion; its wall time, CPU time (user + sys) and peak RSS.
+
+    Uses ``os.wait4`` so the CPU time and peak RSS are those of this one child (and not
+    the maximum over every child so far, as ``RUSAGE_CHILDREN`` would give).  Raises
+    ``RuntimeError`` with the child's stderr when it fails.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.read().decode()[-2000:]}")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }

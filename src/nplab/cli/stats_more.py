@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from nplab.cli._common import (
     manifest_option,
@@ -24,14 +24,19 @@ from nplab.cli._common import (
     write_result,
 )
 from nplab.errors import InputError
-from nplab.stats._longdata import check_long, level_order
-from nplab.stats.effsize import CI_METHODS, hedges_g
-from nplab.stats.endpoints import endpoints
-from nplab.stats.nonparametric import P_ADJUST_METHODS, dunn, friedman, kruskal, mann_whitney
-from nplab.stats.power import RM_EFFECTS, pilot_effects, power_anova, power_rm_anova, power_ttest
 from nplab.tables import read_table
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["COMMANDS"]
+
+# Option choices as literals, so that ``nplab stats --help`` loads no statistics module
+# (issue 19.2); tests/cli/test_lazy_imports.py checks that they equal the modules' lists
+# (nplab.stats.nonparametric.P_ADJUST_METHODS, effsize.CI_METHODS, power.RM_EFFECTS).
+P_ADJUST_METHODS = ("holm", "bonferroni", "sidak", "holm-sidak", "hochberg", "BH", "BY", "none")
+CI_METHODS = ("exact", "normal")
+RM_EFFECTS = ("between", "within", "interaction")
 
 _INPUT = table_argument()
 _BY = click.option("--by", default=None, help="Run the test at each level of this column.")
@@ -39,6 +44,8 @@ _BY = click.option("--by", default=None, help="Run the test at each level of thi
 
 def _label(value: str, column: str | None, df: pd.DataFrame) -> object:
     """Map a level typed on the command line to the column's value (numbers too)."""
+    import pandas as pd
+
     if column is None or column not in df.columns:
         return value
     for lev in pd.unique(df[column].dropna()):
@@ -65,6 +72,10 @@ def _per_level(
     dv: str,
     group: str,
 ) -> pd.DataFrame:
+    import pandas as pd
+
+    from nplab.stats._longdata import check_long, level_order
+
     if by is None:
         return fn(df)
     # validate the whole table first so that error rows are the file's rows
@@ -100,6 +111,8 @@ def _finish(table, output, inputs, params, manifest):
 @round_option()
 def kruskal_cmd(table, dv, group, by, output, manifest):
     """Kruskal–Wallis test (tie-corrected, as R kruskal.test): H, df, p."""
+    from nplab.stats.nonparametric import kruskal
+
     df = read_table(table)
     res = _per_level(df, by, lambda d: kruskal(d, dv=dv, group=group), dv=dv, group=group)
     _finish(res, output, [table], {"dv": dv, "group": group, "by": by}, manifest)
@@ -118,6 +131,8 @@ def kruskal_cmd(table, dv, group, by, output, manifest):
 @round_option()
 def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
     """Dunn's test on Kruskal–Wallis ranks (two-sided; all pairs or vs a control)."""
+    from nplab.stats.nonparametric import dunn
+
     df = read_table(table)
     ctl = None if control is None else _label(control, group, df)
     res = _per_level(df, by, lambda d: dunn(d, dv=dv, group=group, control=ctl,
@@ -143,6 +158,8 @@ def dunn_cmd(table, dv, group, control, p_adjust, by, output, manifest):
 @round_option()
 def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, manifest):
     """Mann–Whitney / Wilcoxon rank-sum test of two groups (as R wilcox.test)."""
+    from nplab.stats.nonparametric import mann_whitney
+
     df = read_table(table)
     ga, gb = _label(a, group, df) if a else None, _label(b, group, df) if b else None
     res = _per_level(df, by, lambda d: mann_whitney(d, dv=dv, group=group, a=ga, b=gb,
@@ -163,6 +180,8 @@ def mann_whitney_cmd(table, dv, group, a, b, alternative, exact, by, output, man
 @round_option()
 def friedman_cmd(table, dv, within, subject, group, output, manifest):
     """Friedman test across a repeated factor (as R friedman.test)."""
+    from nplab.stats.nonparametric import friedman
+
     df = read_table(table)
     res = friedman(df, dv=dv, within=within, subject=subject, group=group)
     _finish(res, output, [table],
@@ -182,6 +201,8 @@ def friedman_cmd(table, dv, within, subject, group, output, manifest):
 @round_option()
 def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest):
     """Hedges' g with confidence interval for group contrasts."""
+    from nplab.stats.effsize import hedges_g
+
     df = read_table(table)
     ctl = None if control is None else _label(control, group, df)
     res = _per_level(df, by, lambda d: hedges_g(d, dv=dv, group=group, control=ctl, ci=ci,
@@ -212,6 +233,8 @@ def hedges_g_cmd(table, dv, group, control, ci, ci_method, by, output, manifest)
 def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, group, log10,
                   auc_from_predose, output, manifest):
     """Change from pre-dose, %MPE, % reversal, AUC and ipsi - contra per animal."""
+    from nplab.stats.endpoints import endpoints
+
     df = read_table(table)
     res = endpoints(df, dv=dv, subject=subject, time=time_col, baseline=baseline,
                     predose=predose, cutoff=cutoff, paw=paw, group=group, log10=log10,
@@ -250,6 +273,10 @@ def endpoints_cmd(table, dv, subject, time_col, baseline, predose, cutoff, paw, 
 def power_cmd(design, effect_size, effect, groups, measures, rho, eps, n, target, alpha, pilot,
               dv, subject, between, within, output, manifest):
     """Power or sample size from stated effects or a pilot study."""
+    import pandas as pd
+
+    from nplab.stats.power import pilot_effects, power_anova, power_rm_anova, power_ttest
+
     est = None
     if pilot is not None:
         if dv is None or subject is None:

@@ -277,18 +277,30 @@ def _failed_row(file: str, reason: str, proto: Protocol | None) -> pd.DataFrame:
         status="failed",
         reason=reason,
     )
-    return _typed(pd.DataFrame([row]))
+    return _typed([row])
 
 
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    df = df[PER_SWEEP_COLUMNS].copy()
-    for c in ("sweep", "channel", "tag_index"):
-        df[c] = pd.array(df[c], dtype="Int64")
-    for c in ("time_s", "value", "baseline", "ra_mohm", "rm_mohm", "cm_pf", "holding_pa"):
-        df[c] = df[c].astype("float64")
-    for c in ("file", "measure", "units", "tag", "leak_subtraction", "protocol", "status", "reason"):
-        df[c] = df[c].astype(object)
-    return df
+_INT_COLUMNS = ("sweep", "channel", "tag_index")
+_FLOAT_COLUMNS = ("time_s", "value", "baseline", "ra_mohm", "rm_mohm", "cm_pf", "holding_pa")
+
+
+def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The per-sweep table of ``rows`` (dicts keyed by :data:`PER_SWEEP_COLUMNS`).
+
+    Built column by column with the final dtypes (nullable ``Int64`` for counts,
+    ``float64`` for values, ``object`` for text), which is several times faster than a
+    frame of rows converted afterwards -- this runs once per file of a batch.
+    """
+    cols: dict[str, Any] = {}
+    for c in PER_SWEEP_COLUMNS:
+        values = [r.get(c) for r in rows]
+        if c in _INT_COLUMNS:
+            cols[c] = pd.array(values, dtype="Int64")
+        elif c in _FLOAT_COLUMNS:
+            cols[c] = np.array(values, dtype=np.float64)
+        else:
+            cols[c] = pd.Series(values, dtype=object)
+    return pd.DataFrame(cols)
 
 
 def measure_file(
@@ -395,7 +407,7 @@ def _measure_file(label: str, proto: Protocol, units: str | None) -> pd.DataFram
                 "reason": "; ".join(notes),
             }
         )
-    return _typed(pd.DataFrame(rows))
+    return _typed(rows)
 
 
 def _linear_leak(rec, s, trace, p, win, base, baseline, value, cmd) -> tuple[float, str]:
@@ -546,5 +558,5 @@ def measure(
         on_worker_death=lambda f, why: _failed_row(str(f), f"{f}: {why}", proto),
     )
     if not tables:
-        return _typed(pd.DataFrame(columns=PER_SWEEP_COLUMNS))
+        return _typed([])
     return pd.concat(tables, ignore_index=True)

@@ -2,100 +2,94 @@
 
 Flat functions in the pingouin style: a long-format DataFrame in, a tidy DataFrame out,
 with the keywords ``data, dv, between, within, subject`` (and ``group``, ``control``).
+
+The public names load lazily (PEP 562 module ``__getattr__``): ``import nplab.stats`` or
+importing one of its submodules loads no statistics library until a function is used, so
+``nplab stats --help`` starts quickly (issue 19.2).  ``from nplab.stats import dunnett``
+and ``from nplab.stats import *`` work as before.
 """
 
-from nplab.stats.anova import mixed_anova
-from nplab.stats.mixedlm import MixedModelResult, mixed_model
-from nplab.stats.paired import paired_tests, paired_ttest, wilcoxon_signed_rank
-from nplab.stats.posthoc import (
-    dunnett,
-    dunnett_by_time,
-    dunnett_critical,
-    dunnett_pvalue,
-    dunnett_pvalues,
-    pairwise,
-    posthoc_by_time,
-    tukey,
-)
-from nplab.stats.report import (
-    marks_note,
-    omnibus_passed,
-    results_paragraph,
-    save_figure,
-    share_ylim,
-    timecourse_figure,
-)
+from __future__ import annotations
 
-__all__ = [
-    "MixedModelResult",
-    "dunnett",
-    "dunnett_by_time",
-    "dunnett_critical",
-    "dunnett_pvalue",
-    "dunnett_pvalues",
-    "marks_note",
-    "mixed_anova",
-    "mixed_model",
-    "omnibus_passed",
-    "paired_tests",
-    "paired_ttest",
-    "pairwise",
-    "posthoc_by_time",
-    "results_paragraph",
-    "save_figure",
-    "share_ylim",
-    "timecourse_figure",
-    "tukey",
-    "wilcoxon_signed_rank",
-]
+import importlib
+import sys
+import types
+from typing import Any
 
-# --- stats-more exports ---
-from nplab.stats.effsize import eta_squared, hedges_g, hedges_g_from_stats
-from nplab.stats.endpoints import (
-    auc_trapezoid,
-    change_from_predose,
-    endpoints,
-    ipsi_minus_contra,
-    percent_mpe,
-    percent_reversal,
-)
-from nplab.stats.nonparametric import (
-    adjust_pvalues,
-    dunn,
-    friedman,
-    kruskal,
-    mann_whitney,
-)
-from nplab.stats.power import (
-    cohens_f,
-    pilot_effects,
-    power_anova,
-    power_interaction,
-    power_paw_contrast,
-    power_rm_anova,
-    power_ttest,
-)
+#: public name -> submodule of ``nplab.stats`` that defines it
+_EXPORTS: dict[str, str] = {
+    "mixed_anova": "anova",
+    "MixedModelResult": "mixedlm",
+    "mixed_model": "mixedlm",
+    "paired_tests": "paired",
+    "paired_ttest": "paired",
+    "wilcoxon_signed_rank": "paired",
+    "dunnett": "posthoc",
+    "dunnett_by_time": "posthoc",
+    "dunnett_critical": "posthoc",
+    "dunnett_pvalue": "posthoc",
+    "dunnett_pvalues": "posthoc",
+    "pairwise": "posthoc",
+    "posthoc_by_time": "posthoc",
+    "tukey": "posthoc",
+    "marks_note": "report",
+    "omnibus_passed": "report",
+    "results_paragraph": "report",
+    "save_figure": "report",
+    "share_ylim": "report",
+    "timecourse_figure": "report",
+    # --- stats-more exports ---
+    "eta_squared": "effsize",
+    "hedges_g": "effsize",
+    "hedges_g_from_stats": "effsize",
+    "auc_trapezoid": "endpoints",
+    "change_from_predose": "endpoints",
+    "endpoints": "endpoints",
+    "ipsi_minus_contra": "endpoints",
+    "percent_mpe": "endpoints",
+    "percent_reversal": "endpoints",
+    "adjust_pvalues": "nonparametric",
+    "dunn": "nonparametric",
+    "friedman": "nonparametric",
+    "kruskal": "nonparametric",
+    "mann_whitney": "nonparametric",
+    "cohens_f": "power",
+    "pilot_effects": "power",
+    "power_anova": "power",
+    "power_interaction": "power",
+    "power_paw_contrast": "power",
+    "power_rm_anova": "power",
+    "power_ttest": "power",
+}
 
-__all__ += [
-    "adjust_pvalues",
-    "auc_trapezoid",
-    "change_from_predose",
-    "cohens_f",
-    "dunn",
-    "endpoints",
-    "eta_squared",
-    "friedman",
-    "hedges_g",
-    "hedges_g_from_stats",
-    "ipsi_minus_contra",
-    "kruskal",
-    "mann_whitney",
-    "percent_mpe",
-    "percent_reversal",
-    "pilot_effects",
-    "power_anova",
-    "power_interaction",
-    "power_paw_contrast",
-    "power_rm_anova",
-    "power_ttest",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _StatsPackage(types.ModuleType):
+    """``nplab.stats.endpoints`` is the function, as with the former eager imports.
+
+    Loading a submodule binds it on the package; where a public function has the name of
+    its own submodule (``endpoints``) the function is bound instead, so the package
+    attribute does not depend on which submodule happened to load first.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _StatsPackage

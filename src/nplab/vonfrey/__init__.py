@@ -294,8 +294,10 @@ def thresholds(
     res = updown_results(
         tests.patterns, tests.start, tests.invalid, kit, resolved, evaluate, columns
     )
-    status = res["status"].to_numpy(dtype=object)
-    messages = res["message"].to_numpy(dtype=object)
+    check_stopping = not sudo and params["on_stopping_violation"] == "error"
+    if params["on_invalid"] == "error" or check_stopping:
+        status = res["status"].to_numpy(dtype=object)
+        messages = res["message"].to_numpy(dtype=object)
     if params["on_invalid"] == "error":
         expected = np.where(
             tests.expected == "",
@@ -305,7 +307,7 @@ def thresholds(
         raise_first(
             status == "invalid", messages, tests.rows, tests.invalid_column, file, expected
         )
-    if not sudo and params["on_stopping_violation"] == "error":
+    if check_stopping:
         n = params["stimuli_after_crossover"]
         raise_first(
             np.isin(status, ["incomplete", "overrun"]), messages, tests.rows,

@@ -148,13 +148,14 @@ def _sheet_style(
         ],
         dtype=object,
     )
+    # per distinct cell, then one take per row (no n-long string temporaries)
     pat = norm[codes]  # code -1 (blank cell) picks the trailing ""
-    ok = good[codes]
-    invalid = np.where(ok, "", why[codes]).astype(object)
+    invalid = np.where(good, "", why).astype(object)[codes]
     column = np.full(n, "responses", dtype=object)
     # what was expected is only known here for bad characters; other problems found
     # later (a path leaving the kit) get their own text from the caller
-    expected = np.where(ok, "", "only X (withdrawal) and O (no withdrawal)").astype(object)
+    bad_chars = "only X (withdrawal) and O (no withdrawal)"
+    expected = np.where(good, "", bad_chars).astype(object)[codes]
     start = np.full(n, default_start, dtype=np.int64)
     if "start_filament" in df.columns:
         values = to_numeric_column(
