@@ -163,6 +163,9 @@ def timecourse_figure(
     g_of = data[between].to_numpy(dtype=object)
     t_of = data[within].astype(str).to_numpy()
     x, numeric = _positions(times)
+    if numeric:  # a numeric time axis is drawn left to right (lines join neighbours in time)
+        order = np.argsort(x, kind="stable")
+        times, x = [times[i] for i in order], x[order]
     spacing = float(np.min(np.diff(np.sort(x)))) if len(x) > 1 else 1.0
     n_g = len(groups)
     dodge = spacing * min(0.1, 0.5 / max(n_g, 1))
