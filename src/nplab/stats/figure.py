@@ -134,7 +134,8 @@ def timecourse_figure(
         the logs) but is labelled in the original unit (``10**y``: 0.4, 1, 2, 4 ... g).
     levels
         Level order per column (``{"timepoint": [...], "group": [...]}``); default the
-        order of first appearance (numeric time points sorted), as in :mod:`nplab.stats`.
+        order of first appearance, as in :mod:`nplab.stats`.  Numeric time points are
+        positions on the x axis and drawn left to right whatever their order.
 
     Returns
     -------
