@@ -164,8 +164,16 @@ def test_post_dose_time_must_be_positive(data):
 def test_output_is_deterministic_and_input_untouched(data):
     before = data.copy()
     a = endpoints(data, **KW)
-    b = endpoints(data.sample(frac=1.0, random_state=3), **KW)
-    pd.testing.assert_frame_equal(a, b)
+    shuffled = data.sample(frac=1.0, random_state=3)
+    assert shuffled["rat"].iloc[0] == "r2"  # animals now first appear in the other order
+    # the same rows, animals (and groups) in their new order of first appearance
+    b = endpoints(shuffled, **KW)
+    assert list(dict.fromkeys(b["rat"])) == ["r2", "r1"]
+    pd.testing.assert_frame_equal(pd.concat([a[a["rat"] == "r2"], a[a["rat"] == "r1"]],
+                                            ignore_index=True), b)
+    # given levels restore the order, whatever the row order of the input
+    c = endpoints(shuffled, **KW, levels={"group": ["veh", "drug"]})
+    pd.testing.assert_frame_equal(a, c)
     pd.testing.assert_frame_equal(data, before)
 
 

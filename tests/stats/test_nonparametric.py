@@ -35,6 +35,18 @@ def rvals() -> dict:
     return {(r.test, str(r.case), r.name): r.value for r in v.itertuples()}
 
 
+def _check_dunn_row(rvals: dict, test: str, r, names=("z", "p", "p_adj")) -> None:
+    """Compare one Dunn row with R's by its pair of groups: R lists pairs in its (sorted)
+    factor order; nplab in the order of first appearance, so a pair may come reversed
+    (z changes sign, p does not)."""
+    key, sign = f"{r.a}|{r.b}", 1.0
+    if (test, key, "z") not in rvals:
+        key, sign = f"{r.b}|{r.a}", -1.0
+    for name in names:
+        want = rvals[(test, key, name)] * (sign if name == "z" else 1.0)
+        assert getattr(r, name) == pytest.approx(want, rel=RTOL), (test, key, name)
+
+
 def test_kruskal_airquality_documented(rvals):
     aq = pd.read_csv(REF / "np_airquality.csv")
     res = kruskal(aq, dv="Ozone", group="Month")
@@ -57,11 +69,16 @@ def test_dunn_all_pairs_holm(rvals):
     vf = pd.read_csv(REF / "np_vf_data.csv")
     res = dunn(vf, dv="threshold_g", group="group")
     assert len(res) == 6
+    first = list(dict.fromkeys(vf["group"]))  # pairs in the order of first appearance
+    assert list(zip(res["a"], res["b"], strict=True)) == [
+        (first[i], first[j]) for i in range(4) for j in range(i + 1, 4)]
     for r in res.itertuples():
-        case = f"{r.a}|{r.b}"
-        assert r.z == pytest.approx(rvals[("dunn_all_holm", case, "z")], rel=RTOL)
-        assert r.p == pytest.approx(rvals[("dunn_all_holm", case, "p")], rel=RTOL)
-        assert r.p_adj == pytest.approx(rvals[("dunn_all_holm", case, "p_adj")], rel=RTOL)
+        _check_dunn_row(rvals, "dunn_all_holm", r)
+    # with R's level order given, the rows are R's, in R's order
+    r_order = dunn(vf, dv="threshold_g", group="group", levels={"group": sorted(first)})
+    for r in r_order.itertuples():
+        assert (("dunn_all_holm", f"{r.a}|{r.b}", "z")) in rvals
+        _check_dunn_row(rvals, "dunn_all_holm", r)
 
 
 @pytest.mark.parametrize("method", ["holm", "bonferroni", "BH", "hochberg"])
@@ -70,18 +87,14 @@ def test_dunn_vs_control(rvals, method):
     res = dunn(vf, dv="threshold_g", group="group", control="vehicle", p_adjust=method)
     assert len(res) == 3 and set(res["b"]) == {"vehicle"}
     for r in res.itertuples():
-        case = f"{r.a}|{r.b}"
-        assert r.z == pytest.approx(rvals[(f"dunn_ctl_{method}", case, "z")], rel=RTOL)
-        assert r.p_adj == pytest.approx(rvals[(f"dunn_ctl_{method}", case, "p_adj")], rel=RTOL)
+        _check_dunn_row(rvals, f"dunn_ctl_{method}", r, ("z", "p_adj"))
 
 
 def test_dunn_airquality_missing_values(rvals):
     aq = pd.read_csv(REF / "np_airquality.csv")
     res = dunn(aq, dv="Ozone", group="Month", p_adjust="bonferroni")
     for r in res.itertuples():
-        case = f"{r.a}|{r.b}"
-        assert r.z == pytest.approx(rvals[("dunn_aq_bonf", case, "z")], rel=RTOL)
-        assert r.p_adj == pytest.approx(rvals[("dunn_aq_bonf", case, "p_adj")], rel=RTOL)
+        _check_dunn_row(rvals, "dunn_aq_bonf", r, ("z", "p_adj"))
 
 
 @pytest.mark.parametrize("alt", ["two-sided", "greater", "less"])
@@ -140,7 +153,13 @@ def test_friedman_roundingtimes_documented(rvals):
 def test_friedman_within_each_group_with_ties(rvals):
     fr = pd.read_csv(REF / "np_fr_data.csv")
     res = friedman(fr, dv="score", within="time", subject="subject", group="group")
-    assert list(res["group"]) == ["drug", "drug_hi", "vehicle"]
+    assert list(res["group"]) == list(dict.fromkeys(fr["group"]))  # first appearance
+    assert list(res["group"]) == ["vehicle", "drug", "drug_hi"]
+    given = friedman(fr, dv="score", within="time", subject="subject", group="group",
+                     levels={"group": ["drug", "drug_hi", "vehicle"]})
+    assert list(given["group"]) == ["drug", "drug_hi", "vehicle"]
+    pd.testing.assert_frame_equal(given.set_index("group").loc[list(res["group"])].reset_index(),
+                                  res)
     for r in res.itertuples():
         assert r.chi2 == pytest.approx(rvals[("friedman_fr", r.group, "chi2")], rel=RTOL)
         assert r.p == pytest.approx(rvals[("friedman_fr", r.group, "p")], rel=RTOL)
@@ -185,9 +204,7 @@ def test_kruskal_dunn_hollander_wolfe(rvals):
     assert round(res.loc[0, "H"], 5) == 0.77143 and round(res.loc[0, "p"], 2) == 0.68
     assert res.loc[0, "p"] == pytest.approx(rvals[("kruskal", "hollander_wolfe", "p")], rel=RTOL)
     for r in dunn(hw, dv="rate", group="group").itertuples():
-        case = f"{r.a}|{r.b}"
-        assert r.z == pytest.approx(rvals[("dunn_hw_holm", case, "z")], rel=RTOL)
-        assert r.p_adj == pytest.approx(rvals[("dunn_hw_holm", case, "p_adj")], rel=RTOL)
+        _check_dunn_row(rvals, "dunn_hw_holm", r, ("z", "p_adj"))
 
 
 def test_friedman_duplicate_names_the_spreadsheet_row():

@@ -109,24 +109,46 @@ def test_tukey_matches_tukeyhsd(data):
         np.testing.assert_allclose(row.p_adj, p, rtol=1e-7)
 
 
-def test_numeric_text_levels_sort_numerically():
+def test_numeric_levels_keep_first_appearance_unless_given():
+    # one rule (nplab.stats._levels): numbers and numeric text are not sorted
     s = pd.Series(["240", "0", "30", "120", "60"])
-    assert levels_of(s, "time", s.to_frame("time")) == ["0", "30", "60", "120", "240"]
+    assert levels_of(s, "time", s.to_frame("time")) == ["240", "0", "30", "120", "60"]
+    n = pd.Series([240, 0, 30, 120, 60])
+    assert levels_of(n, "time", n.to_frame("time")) == [240, 0, 30, 120, 60]
+    # given levels win; numbers given for a text column match by text (the data's labels)
+    assert levels_of(s, "time", s.to_frame("time"), [0, 30, 60, 120, 240]) == [
+        "0", "30", "60", "120", "240"]
     named = pd.Series(["baseline", "pre", "1", "2"])
     assert levels_of(named, "time", named.to_frame("time")) == ["baseline", "pre", "1", "2"]
 
 
 def test_time_as_text_gives_same_order_and_numbers_as_integers(data):
+    first = list(dict.fromkeys(data["time"]))  # the file's rows are shuffled
+    assert first != sorted(first)
     as_int = dunnett_by_time(data, "y", "group", "time", "animal", control="vehicle")
     text = data.assign(time=data["time"].astype(str))
     as_str = dunnett_by_time(text, "y", "group", "time", "animal", control="vehicle")
-    assert list(dict.fromkeys(as_int["time"])) == [0, 30, 60, 120, 240]
-    assert list(dict.fromkeys(as_str["time"])) == ["0", "30", "60", "120", "240"]
+    assert list(dict.fromkeys(as_int["time"])) == first
+    assert list(dict.fromkeys(as_str["time"])) == [str(t) for t in first]
     cols = ["diff", "se", "t", "p", "ci_low", "ci_high"]
     np.testing.assert_array_equal(as_int[cols].to_numpy(), as_str[cols].to_numpy())
-    fit = mixed_model(text, formula="y ~ C(group) * C(time)", subject="animal")
+    order = {"time": [0, 30, 60, 120, 240]}
+    by_int = dunnett_by_time(data, "y", "group", "time", "animal", control="vehicle",
+                             levels=order)
+    by_str = dunnett_by_time(text, "y", "group", "time", "animal", control="vehicle",
+                             levels=order)
+    assert list(dict.fromkeys(by_int["time"])) == [0, 30, 60, 120, 240]
+    assert list(dict.fromkeys(by_str["time"])) == ["0", "30", "60", "120", "240"]
+    np.testing.assert_array_equal(by_int[cols].to_numpy(), by_str[cols].to_numpy())
+    key = ["time", "group"]
+    pd.testing.assert_frame_equal(by_int.sort_values(key).reset_index(drop=True),
+                                  as_int.sort_values(key).reset_index(drop=True))
+    fit = mixed_model(text, formula="y ~ C(group) * C(time)", subject="animal", levels=order)
     em = fit.emmeans(["time"])
     assert list(em["time"]) == ["0", "30", "60", "120", "240"]
+    em_first = mixed_model(text, formula="y ~ C(group) * C(time)", subject="animal"
+                           ).emmeans(["time"])
+    assert list(em_first["time"]) == [str(t) for t in first]
 
 
 def test_emmeans_default_is_all_factors_in_formula_order(data):

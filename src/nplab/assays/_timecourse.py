@@ -258,6 +258,8 @@ class TimecourseAssay(Assay):
         gate = design["posthoc_gate"]
         withheld = False
         figs: list[Any] = []
+        # the study file's group and time-point order (nplab.stats level-order rule)
+        levels = {"group": ctx.group_order(), "timepoint": tps, "paw": list(_ALL_PAWS)}
         for paw, rows, within in _units(data, design["within"]):
             d, dropped = _complete(rows, dv, tps)
             if d.empty or d["group"].nunique() < 2:
@@ -265,14 +267,16 @@ class TimecourseAssay(Assay):
             anova = ph = None
             if "mixed_anova" in planned:
                 anova = stats.mixed_anova(d, dv=dv, between=["group", *extra], within=within,
-                                          subject="animal", observed=extra or None)
+                                          subject="animal", observed=extra or None,
+                                          levels=levels)
                 anova.insert(0, "paw", paw)
                 anova.insert(1, "n_animals", d["animal"].nunique())
                 anova.insert(2, "animals_dropped_incomplete", ";".join(dropped))
                 anovas.append(anova)
             if "dunnett" in planned and ctrl is not None:
                 ph = stats.dunnett_by_time(d, dv=dv, between="group", within=within,
-                                           subject="animal", control=ctrl, by=extra or None)
+                                           subject="animal", control=ctrl, by=extra or None,
+                                           levels=levels)
                 ph = unblind(ph, ctx.key)
                 if "paw" not in ph.columns:
                     ph.insert(0, "paw", paw)
@@ -410,7 +414,7 @@ class TimecourseAssay(Assay):
                        time="time", baseline=study.baseline_label,
                        predose=study.predose_label, cutoff=cutoff,
                        paw=None if whole else "paw", log10=log10, group="group",
-                       min_drop_pct=margin, sham=sham)
+                       min_drop_pct=margin, sham=sham, levels={"group": ctx.group_order()})
         if whole:
             ep.insert(list(ep.columns).index("group") + 1, "paw", "whole")
         ep = ctx.order_table(ep)
@@ -448,7 +452,8 @@ class TimecourseAssay(Assay):
         for p in _ALL_PAWS:
             a = auc[auc["paw"] == p]
             if a["group"].nunique() >= 2 and ctrl in set(a["group"]):
-                res = stats.dunnett(a, dv="value", group="group", control=ctrl)
+                res = stats.dunnett(a, dv="value", group="group", control=ctrl,
+                                    levels={"group": ctx.group_order()})
                 res.insert(0, "paw", p)
                 res.insert(1, "endpoint", "auc_change")
                 rows.append(res)

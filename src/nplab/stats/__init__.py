@@ -7,6 +7,30 @@ The public names load lazily (PEP 562 module ``__getattr__``): ``import nplab.st
 importing one of its submodules loads no statistics library until a function is used, so
 ``nplab stats --help`` starts quickly (issue 19.2).  ``from nplab.stats import dunnett``
 and ``from nplab.stats import *`` work as before.
+
+Level order — one rule for every table (ANOVA cells, mixed-model fixed effects and
+marginal means, Dunnett / Tukey / pairwise rows, rank tests, effect sizes, endpoints):
+
+* levels appear in the order of their **first appearance in the data**, top to bottom —
+  numbers and numeric text (time points 1, 2, 4, 6 h) too: they are not sorted, so a table
+  sorted by time gives the time order, and one whose first animal lacks a time point
+  does not;
+* unless the user gives them: ``levels={"time": ["BL", "D7", "1", "2"], "group": [...]}``
+  (keyword of every function that orders levels; the study runner passes the study
+  file's group and time-point order) or a pandas ``Categorical`` column.  A value missing
+  from the given list is an :class:`~nplab.errors.InputError` naming the column, the row
+  and the level; listed levels absent from the data are dropped;
+* the control level is the **reference level of fixed-effects tables**
+  (``mixed_model(..., control="vehicle")``: the other levels' coefficients are
+  differences from it); tables of means and comparisons keep the level order and leave
+  the control out of the compared rows;
+* exception: :func:`~nplab.stats.endpoints.endpoints` orders time as a quantity
+  (baseline, pre-dose, then hours after dosing: the x of the AUC), and time-course
+  figures draw a numeric time axis left to right.
+
+The level order changes no statistic (only which of two groups is ``a`` in a pairwise
+row, hence the sign of its difference).  Implemented once, in
+:func:`nplab.stats._levels.level_order`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pandas as pd
 
 from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
+from nplab.stats._levels import given_for, level_order
 from nplab.tables import require_columns, to_numeric_column
 
 __all__ = [
@@ -64,64 +65,13 @@ def numeric_dv(data: pd.DataFrame, dv: str, *, allow_missing: bool = False) -> n
 def levels_of(
     values: pd.Series, column: str, data: pd.DataFrame, given: Sequence | None = None
 ) -> list:
-    """Ordered levels of a factor column.
+    """Ordered levels of a factor column: :func:`nplab.stats._levels.level_order`.
 
-    Categorical columns keep their category order (unused categories dropped); numeric
-    columns are sorted; text columns whose every label is a number (e.g. time points
-    ``"30", "120"`` read as text) are sorted by numeric value, so a time column gives the
-    same level order whether it holds integers or strings; anything else keeps the order
-    of first appearance (so named time points stay in the order of the file).  Blank cells
-    are an error naming the row.  ``given`` (the user's level order, e.g. from
-    ``levels={"time": [...]}``) overrides all of this: see :func:`given_levels`.
+    Order of first appearance in the data, a Categorical's category order, or the user's
+    ``given`` order (``levels={"time": [...]}``; every value must be listed).  Blank
+    cells are an error naming the row.
     """
-    raise_first_bad(
-        values.isna().to_numpy(),
-        "blank cell in a factor column",
-        file=data.attrs.get("source"),
-        column=column,
-        expected="a group / level label",
-    )
-    if given is not None:
-        return given_levels(values, column, data, given)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.unique())
-        return [c for c in values.cat.categories if c in present]
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return sorted(pd.unique(values).tolist())
-    levels = pd.unique(values).tolist()
-    if all(isinstance(v, str) for v in levels):
-        as_number = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce").to_numpy(float)
-        if np.isfinite(as_number).all():
-            order = np.argsort(as_number, kind="stable")  # ties keep first-appearance order
-            return [levels[i] for i in order]
-    return levels
-
-
-def given_levels(values: pd.Series, column: str, data: pd.DataFrame, given: Sequence) -> list:
-    """The user's level order: levels in ``given`` order, those absent from the data dropped.
-
-    A value of the column missing from ``given`` is an error naming its row.  Labels are
-    matched as given or as text (``"7"`` matches 7), so a study file's strings work on a
-    numeric column.
-    """
-    given = list(given)
-    as_text = {str(g): g for g in given}
-    present = pd.unique(values).tolist()
-    mapping = {}
-    for v in present:
-        if v in given:
-            mapping[v] = v
-        elif str(v) in as_text:
-            mapping[v] = as_text[str(v)]
-        else:
-            bad = (values == v).to_numpy()
-            raise_first_bad(bad, f"level {v!r} is not among the given levels", file=data.attrs.get("source"),
-                            column=column, expected="one of " + ", ".join(map(str, given)))  # fmt: skip
-    used = set(mapping.values())
-    out = [g for g in given if g in used]
-    # keep the data's own labels (the design matrices are built from them)
-    back = {g: v for v, g in mapping.items()}
-    return [back[g] for g in out]
+    return level_order(values, column, given=given, source=data.attrs.get("source"))
 
 
 @dataclass(frozen=True)
@@ -162,13 +112,15 @@ def wide_design(
     subject: str | None,
     between: str | None = None,
     within: str | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> Design:
     """Validate long-format data and pivot it to a complete subject × within-level matrix.
 
     One row per subject and within level is required (no duplicates, no missing cells:
     an incomplete animal is an error that suggests :func:`nplab.stats.mixed_model`), and
     each subject must belong to exactly one between-group.  Without ``within`` every row
-    is its own subject when ``subject`` is ``None``.
+    is its own subject when ``subject`` is ``None``.  Levels are ordered by
+    :func:`nplab.stats._levels.level_order` (``levels``: the user's order per factor).
     """
     if between is None and within is None:
         raise InputError("give a between factor, a within factor, or both")
@@ -187,14 +139,14 @@ def wide_design(
     frame["_s"] = pd.Categorical(subj, categories=subj_levels).codes.astype(np.int64)
     if between is not None:
         gcol = data[between].reset_index(drop=True)
-        group_levels = levels_of(gcol, between, data)
+        group_levels = levels_of(gcol, between, data, given_for(levels, between))
         frame["_g"] = pd.Categorical(gcol, categories=group_levels).codes.astype(np.int64)
     else:
         group_levels = [None]
         frame["_g"] = 0
     if within is not None:
         wcol = data[within].reset_index(drop=True)
-        within_levels = levels_of(wcol, within, data)
+        within_levels = levels_of(wcol, within, data, given_for(levels, within))
         frame["_w"] = pd.Categorical(wcol, categories=within_levels).codes.astype(np.int64)
     else:
         within_levels = [None]
@@ -292,7 +244,7 @@ class FactorialDesign:
 
 def _codes(data: pd.DataFrame, column: str, levels: Mapping | None) -> tuple[np.ndarray, list]:
     col = data[column].reset_index(drop=True)
-    lev = levels_of(col, column, data, (levels or {}).get(column))
+    lev = levels_of(col, column, data, given_for(levels, column))
     return pd.Categorical(col, categories=lev).codes.astype(np.int64), lev
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from nplab.checks import raise_first_bad
 from nplab.errors import InputError
+from nplab.stats._levels import level_order as _level_order
 from nplab.tables import require_columns, to_numeric_column
 
 __all__ = ["check_long", "level_order", "show"]
@@ -43,16 +44,9 @@ def check_long(
     return out
 
 
-def level_order(values: pd.Series) -> list:
-    """Levels of a factor: category order for a Categorical, otherwise sorted."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna().unique())
-        return [c for c in values.cat.categories if c in present]
-    uniq = pd.unique(values.dropna())
-    try:
-        return sorted(uniq)
-    except TypeError:
-        return sorted(uniq, key=str)
+def level_order(values: pd.Series, given: Sequence | None = None) -> list:
+    """Levels of a factor by the rule of :func:`nplab.stats._levels.level_order`."""
+    return _level_order(values, given=given)
 
 
 def show(value: object) -> str:

@@ -299,7 +299,8 @@ def mixed_anova(
         (Olejnik & Algina 2003).  Does not change the tests.
     levels
         Level order per factor, e.g. ``{"time": ["baseline", "d7", "d14"]}``; otherwise
-        the rule of :func:`nplab.stats._design.levels_of`.  Level order does not change
+        the order of first appearance (the rule of :mod:`nplab.stats`; every value of a
+        listed factor must be in its list).  Level order does not change
         any ANOVA value (only the mixed model's reference level), it is accepted here so
         that one ``levels`` mapping can be passed to every function.
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,8 @@ from scipy import stats as sps
 from scipy.special import gammaln
 
 from nplab.errors import InputError
-from nplab.stats._longdata import check_long, level_order
+from nplab.stats._levels import given_for, level_order
+from nplab.stats._longdata import check_long
 
 __all__ = ["CI_METHODS", "eta_squared", "hedges_g", "hedges_g_from_stats", "hedges_j"]
 
@@ -128,6 +129,7 @@ def hedges_g(
     control: object | None = None,
     ci: float = 0.95,
     ci_method: str = "exact",
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Hedges' g with CI for group contrasts in a long table (blank ``dv`` dropped).
 
@@ -137,9 +139,12 @@ def hedges_g(
         Long-format table, response and grouping column.
     a, b
         One contrast a − b.  Alternatively ``control``: every other group − control.
-        Neither: all pairs in level order (a before b).
+        Neither: all pairs in level order (a before b).  Rows follow the level order.
     ci, ci_method
         Confidence level and ``"exact"`` (noncentral t) or ``"normal"`` (Hedges & Olkin).
+    levels
+        Level order, ``{group: [...]}``; default: order of first appearance (the rule of
+        :mod:`nplab.stats`).
 
     Returns
     -------
@@ -147,9 +152,10 @@ def hedges_g(
         ``a, b, n_a, n_b, mean_a, mean_b, d, g, se, ci_low, ci_high, ci_level, ci_method``.
     """
     df = check_long(data, numeric=[dv], factors=[group])
-    df = df[~np.isnan(df[dv].to_numpy())]
-    levels = level_order(df[group])
     source = data.attrs.get("source")
+    order = level_order(df[group], group, given=given_for(levels, group), source=source)
+    df = df[~np.isnan(df[dv].to_numpy())]
+    levels = [lev for lev in order if (df[group] == lev).any()]
     named = [x for x in (a, b, control) if x is not None]
     for lev in named:
         if lev not in levels:

@@ -34,12 +34,15 @@ Mills et al. recommend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
 from nplab.checks import raise_first_bad
 from nplab.errors import InputError, row_number
-from nplab.stats._longdata import check_long, level_order, show
+from nplab.stats._levels import given_for, level_order
+from nplab.stats._longdata import check_long, show
 
 __all__ = [
     "ENDPOINTS",
@@ -202,6 +205,7 @@ def endpoints(
     contra: str = "contra",
     min_drop_pct: float | None = None,
     sham: object = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """All endpoints of a drug study from a long table (one row per animal, paw, time).
 
@@ -248,13 +252,17 @@ def endpoints(
         Animals (values of ``subject``) of sham-operated groups: their %MPE and %
         reversal are undefined (flag ``"undefined: sham animal (no injury to reverse)"``),
         so they never enter group means as ±100 % noise.
+    levels
+        Level order of ``group`` and ``subject`` (``{"group": [...]}``); default: order of
+        first appearance (the rule of :mod:`nplab.stats`).  Time is not a factor here:
+        baseline, pre-dose, then post-dose hours ascending (the x of the AUC).
 
     Returns
     -------
     pandas.DataFrame
-        Long table, one row per animal × [paw] × time × endpoint, sorted by subject,
-        paw (ipsi, contra, ipsi-contra), endpoint (``value, change, mpe, reversal, auc,
-        auc_change, auc_mpe``), time.  Columns: ``subject`` (named as the input column),
+        Long table, one row per animal × [paw] × time × endpoint, sorted by group and
+        animal (level order), paw (ipsi, contra, ipsi-contra), endpoint (``value, change,
+        mpe, reversal, auc, auc_change, auc_mpe``), time (baseline, pre-dose, hours).  Columns: ``subject`` (named as the input column),
         ``[group]``, ``[paw]``, ``time`` (label as text; empty for AUCs), ``time_h``
         (hours after dosing; NaN for baseline and AUCs, 0 for pre-dose), ``endpoint``,
         ``value`` (on the analysed scale; %MPE and % reversal in %; AUC in unit·h),
@@ -366,7 +374,12 @@ def endpoints(
     pre_label = df.loc[np.array([k == pkey for k in keys]), "_tlabel"].iloc[0]
 
     # animals x paws ("units") by time matrices: column 0 baseline, 1 pre-dose, 2.. post
-    subjects = level_order(df[subject])
+    subjects = level_order(df[subject], subject, given=given_for(levels, subject),
+                           source=source)
+    if group is not None:  # animals by group (level order), then their own order
+        rank = {g: i for i, g in enumerate(level_order(
+            df[group], group, given=given_for(levels, group), source=source))}
+        subjects = sorted(subjects, key=lambda sj: rank[group_of[sj]])
     n_s, n_p, n_t = len(subjects), len(paws), len(post_times)
     s_idx = pd.Categorical(df[subject], categories=subjects).codes.astype(np.int64)
     p_idx = pd.Categorical(df["_paw"], categories=paws).codes.astype(np.int64)

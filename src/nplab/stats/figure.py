@@ -134,7 +134,8 @@ def timecourse_figure(
         the logs) but is labelled in the original unit (``10**y``: 0.4, 1, 2, 4 ... g).
     levels
         Level order per column (``{"timepoint": [...], "group": [...]}``); default the
-        order of first appearance (numeric time points sorted), as in :mod:`nplab.stats`.
+        order of first appearance, as in :mod:`nplab.stats`.  Numeric time points are
+        positions on the x axis and drawn left to right whatever their order.
 
     Returns
     -------
@@ -163,6 +164,9 @@ def timecourse_figure(
     g_of = data[between].to_numpy(dtype=object)
     t_of = data[within].astype(str).to_numpy()
     x, numeric = _positions(times)
+    if numeric:  # a numeric time axis is drawn left to right (lines join neighbours in time)
+        order = np.argsort(x, kind="stable")
+        times, x = [times[i] for i in order], x[order]
     spacing = float(np.min(np.diff(np.sort(x)))) if len(x) > 1 else 1.0
     n_g = len(groups)
     dodge = spacing * min(0.1, 0.5 / max(n_g, 1))

@@ -20,10 +20,11 @@ optimum is polished in lme4's parametrisation (:mod:`nplab.stats._reml`), with
   diagonal element of lme4's relative Cholesky factor below 1e-4, i.e. a zero variance or
   a correlation of ±1; lme4's ``isSingular``).
 
-**Level order** (one rule everywhere in :mod:`nplab.stats`): the order of first appearance
-in the data (numbers, and text labels that are all numbers, in numeric order) unless the
-user gives ``levels={"time": [...]}``; ``control=`` moves that level of the first between
-factor to the front, so it is the reference level of the fixed-effects table.
+**Level order** (one rule everywhere in :mod:`nplab.stats`, see
+:mod:`nplab.stats._levels`): the order of first appearance in the data (numbers too)
+unless the user gives ``levels={"time": [...]}``.  The reference level of the
+fixed-effects table is the first level, or ``control=`` (a level of the first between
+factor); marginal means and Dunnett rows keep the level order.
 
 Validated against lme4 1.1-31 / lmerTest 3.1-3 / emmeans 1.8.4-1 on ``sleepstudy`` (Bates
 et al. 2015, J Stat Softw 67(1)) and on CCI-like designs with missing time points
@@ -43,7 +44,8 @@ import pandas as pd
 from scipy import stats
 
 from nplab.errors import InputError, NplabError, row_number
-from nplab.stats._design import as_factor_list, check_frame, levels_of, numeric_dv
+from nplab.stats._design import as_factor_list, check_frame, numeric_dv
+from nplab.stats._levels import given_for, level_order
 from nplab.stats._reml import RemlFit, f_ddf, fit_reml, satterthwaite_df
 
 __all__ = ["ANOVA_LMM_COLUMNS", "FIXED_COLUMNS", "MixedModelResult", "mixed_model"]
@@ -517,11 +519,11 @@ def mixed_model(
         ``within=["time", "paw"]``).
     levels
         Level order per factor (``{"time": ["BL", "D7", "D14"]}``); otherwise the order of
-        first appearance (numbers in numeric order).  The first level is the reference
-        of the fixed-effects table.
+        first appearance.  The first level is the reference of the fixed-effects table.
     control
         Control level of the first between factor (or of the first factor of the
-        formula): made the reference level.
+        formula): the reference level of the fixed-effects table (the level order of
+        ``emmeans`` and ``dunnett`` rows is unchanged).
     ddf
         ``"satterthwaite"`` (default; as lmerTest) or ``"asymptotic"`` (Wald z, df = ∞).
 
@@ -583,17 +585,13 @@ def mixed_model(
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and not as_factor:
             covariates.append(v)
             continue
-        lev = levels_of(col, v, used, (levels or {}).get(v))
         is_control_factor = (v == between_l[0]) if between_l else first_factor
-        if control is not None and is_control_factor:
-            hit = [x for x in lev if x == control or str(x) == str(control)]
-            if not hit:
-                raise InputError(f"control {control!r} is not a level of {v!r}", column=v,
-                                 expected="one of " + ", ".join(map(str, lev)))  # fmt: skip
-            lev = [hit[0], *[x for x in lev if x is not hit[0]]]
+        lev = level_order(col, v, given=given_for(levels, v), source=data.attrs.get("source"))
+        ref = level_order(pd.Series(lev), v, control=control) if (
+            control is not None and is_control_factor) else lev
         first_factor = False
-        factors[v] = lev
-        used[v] = pd.Categorical(col, categories=lev)
+        factors[v] = lev  # the level order of the output tables
+        used[v] = pd.Categorical(col, categories=ref)  # the first category is the reference
     n_subj = used[subject].nunique()
     if n_subj < 2:
         raise InputError("a mixed model needs at least two subjects", column=subject)

@@ -25,14 +25,15 @@ The statistics reproduce R:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from nplab.errors import InputError, row_number
-from nplab.stats._longdata import check_long, level_order, show
+from nplab.stats._levels import given_for, level_order
+from nplab.stats._longdata import check_long, show
 
 __all__ = [
     "P_ADJUST_METHODS",
@@ -109,10 +110,12 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.
     return out
 
 
-def _groups(data: pd.DataFrame, dv: str, group: str) -> tuple[pd.DataFrame, list]:
+def _groups(data: pd.DataFrame, dv: str, group: str, given) -> tuple[pd.DataFrame, list]:
     df = check_long(data, numeric=[dv], factors=[group])
+    levels = level_order(df[group], group, given=given_for(given, group),
+                         source=data.attrs.get("source"))
     df = df[~np.isnan(df[dv].to_numpy())]
-    levels = level_order(df[group])
+    levels = [lev for lev in levels if (df[group] == lev).any()]
     if len(levels) < 2:
         raise InputError(
             "fewer than two groups with data",
@@ -130,7 +133,9 @@ def _tie_sum(x: np.ndarray) -> float:
     return float(np.sum(counts**3 - counts))
 
 
-def kruskal(data: pd.DataFrame, *, dv: str, group: str) -> pd.DataFrame:
+def kruskal(
+    data: pd.DataFrame, *, dv: str, group: str, levels: Mapping[str, Sequence] | None = None
+) -> pd.DataFrame:
     """Kruskal–Wallis rank-sum test (tie-corrected), as R ``kruskal.test``.
 
     H = [12 / (N(N+1)) · Σ Rᵢ² / nᵢ − 3(N+1)] / [1 − Σ(t³ − t) / (N³ − N)], referred to
@@ -144,6 +149,9 @@ def kruskal(data: pd.DataFrame, *, dv: str, group: str) -> pd.DataFrame:
         Numeric response column; blank cells are dropped.
     group
         Grouping column.
+    levels
+        Level order, ``{group: [...]}`` (validated: every group must be listed); does not
+        change the test.
 
     Returns
     -------
@@ -151,12 +159,12 @@ def kruskal(data: pd.DataFrame, *, dv: str, group: str) -> pd.DataFrame:
         One row: ``H`` (tie-corrected statistic), ``df``, ``p``, ``n`` (observations
         used), ``k`` (groups).
     """
-    df, levels = _groups(data, dv, group)
+    df, order = _groups(data, dv, group, levels)
     y = df[dv].to_numpy()
     n_tot = y.size
     ranks = sps.rankdata(y)
     h = 0.0
-    for lev in levels:
+    for lev in order:
         r = ranks[(df[group] == lev).to_numpy()]
         h += r.sum() ** 2 / r.size
     h = 12.0 / (n_tot * (n_tot + 1)) * h - 3.0 * (n_tot + 1)
@@ -169,7 +177,7 @@ def kruskal(data: pd.DataFrame, *, dv: str, group: str) -> pd.DataFrame:
             expected="at least two distinct values",
         )
     h /= denom
-    k = len(levels)
+    k = len(order)
     return pd.DataFrame(
         {"H": [h], "df": [k - 1], "p": [sps.chi2.sf(h, k - 1)], "n": [n_tot], "k": [k]}
     )
@@ -182,6 +190,7 @@ def dunn(
     group: str,
     control: object | None = None,
     p_adjust: str = "holm",
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Dunn's (1964) multiple comparisons on Kruskal–Wallis mean ranks.
 
@@ -195,10 +204,13 @@ def dunn(
         As :func:`kruskal`; ranks are the joint ranks of all groups.
     control
         Level of ``group`` to compare every other group with (k − 1 comparisons, ``b``
-        is the control).  ``None``: all k(k − 1)/2 pairs, ``a`` before ``b`` in level
-        order (category order for a Categorical, otherwise sorted).
+        is the control; rows in level order).  ``None``: all k(k − 1)/2 pairs, ``a``
+        before ``b`` in level order.
     p_adjust
         Family-wise adjustment over the comparisons made (see :func:`adjust_pvalues`).
+    levels
+        Level order, ``{group: [...]}``; default: order of first appearance (the rule of
+        :mod:`nplab.stats`; a Categorical's category order).
 
     Returns
     -------
@@ -206,7 +218,7 @@ def dunn(
         ``a, b, n_a, n_b, mean_rank_a, mean_rank_b, z, p, p_adj``; z > 0 means ``a``
         ranks higher than ``b``.
     """
-    df, levels = _groups(data, dv, group)
+    df, levels = _groups(data, dv, group, levels)
     if control is not None and control not in levels:
         raise InputError(
             f"control group {control!r} not found",
@@ -269,6 +281,7 @@ def mann_whitney(
     alternative: str = "two-sided",
     exact: bool | None = None,
     correct: bool = True,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Mann–Whitney U / Wilcoxon rank-sum test of group ``a`` vs ``b``, as R ``wilcox.test``.
 
@@ -278,7 +291,8 @@ def mann_whitney(
         Long-format table, response and grouping column.
     a, b
         The two levels compared (``x`` and ``y`` of ``wilcox.test``).  Default: the two
-        levels of ``group`` in level order (an error if there are more than two).
+        levels of ``group`` in level order (an error if there are more than two), so
+        ``levels={group: [a, b]}`` also chooses them.
     alternative
         ``"two-sided"``, ``"greater"`` (``a`` tends to be larger) or ``"less"``.
     exact
@@ -287,6 +301,8 @@ def mann_whitney(
         the normal approximation with ties, as R does); ``False`` forces the normal one.
     correct
         Continuity correction (±0.5) in the normal approximation (R default ``TRUE``).
+    levels
+        Level order, ``{group: [...]}``; default: order of first appearance.
 
     Returns
     -------
@@ -301,7 +317,7 @@ def mann_whitney(
             column="alternative",
             expected="two-sided, greater or less",
         )
-    df, levels = _groups(data, dv, group)
+    df, levels = _groups(data, dv, group, levels)
     if a is None and b is None:
         if len(levels) != 2:
             raise InputError(
@@ -373,7 +389,7 @@ def mann_whitney(
 
 
 def _friedman_one(
-    df: pd.DataFrame, dv: str, within: str, subject: str, source: object
+    df: pd.DataFrame, dv: str, within: str, subject: str, source: object, order: list
 ) -> tuple[float, int, float, int, int, int]:
     dup = df.duplicated([subject, within], keep="first").to_numpy()
     if dup.any():
@@ -388,7 +404,7 @@ def _friedman_one(
         )
     wide = df.pivot(index=subject, columns=within, values=dv)
     n_seen = len(wide)
-    wide = wide[level_order(df[within])].dropna(axis=0, how="any")
+    wide = wide[[lev for lev in order if lev in wide.columns]].dropna(axis=0, how="any")
     n, k = wide.shape
     if n < 1 or k < 2:
         raise InputError(
@@ -414,6 +430,7 @@ def friedman(
     within: str,
     subject: str,
     group: str | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Friedman rank test across the levels of ``within``, as R ``friedman.test``.
 
@@ -429,25 +446,32 @@ def friedman(
     group
         Optional between-subject column: the test is run separately within each group
         (e.g. time course within each treatment group).
+    levels
+        Level order, ``{within: [...], group: [...]}``; default: order of first
+        appearance.  Does not change the test.
 
     Returns
     -------
     pandas.DataFrame
-        One row (per ``group`` level): ``[group], chi2, df, p, n, k, W, n_dropped``
+        One row (per ``group`` level, in level order): ``[group], chi2, df, p, n, k, W, n_dropped``
         (animals with some but not all levels, left out of the test).
     """
     factors = [within, subject] + ([group] if group is not None else [])
     df = check_long(data, numeric=[dv], factors=factors)
-    df = df[~np.isnan(df[dv].to_numpy())]
     source = data.attrs.get("source")
+    order = level_order(df[within], within, given=given_for(levels, within), source=source)
+    groups = (level_order(df[group], group, given=given_for(levels, group), source=source)
+              if group is not None else [])
+    df = df[~np.isnan(df[dv].to_numpy())]
     cols = ["chi2", "df", "p", "n", "k", "n_dropped"]
     if group is None:
-        res = [_friedman_one(df, dv, within, subject, source)]
+        res = [_friedman_one(df, dv, within, subject, source, order)]
         out = pd.DataFrame(res, columns=cols)
     else:
         res = []
-        for lev in level_order(df[group]):
-            res.append((lev, *_friedman_one(df[df[group] == lev], dv, within, subject, source)))
+        for lev in [g for g in groups if (df[group] == g).any()]:
+            res.append((lev, *_friedman_one(df[df[group] == lev], dv, within, subject, source,
+                                            order)))
         out = pd.DataFrame(res, columns=[group, *cols])
     out["W"] = out["chi2"] / (out["n"] * (out["k"] - 1))
     return out[[c for c in out.columns if c != "n_dropped"] + ["n_dropped"]]

@@ -17,12 +17,15 @@ point's test and counted in ``n_dropped`` (never silently).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from nplab.errors import InputError
 from nplab.stats._design import levels_of
+from nplab.stats._levels import given_for
 from nplab.stats._longdata import check_long, show
 from nplab.stats.nonparametric import adjust_pvalues
 
@@ -103,7 +106,7 @@ def paired_tests(
     p_adjust: str = "holm",
     exact: bool | None = None,
     conf_level: float = 0.95,
-    levels: dict | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Compare two levels of a within-animal factor (``a − b``), at each level of ``by``.
 
@@ -142,7 +145,7 @@ def paired_tests(
     df = check_long(data, numeric=[dv], factors=factors)
     df = df[~np.isnan(df[dv].to_numpy())]
     source = data.attrs.get("source")
-    lev = levels_of(df[within], within, df, (levels or {}).get(within))
+    lev = levels_of(df[within], within, df, given_for(levels, within))
     a = lev[0] if a is None else a
     b = (lev[1] if len(lev) > 1 else None) if b is None else b
     for name, value in (("a", a), ("b", b)):
@@ -155,7 +158,7 @@ def paired_tests(
         raise InputError(f"animal {show(df[subject].iloc[i])} has two values at {within} "
                          f"{show(df[within].iloc[i])}", file=source, column=dv,
                          expected="one value per animal and condition")  # fmt: skip
-    strata = levels_of(df[by], by, df, (levels or {}).get(by)) if by else [None]
+    strata = levels_of(df[by], by, df, given_for(levels, by)) if by else [None]
     rows = []
     for s in strata:
         part = df if by is None else df[df[by] == s]

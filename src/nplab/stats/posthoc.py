@@ -33,7 +33,7 @@ adjustment (Holm 1979, Scand J Stat 6:65–70; Šidák 1967, JASA 62:626–633).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -422,8 +422,8 @@ def _pairs_family(
     )
 
 
-def _oneway_family(data: pd.DataFrame, dv: str, group: str) -> _Family:
-    design = wide_design(data, dv=dv, subject=None, between=group, within=None)
+def _oneway_family(data: pd.DataFrame, dv: str, group: str, levels) -> _Family:
+    design = wide_design(data, dv=dv, subject=None, between=group, within=None, levels=levels)
     return _family_at(design, 0)
 
 
@@ -452,6 +452,8 @@ def dunnett(
     control,
     alternative: str = "two-sided",
     conf_level: float = 0.95,
+    *,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Dunnett's many-to-one comparisons with the control group (single-step).
 
@@ -467,11 +469,14 @@ def dunnett(
         ``"two-sided"``, ``"greater"`` (treatment > control) or ``"less"``.
     conf_level
         Level of the simultaneous confidence intervals.
+    levels
+        Level order, ``{group: [...]}``; default: order of first appearance (the rule
+        of :mod:`nplab.stats`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per treatment group, in level order: ``group``; ``diff`` (treatment −
+        One row per treatment group, in level order (the control left out): ``group``; ``diff`` (treatment −
         control mean); ``se``; ``t``; ``df`` (pooled error, N − k); ``p`` (single-step
         adjusted, deterministic); ``ci_low``, ``ci_high`` (simultaneous; ±inf on the open
         side of a one-sided test).
@@ -483,12 +488,21 @@ def dunnett(
     """
     _check_alternative(alternative)
     _check_conf(conf_level)
-    fam = _oneway_family(data, dv, group)
+    fam = _oneway_family(data, dv, group, levels)
     return _dunnett_family(fam, control, alternative, conf_level, group)
 
 
-def tukey(data: pd.DataFrame, dv: str, group: str, conf_level: float = 0.95) -> pd.DataFrame:
+def tukey(
+    data: pd.DataFrame,
+    dv: str,
+    group: str,
+    conf_level: float = 0.95,
+    *,
+    levels: Mapping[str, Sequence] | None = None,
+) -> pd.DataFrame:
     """Tukey's all-pairs comparisons (Tukey–Kramer for unequal n), pooled error.
+
+    ``levels`` (``{group: [...]}``) sets the level order; default: first appearance.
 
     Returns
     -------
@@ -502,7 +516,7 @@ def tukey(data: pd.DataFrame, dv: str, group: str, conf_level: float = 0.95) -> 
     12:307–310.  Equals R ``TukeyHSD`` and ``scipy.stats.tukey_hsd``.
     """
     _check_conf(conf_level)
-    fam = _oneway_family(data, dv, group)
+    fam = _oneway_family(data, dv, group, levels)
     return _pairs_family(fam, _all_pairs(fam.labels), "tukey", conf_level, group)
 
 
@@ -517,6 +531,8 @@ def pairwise(
     pairs: Sequence[tuple] | None = None,
     p_adjust: str = "holm",
     conf_level: float = 0.95,
+    *,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Declared pairwise comparisons (pooled-error t tests) with a multiplicity adjustment.
 
@@ -526,6 +542,8 @@ def pairwise(
         ``[(a, b), ...]`` (difference a − b); all pairs when ``None``.
     p_adjust
         ``"holm"`` (default), ``"bonferroni"``, ``"sidak"``, ``"holm-sidak"`` or ``"none"``.
+    levels
+        Level order, ``{group: [...]}`` (all pairs follow it); default: first appearance.
 
     Returns
     -------
@@ -536,7 +554,7 @@ def pairwise(
     _check_conf(conf_level)
     if p_adjust not in _ADJUST:
         raise InputError(f"unknown p_adjust {p_adjust!r}", expected=" / ".join(_ADJUST))
-    fam = _oneway_family(data, dv, group)
+    fam = _oneway_family(data, dv, group, levels)
     pairs = _all_pairs(fam.labels) if pairs is None else list(pairs)
     return _pairs_family(fam, pairs, p_adjust, conf_level, group)
 
@@ -634,7 +652,7 @@ def posthoc_by_time(
     conf_level: float = 0.95,
     model: str = "multivariate",
     by: str | Sequence[str] | None = None,
-    levels: dict | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Compare groups at each level of the within factor (e.g. each time point).
 
@@ -702,7 +720,7 @@ def posthoc_by_time(
         raise InputError(f"{b_list[0]!r} is compared: it cannot also be a 'by' factor",
                          column="by")  # fmt: skip
     b_list += [f for f in by_list if f not in b_list]
-    simple = len(b_list) == 1 and len(w_list) == 1 and levels is None
+    simple = len(b_list) == 1 and len(w_list) == 1
     if not simple and model != "multivariate":
         raise InputError("the univariate (split-plot) error is implemented for one between "
                          "and one within factor", column="model", expected="multivariate")
@@ -716,7 +734,8 @@ def posthoc_by_time(
 
     tables = []
     if simple:
-        design = wide_design(data, dv=dv, subject=subject, between=cmp, within=w_list[0])
+        design = wide_design(data, dv=dv, subject=subject, between=cmp, within=w_list[0],
+                             levels=levels)
         if model == "multivariate":
             families = [_family_at(design, j) for j in range(len(design.within_levels))]
         else:
@@ -747,7 +766,7 @@ def dunnett_by_time(
     conf_level: float = 0.95,
     model: str = "multivariate",
     by: str | Sequence[str] | None = None,
-    levels: dict | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Dunnett vs ``control`` at each level of ``within`` (and stratum of ``by``):
     :func:`posthoc_by_time` shortcut."""

@@ -36,6 +36,7 @@ table (see there), so a pilot study plugs straight into the functions above.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,8 @@ from scipy import optimize
 from scipy import stats as sps
 
 from nplab.errors import InputError, row_number
-from nplab.stats._longdata import check_long, level_order, show
+from nplab.stats._levels import given_for, level_order
+from nplab.stats._longdata import check_long, show
 
 __all__ = [
     "RM_EFFECTS",
@@ -392,6 +394,7 @@ def pilot_effects(
     subject: str,
     between: str | None = None,
     within: str | None = None,
+    levels: Mapping[str, Sequence] | None = None,
 ) -> pd.DataFrame:
     """Estimate design effect sizes, σ, ρ and ε from a pilot study (long table).
 
@@ -406,7 +409,9 @@ def pilot_effects(
       level order), and f = d/2.
 
     SDs of means use divisor (number of means), unweighted.  Only complete animals
-    (measured at every time) are used; ``n_subjects`` reports how many.
+    (measured at every time) are used; ``n_subjects`` reports how many.  ``levels``
+    (``{between: [...], within: [...]}``) sets the level order (default: first
+    appearance, the rule of :mod:`nplab.stats`); only the sign of ``d`` depends on it.
 
     Returns
     -------
@@ -439,11 +444,15 @@ def pilot_effects(
             column=within if within is not None else subject,
             expected="one value per subject (and time)",
         )
-    times = level_order(df[within_col])
+    times = level_order(df[within_col], within_col, given=given_for(levels, within),
+                        source=source)
     wide = df.pivot(index=subject, columns=within_col, values=dv)[times].dropna()
     grp_of = df.drop_duplicates(subject).set_index(subject)[between_col]
     wide_groups = grp_of.loc[wide.index]
-    levels = level_order(wide_groups)
+    present = set(wide_groups)
+    levels = [g for g in level_order(df[between_col], between_col,
+                                     given=given_for(levels, between), source=source)
+              if g in present]
     k, m = len(levels), len(times)
     cell = np.vstack([wide[(wide_groups == g).to_numpy()].to_numpy().mean(axis=0) for g in levels])
     ns = np.array([int((wide_groups == g).sum()) for g in levels])
