@@ -59,7 +59,7 @@ def test_figures_per_paw_and_sex_and_report_words(sex_run) -> None:
             assert (sex_run.outdir / "figures" / f"vonfrey_timecourse_{paw}_{sex}.svg").is_file()
     html = (sex_run.outdir / "report.html").read_text(encoding="utf-8")
     assert "A four-way mixed ANOVA (group × sex × time point × paw)" in html
-    assert "at each timepoint × paw × sex" in html
+    assert "at each time point × paw × sex" in html
     by_sex = pd.read_csv(sex_run.outdir / "tables" / "vonfrey_descriptives_by_sex.csv")
     assert set(by_sex["sex"]) == {"male", "female"}
 
