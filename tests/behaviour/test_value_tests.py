@@ -144,3 +144,19 @@ def test_endpoints_use_protocol_cutoff_for_mpe():
     assert mpe["1"] == pytest.approx((20 - 10) / (30 - 10) * 100)
     rev = ep[(ep["endpoint"] == "reversal")].set_index("time")["value"]
     assert rev["2"] == pytest.approx((15 - 10) / (14 - 10) * 100)
+
+
+def test_formalin_bins_phases_and_invalid_bin_by_hand():
+    from nplab.behaviour.formalin import formalin_bins
+
+    v = [60.0, 30.0, 5.0, 10, 20, 30, 40, 50, 40, 30, 20, 10, 4.0]
+    df = _formalin(v, starts=list(range(0, 65, 5)))
+    df["valid"] = [True] * 6 + [False] + [True] * 6
+    out = formalin_bins(df)
+    assert list(out["bin_mid_min"][:3]) == [2.5, 7.5, 12.5]
+    # 0-10 phase I, 10-15 interphase, 15-60 phase II, 60-65 after (default protocol)
+    assert list(out["phase"]) == ["phase1"] * 2 + ["interphase"] + ["phase2"] * 9 + ["after"]
+    assert np.isnan(out["licking_s"].iloc[6]) and not out["used"].iloc[6]
+    assert out["licking_s"].sum() == pytest.approx(sum(v) - v[6])
+    # the totals skip the invalid bin: phase II incomplete
+    assert formalin(df)["status"].iloc[0] == "incomplete_phase2"

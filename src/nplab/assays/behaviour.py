@@ -12,7 +12,8 @@ The ``rotarod`` room also runs the sedation check
 (:func:`nplab.behaviour.sedation_check`): each dose against vehicle at the same
 post-dose time points, on the rotarod and on the study's primary outcome, with a
 sentence stating whether a motor/sedative effect could explain the analgesic effect.
-The formalin test (phase totals, not a time course) has no room yet.
+The formalin test (phase totals, not a time course) has its own room,
+:mod:`nplab.assays.formalin`.
 """
 
 from __future__ import annotations
