@@ -72,6 +72,7 @@ KIND_MODULES: dict[str, str] = {
             "electronic-vonfrey",
             "weight-bearing",
             "formalin",
+            "open-field",
         )
     },
     "currentclamp": "nplab.ephys.excitability",

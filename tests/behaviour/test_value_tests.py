@@ -160,3 +160,29 @@ def test_formalin_bins_phases_and_invalid_bin_by_hand():
     assert out["licking_s"].sum() == pytest.approx(sum(v) - v[6])
     # the totals skip the invalid bin: phase II incomplete
     assert formalin(df)["status"].iloc[0] == "incomplete_phase2"
+
+
+def test_open_field_distance_and_speed_by_hand():
+    from nplab.behaviour import open_field
+
+    cm = pd.DataFrame(
+        {"animal": ["A", "A", "B"], "timepoint": ["bl", "1h", "bl"],
+         "distance_cm": [2450.0, 1200.0, 3000.0]}
+    )
+    out = open_field(cm).set_index(["animal", "timepoint"])
+    assert out.loc[("A", "bl"), "distance_m"] == pytest.approx(24.5)
+    # 600-s session: 24.5 m -> 2450 cm / 600 s
+    assert out.loc[("A", "bl"), "speed_cm_s"] == pytest.approx(2450.0 / 600.0)
+    assert (out["paw"] == "whole").all() and (out["status"] == "ok").all()
+    two = pd.DataFrame(
+        {"animal": "A", "timepoint": "bl", "trial": [1, 2], "distance_m": [20.0, 30.0]}
+    )
+    res = open_field(two, trials_per_paw=2, session_s=300.0)
+    assert res["distance_m"].iloc[0] == 25.0
+    assert res["speed_cm_s"].iloc[0] == pytest.approx(2500.0 / 300.0)
+    with pytest.raises(InputError, match="both distance_m and distance_cm"):
+        open_field(cm.assign(distance_m=1.0))
+    with pytest.raises(InputError, match="distance_cm"):
+        open_field(cm.assign(distance_cm=["12", "x", "3"]))
+    with pytest.raises(InputError, match="distance_m"):
+        open_field(two.assign(distance_m=[-1.0, 2.0]))

@@ -175,6 +175,19 @@ _FORMALIN = {
     ),
 }
 
+_OPEN_FIELD = {
+    **VALUE_SCHEMA,
+    "injury_margin_pct": _ACETONE["injury_margin_pct"],
+    "trials_per_paw": replace(
+        VALUE_SCHEMA["trials_per_paw"], default=1, doc="expected valid sessions per time point"
+    ),
+    "arena_cm": Param("float", default=None, min=1.0, unit="cm", doc="side of the square arena"),
+    "session_s": Param(
+        "float", default=600.0, min=1.0, unit="s", doc="session length (gives speed_cm_s)"
+    ),
+    "light_lux": Param("float", default=None, min=0.0, unit="lx", doc="illumination of the arena"),
+}
+
 #: Schemas per protocol kind (the loader imports them through nplab.protocols).
 PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
     "hot-plate": _latency(
@@ -220,4 +233,5 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
         ),
     },
     "formalin": _FORMALIN,
+    "open-field": _OPEN_FIELD,
 }
