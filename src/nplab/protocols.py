@@ -73,6 +73,7 @@ KIND_MODULES: dict[str, str] = {
             "weight-bearing",
             "formalin",
             "open-field",
+            "vonfrey-percent",
         )
     },
     "currentclamp": "nplab.ephys.excitability",

@@ -38,6 +38,7 @@ def test_registered() -> None:
         "electronic_vonfrey",
         "weight_bearing",
         "open_field",
+        "vonfrey_percent",
     ):
         assert reg[name].name == name and reg[name].per_animal
     assert reg["formalin"].name == "formalin" and not reg["formalin"].per_animal

@@ -188,6 +188,30 @@ _OPEN_FIELD = {
     "light_lux": Param("float", default=None, min=0.0, unit="lx", doc="illumination of the arena"),
 }
 
+_VONFREY_PERCENT = {
+    "injury_margin_pct": replace(VALUE_SCHEMA["injury_margin_pct"]),
+    "species": VALUE_SCHEMA["species"],
+    "applications": Param(
+        "int", default=10, min=1, max=100, doc="applications of each filament (documentation)"
+    ),
+    "link": Param(
+        "str",
+        default="logit",
+        choices=("logit", "probit"),
+        doc="link of the psychometric fit of the withdrawals on log10 force",
+    ),
+    "ci_level": Param(
+        "float", default=0.95, min=0.5, max=0.999, doc="level of the threshold's interval"
+    ),
+    "mpe_cutoff_g": Param(
+        "float",
+        default=None,
+        min=0.0,
+        unit="g",
+        doc="%MPE cut-off; default: the strongest filament applied in the data",
+    ),
+}
+
 #: Schemas per protocol kind (the loader imports them through nplab.protocols).
 PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
     "hot-plate": _latency(
@@ -234,4 +258,5 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
     },
     "formalin": _FORMALIN,
     "open-field": _OPEN_FIELD,
+    "vonfrey-percent": _VONFREY_PERCENT,
 }
