@@ -72,6 +72,8 @@ KIND_MODULES: dict[str, str] = {
             "electronic-vonfrey",
             "weight-bearing",
             "formalin",
+            "open-field",
+            "vonfrey-percent",
         )
     },
     "currentclamp": "nplab.ephys.excitability",

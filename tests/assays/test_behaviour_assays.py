@@ -37,8 +37,11 @@ def test_registered() -> None:
         "randall_selitto",
         "electronic_vonfrey",
         "weight_bearing",
+        "open_field",
+        "vonfrey_percent",
     ):
         assert reg[name].name == name and reg[name].per_animal
+    assert reg["formalin"].name == "formalin" and not reg["formalin"].per_animal
 
 
 def test_acetone_reversal_recovered(run: Path) -> None:

@@ -9,7 +9,7 @@ from nplab.errors import ProtocolError
 from nplab.protocols import load_protocol, protocol_dirs
 
 
-@pytest.mark.parametrize("test", sorted(TESTS))
+@pytest.mark.parametrize("test", sorted(PROTOCOL_SCHEMAS))
 def test_protocol_ships_with_markdown_documenting_every_key(test):
     proto = load_protocol(test)
     assert proto.kind == test and proto.version and proto.references
@@ -25,3 +25,7 @@ def test_bad_parameters_are_protocol_errors():
         load_protocol("acetone", aggregate="median")
     with pytest.raises(ProtocolError, match="cutoff_s"):
         load_protocol("rotarod", cutoff_s=-1.0)
+
+
+def test_every_test_has_a_protocol_schema():
+    assert set(TESTS) <= set(PROTOCOL_SCHEMAS)

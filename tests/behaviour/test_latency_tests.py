@@ -2,7 +2,9 @@
 
 References: hand-computed means and rod speeds; R survival 3.5-3 ``survreg`` (per-animal
 Tobit on log latency) and ``survfit(..., cluster = animal)`` Kaplan-Meier medians recorded
-in ``reference/`` by ``reference/survival_reference.R``.
+in ``reference/`` by ``reference/survival_reference.R`` (rotarod) and
+``reference/latency_tests_reference.R`` (hot plate, tail flick, cold plate with their
+protocols' cut-offs).  Tolerances: Tobit 1e-4 relative (optimiser), KM 1e-9 relative.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import pandas as pd
 import pytest
 
 from nplab.behaviour import cold_plate, hot_plate, rotarod, tail_flick
+from nplab.behaviour.engine import km_latency
+from nplab.behaviour.latency import hot_plate_km, tail_flick_km
 from nplab.behaviour.rotarod import rotarod_km
 from nplab.errors import InputError, ProtocolError
 
@@ -106,3 +110,37 @@ def test_cold_plate_latency_and_lifts():
     lifts["lifts"] = [4.0, 7.0, 2.5]
     with pytest.raises(InputError, match="lifts"):
         cold_plate(lifts, measure="lifts")
+
+
+# Hot plate, tail flick and cold plate against R survival with each shipped protocol's
+# cut-off (reference/latency_tests_reference.R).  The trial tables have no cutoff_reached
+# column: the trials at 30 s / 10 s / 60 s are censored only through the protocol's
+# cutoff_s, so these cases show that the parameter reaches the censoring.
+LATENCY_KM = [
+    ("hotplate", hot_plate_km, 30.0),
+    ("coldplate", lambda t: km_latency(t, "cold-plate", kind="cold-plate", paws=False), 60.0),
+    ("tailflick", tail_flick_km, 10.0),
+]
+
+
+@pytest.mark.parametrize(("stem", "km", "cutoff"), LATENCY_KM, ids=[c[0] for c in LATENCY_KM])
+def test_latency_km_matches_r_survfit_with_the_protocol_cutoff(stem, km, cutoff):
+    trials = pd.read_csv(REF / f"{stem}_trials.csv")
+    got = km(REF / f"{stem}_trials.csv").set_index("group")
+    ref = pd.read_csv(REF / f"{stem}_km.csv").set_index("group")
+    for g in ref.index:
+        n_cut = int(((trials["group"] == g) & (trials["latency_s"] >= cutoff)).sum())
+        assert got.loc[g, "n_at_cutoff"] == n_cut
+        for col in ("km_median_s", "km_ci_low_s", "km_ci_high_s"):
+            if np.isnan(ref.loc[g, col]):
+                assert np.isnan(got.loc[g, col]), (g, col)  # R: NA, limit not reached
+            else:
+                assert got.loc[g, col] == pytest.approx(ref.loc[g, col], rel=1e-9), (g, col)
+
+
+def test_tail_flick_tobit_matches_r_survreg():
+    out = tail_flick(REF / "tailflick_trials.csv").set_index("animal")
+    ref = pd.read_csv(REF / "tailflick_tobit.csv").set_index("animal")
+    assert list(out.loc[["T5", "T6", "T8"], "n_at_cutoff"]) == [1, 2, 1]
+    for col in ref.columns:
+        np.testing.assert_allclose(out.loc[ref.index, col], ref[col], rtol=1e-4)

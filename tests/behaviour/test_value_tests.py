@@ -144,3 +144,45 @@ def test_endpoints_use_protocol_cutoff_for_mpe():
     assert mpe["1"] == pytest.approx((20 - 10) / (30 - 10) * 100)
     rev = ep[(ep["endpoint"] == "reversal")].set_index("time")["value"]
     assert rev["2"] == pytest.approx((15 - 10) / (14 - 10) * 100)
+
+
+def test_formalin_bins_phases_and_invalid_bin_by_hand():
+    from nplab.behaviour.formalin import formalin_bins
+
+    v = [60.0, 30.0, 5.0, 10, 20, 30, 40, 50, 40, 30, 20, 10, 4.0]
+    df = _formalin(v, starts=list(range(0, 65, 5)))
+    df["valid"] = [True] * 6 + [False] + [True] * 6
+    out = formalin_bins(df)
+    assert list(out["bin_mid_min"][:3]) == [2.5, 7.5, 12.5]
+    # 0-10 phase I, 10-15 interphase, 15-60 phase II, 60-65 after (default protocol)
+    assert list(out["phase"]) == ["phase1"] * 2 + ["interphase"] + ["phase2"] * 9 + ["after"]
+    assert np.isnan(out["licking_s"].iloc[6]) and not out["used"].iloc[6]
+    assert out["licking_s"].sum() == pytest.approx(sum(v) - v[6])
+    # the totals skip the invalid bin: phase II incomplete
+    assert formalin(df)["status"].iloc[0] == "incomplete_phase2"
+
+
+def test_open_field_distance_and_speed_by_hand():
+    from nplab.behaviour import open_field
+
+    cm = pd.DataFrame(
+        {"animal": ["A", "A", "B"], "timepoint": ["bl", "1h", "bl"],
+         "distance_cm": [2450.0, 1200.0, 3000.0]}
+    )
+    out = open_field(cm).set_index(["animal", "timepoint"])
+    assert out.loc[("A", "bl"), "distance_m"] == pytest.approx(24.5)
+    # 600-s session: 24.5 m -> 2450 cm / 600 s
+    assert out.loc[("A", "bl"), "speed_cm_s"] == pytest.approx(2450.0 / 600.0)
+    assert (out["paw"] == "whole").all() and (out["status"] == "ok").all()
+    two = pd.DataFrame(
+        {"animal": "A", "timepoint": "bl", "trial": [1, 2], "distance_m": [20.0, 30.0]}
+    )
+    res = open_field(two, trials_per_paw=2, session_s=300.0)
+    assert res["distance_m"].iloc[0] == 25.0
+    assert res["speed_cm_s"].iloc[0] == pytest.approx(2500.0 / 300.0)
+    with pytest.raises(InputError, match="both distance_m and distance_cm"):
+        open_field(cm.assign(distance_m=1.0))
+    with pytest.raises(InputError, match="distance_cm"):
+        open_field(cm.assign(distance_cm=["12", "x", "3"]))
+    with pytest.raises(InputError, match="distance_m"):
+        open_field(two.assign(distance_m=[-1.0, 2.0]))

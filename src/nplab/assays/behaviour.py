@@ -2,17 +2,18 @@
 
 One assay per test of :mod:`nplab.behaviour` that is measured per animal (x paw) x time
 point: ``acetone``, ``hot_plate``, ``tail_flick``, ``cold_plate``, ``rotarod``,
-``randall_selitto``, ``electronic_vonfrey``, ``weight_bearing`` (study-file keys
+``randall_selitto``, ``electronic_vonfrey``, ``weight_bearing``, ``open_field`` (study-file keys
 ``[data].<name>`` and ``[protocols].<name>``, default protocol = the shipped one of the
 test).  Each is analysed over time with the shared time-course fittings (mixed ANOVA,
 Dunnett against control, endpoints with the protocol's cut-off).  Whole-animal tests
 (hot plate, tail flick, cold plate, rotarod, weight bearing) report ``paw = "whole"``.
 
-The ``rotarod`` room also runs the sedation check
+The ``rotarod`` and ``open_field`` (distance travelled) rooms also run the sedation check
 (:func:`nplab.behaviour.sedation_check`): each dose against vehicle at the same
-post-dose time points, on the rotarod and on the study's primary outcome, with a
+post-dose time points, on the motor measure and on the study's primary outcome, with a
 sentence stating whether a motor/sedative effect could explain the analgesic effect.
-The formalin test (phase totals, not a time course) has no room yet.
+The formalin test (phase totals, not a time course) has its own room,
+:mod:`nplab.assays.formalin`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from nplab.blinding import unblind
 from nplab.protocols import Protocol
 from nplab.tables import read_table
 
-__all__ = ["BehaviourAssay"]
+__all__ = ["BehaviourAssay", "MotorAssay"]
 
 
 class BehaviourAssay(TimecourseAssay):
@@ -180,22 +181,12 @@ WeightBearing = _assay(
 )
 
 
-@register
-class Rotarod(BehaviourAssay):
-    """Rotarod latency to fall, with the sedation check against the primary outcome."""
+class MotorAssay(BehaviourAssay):
+    """A motor/locomotor control test whose room runs the sedation check against the
+    study's primary outcome (rotarod, open field)."""
 
-    name = "rotarod"
-    test = "rotarod"
-    title = "Motor function: rotarod latency to fall (sedation check)"
-    data_doc = "rotarod trials (see protocols/rotarod.md)"
-    protocol_kind = "rotarod"
-    default_protocol = "rotarod"
-    table_name = "rotarod_summary"
-    measure_label = "rotarod latency to fall"
-    unit = "s"
-    paws = False
-    value = "latency_s"
-    value_label = "latency to fall (s)"
+    #: Words of the motor measure in the sedation-check table caption.
+    motor_words: ClassVar[str] = ""
 
     def read(self, ctx: AssayContext) -> Any:
         table = super().read(ctx)
@@ -205,7 +196,7 @@ class Rotarod(BehaviourAssay):
         primary = ctx.study.outcomes["primary"]
         if primary != self.name:
             other = get(primary)
-            if isinstance(other, TimecourseAssay):
+            if isinstance(other, TimecourseAssay) and not isinstance(other, MotorAssay):
                 measured = other.measure(ctx, other.read(ctx))
                 higher = getattr(other, "analgesia_higher", True)
                 self._analgesia = (primary, measured, other.dv(ctx), higher)
@@ -233,13 +224,13 @@ class Rotarod(BehaviourAssay):
             motor,
             analgesia,
             vehicle=ctx.group_name(ctrl),
-            motor_value="latency_s",
+            motor_value=self.value,
             analgesia_value=dv,
             analgesia_higher=higher,
             timepoints=list(ctx.study.postdose["label"]),
             groups=list(ctx.study.groups.loc[ctx.study.groups["treatment"] != "vehicle", "name"]),
         )
-        rep.tables["rotarod_sedation_check"] = table
+        rep.tables[f"{self.name}_sedation_check"] = table
         sec.p(
             sentence.replace(
                 "the analgesia read-out",
@@ -261,13 +252,54 @@ class Rotarod(BehaviourAssay):
                     "verdict",
                 ]
             ],
-            "Sedation check: each dose vs vehicle at each post-dose time point, rotarod "
-            f"latency (s) and {dv_label} (Welch t tests)",
+            "Sedation check: each dose vs vehicle at each post-dose time point, "
+            f"{self.motor_words} and {dv_label} (Welch t tests)",
         )
         rep.summary.append(sentence)
         rep.methods.append(
-            "Sedation check: rotarod latency to fall and the primary outcome of each drug "
+            f"Sedation check: {self.measure_label} and the primary outcome of each drug "
             "group compared with vehicle at each post-dose time point (Welch t tests; motor "
             "deficit = reduction of at least 20 % with p < 0.05) (nplab.behaviour.sedation_check)."
         )
         return rep
+
+
+@register
+class Rotarod(MotorAssay):
+    """Rotarod latency to fall, with the sedation check against the primary outcome."""
+
+    name = "rotarod"
+    test = "rotarod"
+    title = "Motor function: rotarod latency to fall (sedation check)"
+    data_doc = "rotarod trials (see protocols/rotarod.md)"
+    protocol_kind = "rotarod"
+    default_protocol = "rotarod"
+    table_name = "rotarod_summary"
+    measure_label = "rotarod latency to fall"
+    motor_words = "rotarod latency (s)"
+    unit = "s"
+    paws = False
+    value = "latency_s"
+    value_label = "latency to fall (s)"
+
+
+@register
+class OpenField(MotorAssay):
+    """Open-field distance travelled, with the sedation check against the primary outcome."""
+
+    name = "open_field"
+    test = "open-field"
+    title = "Locomotor activity: open-field distance travelled (sedation check)"
+    data_doc = (
+        "open-field sessions: animal, timepoint, distance_m or distance_cm "
+        "(see protocols/open-field.md)"
+    )
+    protocol_kind = "open-field"
+    default_protocol = "open-field"
+    table_name = "open_field_summary"
+    measure_label = "open-field distance travelled"
+    motor_words = "open-field distance (m)"
+    unit = "m"
+    paws = False
+    value = "distance_m"
+    value_label = "distance travelled (m)"

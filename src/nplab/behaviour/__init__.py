@@ -2,7 +2,7 @@
 
 Latency tests with a cut-off (right-censoring, Tobit and Kaplan-Meier through
 :mod:`nplab.hargreaves`): :func:`hot_plate`, :func:`tail_flick`, :func:`cold_plate`
-(``measure = "latency"``), :func:`rotarod`.  Score / count / force / weight tests on
+(``measure = "latency"``), :func:`rotarod`.  Locomotor activity: :func:`open_field` (distance travelled).  Score / count / force / weight tests on
 the value engine (:mod:`nplab.behaviour.engine`): :func:`acetone`, :func:`cold_plate`
 (``measure = "lifts"``), :func:`randall_selitto`, :func:`electronic_vonfrey`,
 :func:`weight_bearing`; binned: :func:`formalin`.  Endpoints (%MPE, % reversal, AUC,
@@ -26,6 +26,7 @@ __all__ = [
     "electronic_vonfrey",
     "formalin",
     "hot_plate",
+    "open_field",
     "randall_selitto",
     "rotarod",
     "sedation_check",
@@ -38,6 +39,7 @@ from nplab.behaviour.coldplate import cold_plate
 from nplab.behaviour.endpoints import behaviour_endpoints
 from nplab.behaviour.formalin import formalin
 from nplab.behaviour.latency import hot_plate, tail_flick
+from nplab.behaviour.openfield import open_field
 from nplab.behaviour.pressure import electronic_vonfrey, randall_selitto
 from nplab.behaviour.rotarod import rotarod
 from nplab.behaviour.sedation import sedation_check
@@ -54,4 +56,5 @@ TESTS = {
     "electronic-vonfrey": electronic_vonfrey,
     "weight-bearing": weight_bearing,
     "formalin": formalin,
+    "open-field": open_field,
 }

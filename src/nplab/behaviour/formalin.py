@@ -45,10 +45,10 @@ from nplab.behaviour.latency import ProtocolLike
 from nplab.checks import raise_first_bad
 from nplab.errors import ProtocolError
 from nplab.hargreaves.summary import _animal_groups
-from nplab.protocols import load_protocol
+from nplab.protocols import Protocol, load_protocol
 from nplab.tables import require_columns, to_numeric_column
 
-__all__ = ["formalin"]
+__all__ = ["formalin", "formalin_bins"]
 
 
 def _phase(proto: Any, key: str) -> tuple[float, float]:
@@ -63,29 +63,11 @@ def _phase(proto: Any, key: str) -> tuple[float, float]:
     return float(p[0]), float(p[1])
 
 
-def formalin(
-    bins: TableLike,
-    protocol: ProtocolLike = "formalin",
-    animals: TableLike | None = None,
-    **overrides: Any,
-) -> pd.DataFrame:
-    """Phase I and phase II totals per animal x timepoint.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``animal``, ``group`` (when known), ``timepoint``, ``n_bins`` (used bins),
-        ``phase1_<m>``, ``interphase_<m>``, ``phase2_<m>``, ``total_<m>`` (sums over
-        the bins; ``<m>`` is ``licking_s`` or ``flinches``; a phase with a missing or
-        invalid bin is empty), ``status`` (``ok`` or ``incomplete_phase1``,
-        ``incomplete_phase2``, ``excluded``), ``message``, ``protocol``.
-
-    Raises
-    ------
-    InputError
-        Missing column, bin start off the grid or straddling a phase boundary, a
-        licking time above the bin width, negative or non-integer counts, duplicate bins.
-    """
+def _read_bins(
+    bins: TableLike, protocol: ProtocolLike, animals: TableLike | None, overrides: dict
+) -> tuple[pd.DataFrame, Protocol, tuple[float, float], tuple[float, float]]:
+    """Validated bins (:func:`read_value_trials` rows plus ``bin_start_min``), the
+    protocol and the phase boundaries."""
     proto = load_protocol(protocol, kind="formalin", **overrides)
     m = proto["measure"]
     width = float(proto["bin_min"])
@@ -135,6 +117,90 @@ def formalin(
     )
     data = read_value_trials(work, proto, measure, animals, kind="formalin")
     data["bin_start_min"] = start
+    return data, proto, p1, p2
+
+
+def formalin_bins(
+    bins: TableLike,
+    protocol: ProtocolLike = "formalin",
+    animals: TableLike | None = None,
+    **overrides: Any,
+) -> pd.DataFrame:
+    """The validated bins of a formalin test, one row per animal x timepoint x bin.
+
+    For the time course of the behaviour (mean +/- SEM per group and bin) beside the
+    phase totals of :func:`formalin`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``animal``, ``group`` (when known), ``timepoint``, ``bin_start_min``,
+        ``bin_mid_min`` (bin centre, minutes after the injection), ``phase``
+        (``phase1``, ``interphase``, ``phase2`` or ``after``), the measure column
+        (``licking_s`` or ``flinches``; empty when the bin is not used), ``used``
+        (valid bin), ``protocol``; input order.
+
+    Raises
+    ------
+    InputError
+        As :func:`formalin`.
+    """
+    data, proto, p1, p2 = _read_bins(bins, protocol, animals, overrides)
+    m = proto["measure"]
+    width = float(proto["bin_min"])
+    start = data["bin_start_min"].to_numpy(float)
+    phase = np.select(
+        [start + width <= p1[1], start + width <= p2[0], start + width <= p2[1]],
+        ["phase1", "interphase", "phase2"],
+        "after",
+    )
+    used = data["used"].to_numpy(bool)
+    out = pd.DataFrame(
+        {
+            "animal": data["animal"],
+            "timepoint": data["timepoint"],
+            "bin_start_min": start,
+            "bin_mid_min": start + width / 2.0,
+            "phase": phase,
+            m: np.where(used, data[m].to_numpy(float), np.nan),
+            "used": used,
+            "protocol": proto.label,
+        }
+    )
+    animals_df = data.attrs["animals"]
+    if animals_df is not None:
+        out.insert(1, "group", out["animal"].map(animals_df.set_index("animal")["group"]))
+    elif "group" in data.columns:
+        out.insert(1, "group", out["animal"].map(_animal_groups(data)))
+    return out
+
+
+def formalin(
+    bins: TableLike,
+    protocol: ProtocolLike = "formalin",
+    animals: TableLike | None = None,
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Phase I and phase II totals per animal x timepoint.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``animal``, ``group`` (when known), ``timepoint``, ``n_bins`` (used bins),
+        ``phase1_<m>``, ``interphase_<m>``, ``phase2_<m>``, ``total_<m>`` (sums over
+        the bins; ``<m>`` is ``licking_s`` or ``flinches``; a phase with a missing or
+        invalid bin is empty), ``status`` (``ok`` or ``incomplete_phase1``,
+        ``incomplete_phase2``, ``excluded``), ``message``, ``protocol``.
+
+    Raises
+    ------
+    InputError
+        Missing column, bin start off the grid or straddling a phase boundary, a
+        licking time above the bin width, negative or non-integer counts, duplicate bins.
+    """
+    data, proto, p1, p2 = _read_bins(bins, protocol, animals, overrides)
+    m = proto["measure"]
+    width = float(proto["bin_min"])
     excluded = excluded_animals(data.attrs["animals"])
     rows = []
     n_expected = {

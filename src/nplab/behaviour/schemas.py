@@ -175,6 +175,43 @@ _FORMALIN = {
     ),
 }
 
+_OPEN_FIELD = {
+    **VALUE_SCHEMA,
+    "injury_margin_pct": _ACETONE["injury_margin_pct"],
+    "trials_per_paw": replace(
+        VALUE_SCHEMA["trials_per_paw"], default=1, doc="expected valid sessions per time point"
+    ),
+    "arena_cm": Param("float", default=None, min=1.0, unit="cm", doc="side of the square arena"),
+    "session_s": Param(
+        "float", default=600.0, min=1.0, unit="s", doc="session length (gives speed_cm_s)"
+    ),
+    "light_lux": Param("float", default=None, min=0.0, unit="lx", doc="illumination of the arena"),
+}
+
+_VONFREY_PERCENT = {
+    "injury_margin_pct": replace(VALUE_SCHEMA["injury_margin_pct"]),
+    "species": VALUE_SCHEMA["species"],
+    "applications": Param(
+        "int", default=10, min=1, max=100, doc="applications of each filament (documentation)"
+    ),
+    "link": Param(
+        "str",
+        default="logit",
+        choices=("logit", "probit"),
+        doc="link of the psychometric fit of the withdrawals on log10 force",
+    ),
+    "ci_level": Param(
+        "float", default=0.95, min=0.5, max=0.999, doc="level of the threshold's interval"
+    ),
+    "mpe_cutoff_g": Param(
+        "float",
+        default=None,
+        min=0.0,
+        unit="g",
+        doc="%MPE cut-off; default: the strongest filament applied in the data",
+    ),
+}
+
 #: Schemas per protocol kind (the loader imports them through nplab.protocols).
 PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
     "hot-plate": _latency(
@@ -220,4 +257,6 @@ PROTOCOL_SCHEMAS: dict[str, dict[str, Param]] = {
         ),
     },
     "formalin": _FORMALIN,
+    "open-field": _OPEN_FIELD,
+    "vonfrey-percent": _VONFREY_PERCENT,
 }

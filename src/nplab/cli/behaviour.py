@@ -1,8 +1,8 @@
 """``nplab behaviour TEST TRIALS -o OUT [--protocol P] [--animals A] [--set KEY=VALUE]``.
 
 One subcommand per test of :mod:`nplab.behaviour` (hot-plate, tail-flick, cold-plate,
-rotarod, acetone, randall-selitto, electronic-vonfrey, weight-bearing, formalin); the
-protocol defaults to the shipped one of the same name.  Latency tests also take
+rotarod, acetone, randall-selitto, electronic-vonfrey, weight-bearing, formalin,
+open-field); the protocol defaults to the shipped one of the same name.  Latency tests also take
 ``--cutoff`` and ``--km KM_OUT`` (group Kaplan-Meier medians).
 """
 
@@ -34,13 +34,14 @@ _WHAT = {
     "electronic-vonfrey": "Electronic von Frey withdrawal force (g), outlier rule applied.",
     "weight-bearing": "Static weight bearing: % weight on the ipsilateral hind paw.",
     "formalin": "Formalin test: phase I and phase II totals from binned behaviour.",
+    "open-field": "Open field: distance travelled (m) and mean speed per animal × timepoint.",
 }
 
 
 @click.group("behaviour")
 def command() -> None:
     """Other behavioural tests: hot plate, tail flick, cold plate, rotarod, acetone,
-    Randall-Selitto, electronic von Frey, weight bearing, formalin."""
+    Randall-Selitto, electronic von Frey, weight bearing, formalin, open field."""
 
 
 def _make(test: str) -> click.Command:
