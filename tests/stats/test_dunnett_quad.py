@@ -94,3 +94,17 @@ def test_tiny_p_keeps_relative_accuracy_single_comparison():
         p, ok = _dunnett_quad.exceed(t, np.array([0.7]), df, "greater")
         assert ok.all()
         np.testing.assert_allclose(p, special.stdtr(df, -t), rtol=1e-10)
+
+
+@pytest.mark.parametrize(("df", "lam"), FAMILIES)
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_slope_matches_central_difference(df, lam, alternative):
+    # Newton's dP/dc (analytic, same quadrature) against a central difference of P
+    lam = np.array(lam)
+    t = np.array([1.5, 2.5, 3.5])
+    _, ok, dp = _dunnett_quad._exceed(t, lam, df, alternative, slope=True)
+    assert ok.all()
+    h = 1e-5
+    fd = (_dunnett_quad.exceed(t + h, lam, df, alternative)[0]
+          - _dunnett_quad.exceed(t - h, lam, df, alternative)[0]) / (2 * h)  # fmt: skip
+    np.testing.assert_allclose(dp, fd, rtol=1e-6)

@@ -46,12 +46,31 @@ def _tri_index(q: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Groups:
+    """Per-subject design, reduced once to the cross-products every evaluation needs.
+
+    With ``Mᵢ = I + ZᵢΛΛᵀZᵢᵀ`` the Woodbury identity and the matrix determinant lemma give
+    ``Mᵢ⁻¹ = I − ZᵢΛKᵢ⁻¹ΛᵀZᵢᵀ`` and ``log|Mᵢ| = log|Kᵢ|`` with the q × q matrix
+    ``Kᵢ = I + ΛᵀZᵢᵀZᵢΛ`` (Henderson & Searle 1981, SIAM Rev 23(1):53-60; lme4 works with
+    the same ``ΛᵀZᵀZΛ + I``, Bates et al. 2015 §3.2), so one evaluation is a batched q × q
+    factorisation over the subjects instead of a dense nᵢ × nᵢ inverse per subject.
+    """
+
     x: list
     z: list
     y: list
     n: int
     p: int
     q: int
+
+    def __post_init__(self) -> None:
+        self.xtx = sum(x.T @ x for x in self.x)
+        self.ztz = np.stack([z.T @ z for z in self.z])  # (G, q, q)
+        self.ztx = np.stack([z.T @ x for x, z in zip(self.x, self.z, strict=True)])  # (G, q, p)
+        self.zty = np.stack([z.T @ y for y, z in zip(self.y, self.z, strict=True)])  # (G, q)
+        self.x_all = np.concatenate(self.x)
+        self.z_all = np.concatenate(self.z)
+        self.y_all = np.concatenate(self.y)
+        self.starts = np.cumsum([0, *(len(y) for y in self.y[:-1])])
 
     def lam(self, theta: np.ndarray) -> np.ndarray:
         r, c = _tri_index(self.q)
@@ -60,40 +79,37 @@ class _Groups:
         return out
 
     def parts(self, theta: np.ndarray):
-        """Σ log|Mᵢ|, XᵀM⁻¹X, XᵀM⁻¹y, yᵀM⁻¹y and the per-group Mᵢ⁻¹."""
+        """Σ log|Mᵢ|, XᵀM⁻¹X, the GLS β̂, rᵀM⁻¹r (r = y − Xβ̂) and the stacked ZᵢᵀMᵢ⁻¹Xᵢ.
+
+        The residual quadratic form is taken from the residuals themselves rather than as
+        ``yᵀM⁻¹y − β̂ᵀXᵀM⁻¹y`` (no cancellation of large sums: the deviance stays smooth
+        to rounding, which the numerical Hessian needs).
+        """
         lam = self.lam(theta)
-        t = lam @ lam.T
-        logdet = 0.0
-        xmx = np.zeros((self.p, self.p))
-        xmy = np.zeros(self.p)
-        ymy = 0.0
-        inv = []
-        for x, z, y in zip(self.x, self.z, self.y, strict=True):
-            m = z @ t @ z.T + np.eye(len(y))
-            ld = np.linalg.slogdet(m)[1]
-            mi = np.linalg.inv(m)
-            logdet += ld
-            mx = mi @ x
-            xmx += x.T @ mx
-            xmy += mx.T @ y
-            ymy += y @ mi @ y
-            inv.append(mi)
-        return logdet, xmx, xmy, ymy, inv
+        k = lam.T @ self.ztz @ lam + np.eye(self.q)  # (G, q, q)
+        logdet = float(np.sum(np.linalg.slogdet(k)[1]))
+        kinv = np.linalg.inv(k)  # eigenvalues of Kᵢ are >= 1: well conditioned
+        u = lam.T @ self.ztx  # (G, q, p): ΛᵀZᵢᵀXᵢ
+        w = kinv @ u
+        xmx = self.xtx - np.sum(np.swapaxes(u, 1, 2) @ w, axis=0)
+        xmy = self.x_all.T @ self.y_all - np.einsum("gqp,gq->p", w, self.zty @ lam)
+        beta = np.linalg.solve(xmx, xmy)
+        resid = self.y_all - self.x_all @ beta
+        ltzr = np.add.reduceat(self.z_all * resid[:, None], self.starts, axis=0) @ lam  # (G, q)
+        rss = float(resid @ resid - np.einsum("gq,gqr,gr->", ltzr, kinv, ltzr))
+        zmx = self.ztx - self.ztz @ lam @ w  # ZᵢᵀMᵢ⁻¹Xᵢ = ZᵢᵀXᵢ − ZᵢᵀZᵢΛKᵢ⁻¹ΛᵀZᵢᵀXᵢ
+        return logdet, xmx, beta, rss, zmx
 
     def profiled(self, theta: np.ndarray) -> float:
         """REML deviance with σ² profiled out (lme4's objective)."""
-        logdet, xmx, xmy, ymy, _ = self.parts(theta)
-        beta = np.linalg.solve(xmx, xmy)
-        rss = ymy - xmy @ beta
+        logdet, xmx, _, rss, _ = self.parts(theta)
         dof = self.n - self.p
         return float(logdet + np.linalg.slogdet(xmx)[1] + dof * (1 + np.log(2 * np.pi * rss / dof)))
 
     def deviance(self, varpar: np.ndarray) -> float:
         theta, sigma = varpar[:-1], varpar[-1]
         s2 = sigma * sigma
-        logdet, xmx, xmy, ymy, _ = self.parts(theta)
-        beta = np.linalg.solve(xmx, xmy)
-        rss = ymy - xmy @ beta
+        logdet, xmx, _, rss, _ = self.parts(theta)
         dof = self.n - self.p
         return float(logdet + self.n * np.log(s2) + np.linalg.slogdet(xmx)[1] - self.p * np.log(s2)
                      + rss / s2 + dof * np.log(2 * np.pi))  # fmt: skip
@@ -102,7 +118,7 @@ class _Groups:
         """Cov(β̂) and its derivatives w.r.t. each varpar (shape (k, p, p))."""
         theta, sigma = varpar[:-1], varpar[-1]
         lam = self.lam(theta)
-        _, xmx, _, _, inv = self.parts(theta)
+        _, xmx, _, _, zmx = self.parts(theta)
         c0 = np.linalg.inv(xmx)
         cov = sigma**2 * c0
         r, c = _tri_index(self.q)
@@ -111,11 +127,7 @@ class _Groups:
             e = np.zeros((self.q, self.q))
             e[r[k], c[k]] = 1.0
             dt = e @ lam.T + lam @ e.T
-            d = np.zeros((self.p, self.p))
-            for x, z, mi in zip(self.x, self.z, inv, strict=True):
-                mx = mi @ x
-                zx = z.T @ mx
-                d += zx.T @ dt @ zx
+            d = np.sum(np.swapaxes(zmx, 1, 2) @ dt @ zmx, axis=0)
             jac[k] = sigma**2 * c0 @ d @ c0
         jac[-1] = 2 * sigma * c0
         return cov, jac
@@ -189,14 +201,16 @@ def fit_reml(x_li, z_li, y_li, cov_re_start: np.ndarray, scale_start: float) -> 
     best = optimize.minimize(g.profiled, theta0, method="L-BFGS-B", bounds=bounds,
                              options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})  # fmt: skip
     theta = best.x if best.fun <= g.profiled(theta0) else theta0
-    # a second, derivative-free pass from there (bounded Nelder–Mead, as lme4's default)
+    # a second, derivative-free pass from there (bounded Nelder–Mead, as lme4's default);
+    # the f tolerance is relative (an absolute 1e-13 is below the deviance's rounding at
+    # |f| ~ 1e2 and left the simplex cycling to maxiter), x must still agree to 1e-10
+    fatol = 1e-13 * max(1.0, abs(float(g.profiled(theta))))
     nm = optimize.minimize(g.profiled, theta, method="Nelder-Mead", bounds=bounds,
-                           options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000})  # fmt: skip
+                           options={"xatol": 1e-10, "fatol": fatol, "maxiter": 4000})  # fmt: skip
     if nm.fun < g.profiled(theta):
         theta = nm.x
-    _, xmx, xmy, ymy, _ = g.parts(theta)
-    beta = np.linalg.solve(xmx, xmy)
-    sigma = float(np.sqrt((ymy - xmy @ beta) / (g.n - g.p)))
+    _, _, beta, rss, _ = g.parts(theta)
+    sigma = float(np.sqrt(rss / (g.n - g.p)))
     varpar = np.append(theta, sigma)
     diag = r == c
     singular = bool(np.any(theta[diag] < 1e-4))
