@@ -19,8 +19,12 @@ the inner integral by a composite 12-point Gauss–Legendre rule on a fixed grid
 a composite 8-point Gauss–Legendre rule over the χ density, evaluated at two resolutions
 (panels of 1 and 0.5 SD of S): when the two disagree by more than 1e-9 relative, the
 outer integral is redone by adaptive QUADPACK quadrature (``scipy.integrate.quad``,
-deterministic) to 1e-10 relative error.  Critical values solve ``P = α`` with Brent's
-method on the fixed rule, polished by secant steps on the checked integral.  No Monte
+deterministic) to 1e-10 relative error.  Comparisons with one control have the product
+correlation ρᵢⱼ = λᵢλⱼ, so p-values and critical values are first computed by the
+one-dimensional product form (:mod:`nplab.stats._dunnett_quad`: trapezoid rule in log S,
+self-checked against a second rule; critical values by Newton steps with the analytic
+slope from Šidák's bound); only what that path cannot certify falls back to the general
+route above (critical values: Brent on the fixed rule, secant on the checked one).  No Monte
 Carlo is involved, so p-values are reproducible to the last bit; they agree with an
 independent evaluation by R's adaptive ``integrate`` to ~1e-13 relative, with mvtnorm's
 ``pmvt`` within its ~1e-6 absolute error, and with Dunnett's (1955, 1964) published tables.
@@ -253,8 +257,10 @@ def dunnett_critical(
 ) -> float:
     """Critical value c with P(max|T| ≤ c) = conf_level (one-sided: P(max T ≤ c)).
 
-    Solved on a fixed product Gauss–Legendre rule (Brent's method), then polished with
-    secant steps on the adaptive integral until the step is below 1e-10.
+    Solved by Newton steps on log P with the analytic slope of the one-dimensional product
+    form (:mod:`nplab.stats._dunnett_quad`); where that cannot be certified, by Brent's
+    method on a fixed product Gauss–Legendre rule polished with secant steps on the
+    adaptive integral until the step is below 1e-10.
     """
     lam = _check_lambdas(lambdas)
     alt = "two-sided" if alternative == "two-sided" else "greater"
