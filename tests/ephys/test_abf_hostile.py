@@ -63,8 +63,8 @@ def _proto():
 
 
 # --------------------------------------------------------------- item 2: layout
-def test_abf1_claiming_2_31_sweeps_fails_before_allocating(abf_dir, tmp_path):
-    bad = _patch(abf_dir / "05210017_vc_abf1.abf", tmp_path / "sweeps.abf", 16, "<i", 2**31 - 1)
+def test_abf1_claiming_2_31_sweeps_fails_before_allocating(abf_path, tmp_path):
+    bad = _patch(abf_path("05210017_vc_abf1.abf"), tmp_path / "sweeps.abf", 16, "<i", 2**31 - 1)
     with pytest.raises(InputError, match=r"header claims 2147483647 sweeps; the data block holds 6"):
         read_abf(bad)
 
@@ -83,9 +83,9 @@ def test_abf1_claiming_2_31_sweeps_fails_before_allocating(abf_dir, tmp_path):
         (410, "<h", -3, r"sampling sequence names channel -3"),
     ],
 )
-def test_abf1_counts_and_offsets_checked_against_file_size(abf_dir, tmp_path, offset, fmt, value,
+def test_abf1_counts_and_offsets_checked_against_file_size(abf_path, tmp_path, offset, fmt, value,
                                                           message):
-    bad = _patch(abf_dir / "05210017_vc_abf1.abf", tmp_path / "bad.abf", offset, fmt, value)
+    bad = _patch(abf_path("05210017_vc_abf1.abf"), tmp_path / "bad.abf", offset, fmt, value)
     with pytest.raises(InputError, match=message) as exc:
         read_abf(bad)
     assert "bad.abf" in str(exc.value) and not LEAKS.search(str(exc.value))
@@ -95,23 +95,23 @@ def test_abf1_counts_and_offsets_checked_against_file_size(abf_dir, tmp_path, of
     ("section", "offset"),
     [("tag", 252), ("synch array", 316), ("strings", 220), ("ADC", 92), ("epoch-per-DAC", 156)],
 )
-def test_abf2_section_counts_checked_against_file_size(abf_dir, tmp_path, section, offset):
-    src = abf_dir / "2018_11_16_sh_0006.abf"
+def test_abf2_section_counts_checked_against_file_size(abf_path, tmp_path, section, offset):
+    src = abf_path("2018_11_16_sh_0006.abf")
     block, nbytes, _ = struct.unpack_from("<IIq", src.read_bytes(), offset)
     bad = _patch(src, tmp_path / "bad2.abf", offset, "<IIq", block or 1, nbytes or 16, 2**31 - 1)
     with pytest.raises(InputError, match=rf"header claims 2147483647 {section} entries"):
         read_abf(bad)
 
 
-def test_abf2_sweep_count_checked(abf_dir, tmp_path):
-    bad = _patch(abf_dir / "2018_11_16_sh_0006.abf", tmp_path / "sw.abf", 12, "<I", 2**31 - 1)
+def test_abf2_sweep_count_checked(abf_path, tmp_path):
+    bad = _patch(abf_path("2018_11_16_sh_0006.abf"), tmp_path / "sw.abf", 12, "<I", 2**31 - 1)
     with pytest.raises(InputError, match="header claims 2147483647 sweeps; the data block holds 60"):
         read_abf(bad)
 
 
-def test_pyabf_errors_are_reworded(abf_dir, tmp_path):
+def test_pyabf_errors_are_reworded(abf_path, tmp_path):
     # a string-section entry size of 1 byte: pyabf fails inside its parser
-    src = abf_dir / "2018_11_16_sh_0006.abf"
+    src = abf_path("2018_11_16_sh_0006.abf")
     block, _, count = struct.unpack_from("<IIq", src.read_bytes(), 220)
     bad = _patch(src, tmp_path / "str.abf", 220, "<IIq", block, 1, count)
     with pytest.raises(InputError) as exc:
@@ -124,7 +124,7 @@ def test_pyabf_errors_are_reworded(abf_dir, tmp_path):
     assert not LEAKS.search(str(exc.value))
 
 
-def test_batch_of_80_with_one_hostile_file(abf_dir, tmp_path):
+def test_batch_of_80_with_one_hostile_file(abf_path, tmp_path):
     files = [_nav(tmp_path / f"cell{i:02d}.abf", peak=-700.0 - i) for i in range(79)]
     hostile = _patch(files[40], tmp_path / "hostile.abf", 16, "<i", 2**31 - 1)
     files.insert(40, hostile)
@@ -229,14 +229,14 @@ def test_epoch_table_inconsistent_with_the_sweep_is_suspect(tmp_path, offset, fm
     assert set(measure([bad], by_time, executor="serial")["status"]) == {"suspect"}
 
 
-def test_telegraph_gain_off_the_amplifier_series_is_suspect(abf_dir, tmp_path):
+def test_telegraph_gain_off_the_amplifier_series_is_suspect(abf_path, tmp_path):
     # 05210017_vc_abf1: telegraph enabled on channel 0 with gain 20 (fTelegraphAdditGain
     # at byte 4576); 17.3 is no amplifier's gain step
-    bad = _patch(abf_dir / "05210017_vc_abf1.abf", tmp_path / "tg.abf", 4576, "<f", 17.3)
+    bad = _patch(abf_path("05210017_vc_abf1.abf"), tmp_path / "tg.abf", 4576, "<f", 17.3)
     assert read_abf(bad).suspect == [
         "channel 0: telegraphed gain 17.3 not what Axon hardware writes"
     ]
-    assert read_abf(abf_dir / "05210017_vc_abf1.abf").suspect == []
+    assert read_abf(abf_path("05210017_vc_abf1.abf")).suspect == []
 
 
 def test_recorded_command_must_follow_the_epoch_table(tmp_path):
@@ -255,8 +255,8 @@ def test_recorded_command_must_follow_the_epoch_table(tmp_path):
     assert reason.startswith("recorded command channel 1 does not follow the epoch table")
 
 
-def test_units_that_do_not_fit_make_rows_suspect_until_overridden(abf_dir):
-    f = abf_dir / "2018_12_09_pCLAMP11_0001.abf"
+def test_units_that_do_not_fit_make_rows_suspect_until_overridden(abf_path):
+    f = abf_path("2018_12_09_pCLAMP11_0001.abf")
     proto = load_protocol("patchclamp-nav-resting", membrane_test=None, leak_subtraction="none",
                           baseline={"start_ms": 0.0, "end_ms": 5.0}, window={"start_ms": 5.0})
     t = measure([f], proto, executor="serial")
@@ -267,7 +267,7 @@ def test_units_that_do_not_fit_make_rows_suspect_until_overridden(abf_dir):
 
 
 @pytest.mark.parametrize("source", ["synthetic ABF1", "2018_11_16_sh_0006.abf"])
-def test_random_header_corruption_never_silently_changes_a_peak(abf_dir, tmp_path, source):
+def test_random_header_corruption_never_silently_changes_a_peak(abf_path, tmp_path, source):
     """200 random header bytes changed (the issue's experiment), 40 seeds: every file
     is failed, suspect, or measures exactly what the intact file measures.
 
@@ -277,7 +277,7 @@ def test_random_header_corruption_never_silently_changes_a_peak(abf_dir, tmp_pat
     the real ABF2 file 99 failed, 1 suspect.)
     """
     if source.endswith(".abf"):
-        good = abf_dir / source
+        good = abf_path(source)
         proto = load_protocol("patchclamp-nav-resting", membrane_test=None,
                               leak_subtraction="none", baseline={"start_ms": 0.0, "end_ms": 5.0},
                               window={"start_ms": 5.0})

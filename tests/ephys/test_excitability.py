@@ -74,8 +74,8 @@ def _compare(v: np.ndarray, fs: float) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("name,channel", CC_FILES)
-def test_spikes_match_efel_on_real_recordings(abf_dir, name, channel):
-    rec = read_abf(abf_dir / name)
+def test_spikes_match_efel_on_real_recordings(abf_path, name, channel):
+    rec = read_abf(abf_path(name))
     total, compared, same = 0, 0, 0
     for s in range(rec.sweep_count):
         v = rec.sweep_view(s, channel).astype(float)
@@ -130,10 +130,10 @@ def test_rheobase_matches_simulated_truth(cc_synth):
     assert cell["threshold_mv"] < -30 and 50 < cell["amplitude_mv"] < 120
 
 
-def test_failed_rows_never_crash(abf_dir, tmp_path):
+def test_failed_rows_never_crash(abf_path, tmp_path):
     bad = tmp_path / "junk.abf"
     bad.write_bytes(b"not an abf")
-    res = excitability([abf_dir / "171116sh_0011.abf", bad, abf_dir / "opto_aps_good_units.abf"])
+    res = excitability([abf_path("171116sh_0011.abf"), bad, abf_path("opto_aps_good_units.abf")])
     cells = res.cells
     assert list(cells.columns) == CELL_COLUMNS
     assert (cells["status"] == "failed").all()
@@ -161,10 +161,10 @@ def test_user_list_and_ramp_reasons(abf_path):
     assert cells.iloc[1]["reason"].endswith("epoch A is a ramp, use protocol currentclamp-ramp")
 
 
-def test_real_step_family_hand_checked(abf_dir):
+def test_real_step_family_hand_checked(abf_path):
     """File_axon_5 (steps -100..300 pA by 50): no spike up to 150 pA, spikes at 200 pA
     (checked by eye on the traces); input resistance from the -100/-50/0 pA steps."""
-    res = excitability(abf_dir / "File_axon_5.abf")
+    res = excitability(abf_path("File_axon_5.abf"))
     cell = res.cells.iloc[0]
     assert cell["rheobase_pa"] == 200.0 and cell["rheobase_step_pa"] == 50.0
     sw = res.sweeps.set_index("current_pa")
@@ -175,7 +175,9 @@ def test_real_step_family_hand_checked(abf_dir):
 
 
 def test_parallel_identical_to_serial(abf_dir):
-    files = [abf_dir / f for f, _ in CC_FILES]
+    files = [abf_dir / f for f, _ in CC_FILES if (abf_dir / f).is_file()]  # bundled: a subset
+    if len(files) < 2:
+        pytest.skip("fewer than 2 current-clamp files without the shared corpus")
     a = excitability(files, executor="serial")
     b = excitability(files, executor=2)
     pd.testing.assert_frame_equal(a.cells, b.cells)
