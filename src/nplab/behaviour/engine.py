@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nplab.animals import read_animals, resolve_paws
+from nplab.animals import read_animals
 from nplab.checks import raise_first_bad
 from nplab.errors import InputError
 from nplab.hargreaves.summary import _animal_groups, _is_baseline, _sorted
 from nplab.hargreaves.summary import km_medians as _km_medians
 from nplab.hargreaves.summary import summarise as _summarise_latency
-from nplab.hargreaves.trials import _flag, _key_text
+from nplab.hargreaves.trials import _flag, _key_text, trial_keys
 from nplab.protocols import Protocol, load_protocol
 from nplab.tables import read_table, require_columns, to_numeric_column
 
@@ -185,24 +185,8 @@ def read_value_trials(
     if df.empty:
         raise InputError("the table has no trials", file=src, expected="one row per trial")
     animals_df = read_animals(animals) if animals is not None else None
-    for col in ("animal", "timepoint"):
-        blank = df[col].isna() | (_key_text(df[col]) == "")
-        raise_first_bad(blank, "blank cell", file=src, column=col, expected="an identifier")
-    animal = _key_text(df["animal"]).astype(str)
-    if animals_df is not None:
-        known = set(animals_df["animal"])
-        raise_first_bad(
-            ~animal.isin(known),
-            lambda i: f"animal {animal.iloc[i]!r} is not in the animals table",
-            file=src,
-            column="animal",
-            expected="every animal listed in the animals table",
-        )
-    if whole:
-        paw = pd.Series("whole", index=df.index, dtype=object)
-    else:
-        df.attrs["source"] = src
-        paw = resolve_paws(df.assign(animal=animal), animals_df, file=src)
+    df.attrs["source"] = src
+    animal, paw = trial_keys(df, animals_df, src, whole=whole)
     trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
     raise_first_bad(
         (trial < 1) | (trial != np.round(trial)),

@@ -35,7 +35,7 @@ from nplab.errors import InputError, row_number
 from nplab.protocols import Protocol, load_protocol
 from nplab.tables import read_table, require_columns, to_numeric_column
 
-__all__ = ["KEY_COLUMNS", "REQUIRED_COLUMNS", "load_inputs", "read_trials"]
+__all__ = ["KEY_COLUMNS", "REQUIRED_COLUMNS", "load_inputs", "read_trials", "trial_keys"]
 
 REQUIRED_COLUMNS = ("animal", "paw", "timepoint", "trial", "latency_s")
 KEY_COLUMNS = ("animal", "paw", "timepoint")
@@ -200,23 +200,7 @@ def load_inputs(
     df.attrs["source"] = src
     animals_df = read_animals(animals) if animals is not None else None
 
-    for col in ("animal", "timepoint"):
-        blank = df[col].isna() | (_key_text(df[col]) == "")
-        raise_first_bad(blank, "blank cell", file=src, column=col, expected="an identifier")
-    animal = _key_text(df["animal"]).astype(str)
-    if animals_df is not None:
-        known = set(animals_df["animal"])
-        raise_first_bad(
-            ~animal.isin(known),
-            lambda i: f"animal {animal.iloc[i]!r} is not in the animals table",
-            file=src,
-            column="animal",
-            expected="every animal listed in the animals table",
-        )
-    if whole:
-        paw = pd.Series("whole", index=df.index, dtype=object)
-    else:
-        paw = resolve_paws(df.assign(animal=animal), animals_df, file=src)
+    animal, paw = trial_keys(df, animals_df, src, whole=whole)
 
     trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
     raise_first_bad(
@@ -332,3 +316,30 @@ def load_inputs(
             )
     out.attrs = {"source": src}
     return out, proto, animals_df
+
+
+def trial_keys(
+    df: pd.DataFrame, animals: pd.DataFrame | None, src: str | None, *, whole: bool
+) -> tuple[pd.Series, pd.Series]:
+    """Checked ``animal`` and ``paw`` keys of a trial table (shared by every trial test).
+
+    Blank animal or time point cells, animals missing from the animals table and
+    unknown paws are :class:`~nplab.errors.InputError` naming the file, row and column;
+    ``whole=True`` (whole-animal tests such as rotarod): every paw is ``"whole"``.
+    """
+    for col in ("animal", "timepoint"):
+        blank = df[col].isna() | (_key_text(df[col]) == "")
+        raise_first_bad(blank, "blank cell", file=src, column=col, expected="an identifier")
+    animal = _key_text(df["animal"]).astype(str)
+    if animals is not None:
+        known = set(animals["animal"])
+        raise_first_bad(
+            ~animal.isin(known),
+            lambda i: f"animal {animal.iloc[i]!r} is not in the animals table",
+            file=src,
+            column="animal",
+            expected="every animal listed in the animals table",
+        )
+    if whole:
+        return animal, pd.Series("whole", index=df.index, dtype=object)
+    return animal, resolve_paws(df.assign(animal=animal), animals, file=src)
