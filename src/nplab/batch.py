@@ -214,9 +214,18 @@ def _worker_died(exc: BaseException) -> bool:
 
 
 def _death_reason(processes: list[Any]) -> str:
+    import time
+
     for proc in processes:
         proc.join(timeout=10)
+        # the pool's manager thread may reap the process at the same moment (our waitpid
+        # then finds no child and the exit code reads None until it has stored it)
         code = proc.exitcode
+        for _ in range(100):
+            if code is not None:
+                break
+            time.sleep(0.02)
+            code = proc.exitcode
         if code is not None and code < 0:
             return f"worker died (signal {-code})"
         if code:
@@ -270,15 +279,19 @@ def _rerun_alone(
             else:
                 if single is None:
                     single = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                    # start its worker now, so the process whose exit code names the
+                    # signal is known before the pool marks itself broken (it then
+                    # forgets its processes: the reason lost the signal now and then)
+                    single.submit(int).result()
+                procs = list((getattr(single, "_processes", None) or {}).values())
                 fut = _submit(single, func, make_task([items[i]]))
-                procs = list(getattr(single, "_processes", {}).values())
                 try:
                     out[i] = fut.result()[0]
                     continue
                 except Exception as exc:
                     if not _worker_died(exc):
                         raise
-                    procs += list(getattr(single, "_processes", {}).values())
+                    procs += list((getattr(single, "_processes", None) or {}).values())
                     reason = _death_reason(procs)
                     single.shutdown(wait=True)
                     single = None
