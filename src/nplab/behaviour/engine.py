@@ -41,7 +41,7 @@ from nplab.errors import InputError
 from nplab.hargreaves.summary import _animal_groups, _is_baseline, _sorted
 from nplab.hargreaves.summary import km_medians as _km_medians
 from nplab.hargreaves.summary import summarise as _summarise_latency
-from nplab.hargreaves.trials import _flag, _key_text, trial_keys
+from nplab.hargreaves.trials import _flag, _key_text, trial_keys, trial_numbers
 from nplab.protocols import Protocol, load_protocol
 from nplab.tables import read_table, require_columns, to_numeric_column
 
@@ -187,14 +187,7 @@ def read_value_trials(
     animals_df = read_animals(animals) if animals is not None else None
     df.attrs["source"] = src
     animal, paw = trial_keys(df, animals_df, src, whole=whole)
-    trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
-    raise_first_bad(
-        (trial < 1) | (trial != np.round(trial)),
-        lambda i: f"{trial[i]:g} is not a trial number",
-        file=src,
-        column="trial",
-        expected="a whole number >= 1",
-    )
+    trial = trial_numbers(df, src)
     valid = _flag(df, "valid", True, src)
     out = pd.DataFrame(
         {

@@ -35,7 +35,7 @@ from nplab.errors import InputError, row_number
 from nplab.protocols import Protocol, load_protocol
 from nplab.tables import read_table, require_columns, to_numeric_column
 
-__all__ = ["KEY_COLUMNS", "REQUIRED_COLUMNS", "load_inputs", "read_trials", "trial_keys"]
+__all__ = ["KEY_COLUMNS", "REQUIRED_COLUMNS", "load_inputs", "read_trials", "trial_keys", "trial_numbers"]
 
 REQUIRED_COLUMNS = ("animal", "paw", "timepoint", "trial", "latency_s")
 KEY_COLUMNS = ("animal", "paw", "timepoint")
@@ -202,14 +202,7 @@ def load_inputs(
 
     animal, paw = trial_keys(df, animals_df, src, whole=whole)
 
-    trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
-    raise_first_bad(
-        (trial < 1) | (trial != np.round(trial)),
-        lambda i: f"{trial[i]:g} is not a trial number",
-        file=src,
-        column="trial",
-        expected="a whole number >= 1",
-    )
+    trial = trial_numbers(df, src)
 
     valid = _flag(df, "valid", True, src)
     reached = _flag(df, "cutoff_reached", False, src)
@@ -343,3 +336,16 @@ def trial_keys(
     if whole:
         return animal, pd.Series("whole", index=df.index, dtype=object)
     return animal, resolve_paws(df.assign(animal=animal), animals, file=src)
+
+
+def trial_numbers(df: pd.DataFrame, src: str | None) -> np.ndarray:
+    """The ``trial`` column as whole numbers >= 1 (else InputError naming the row)."""
+    trial = to_numeric_column(df, "trial", file=src, expected="a trial number 1, 2, ...")
+    raise_first_bad(
+        (trial < 1) | (trial != np.round(trial)),
+        lambda i: f"{trial[i]:g} is not a trial number",
+        file=src,
+        column="trial",
+        expected="a whole number >= 1",
+    )
+    return trial
