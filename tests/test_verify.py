@@ -36,6 +36,17 @@ def test_two_runs_are_byte_identical(snl_run: Path, tmp_path: Path) -> None:
     assert [p["name"] for p in record["protocols"]] == ["snl", "vonfrey-updown-rat"]
 
 
+def test_serial_run_equals_background_figure_saving(snl_run: Path, tmp_path: Path) -> None:
+    """Figures saved in a child process (the default) are the bytes a serial run writes."""
+    study = snl_run.parent.parent / "study" / "snl_study.toml"
+    serial = run_study(study, tmp_path / "serial", jobs=1)
+    record = json.loads(snl_run.read_text())
+    names = {o["path"] for o in record["outputs"]}
+    assert names == set(serial.outputs) and any(n.endswith(".png") for n in names)
+    for n in names:
+        assert (tmp_path / "serial" / n).read_bytes() == (snl_run.parent / n).read_bytes(), n
+
+
 def test_changed_input_and_output_are_named(snl_run: Path, capsys) -> None:
     study_dir = snl_run.parent.parent / "study"
     sheet = study_dir / "snl" / "vonfrey.csv"

@@ -30,16 +30,18 @@ from typing import Any
 
 import pandas as pd
 
-from nplab import __version__, assays, figures, runreport
+from nplab import __version__, assays, runreport
 from nplab.animals import read_animals, select_cohort
 from nplab.assays.base import AssayContext, AssayReport
+from nplab.background import Background
 from nplab.blinding import blinding_statement, check_study_labels, read_key, unblind
 from nplab.exclusions import apply_exclusions
 from nplab.provenance import DEFAULT_SEED, build_manifest, write_manifest
-from nplab.report import Figure, Section, arrive_essential10, render_report
+from nplab.report import arrive_essential10, render_report
 from nplab.rundir import previous_outputs, remove_stale_outputs, run_lock
+from nplab.runwriter import RunWriter, save_figure
 from nplab.study import Study, load_study
-from nplab.tables import round_table, staged_outputs, write_table
+from nplab.tables import staged_outputs
 
 __all__ = ["RunResult", "apply_exclusions", "cohorts", "run_study", "save_figure"]
 
@@ -76,56 +78,6 @@ class RunResult:
     kept_stale: list[str] = field(default_factory=list)
 
 
-class _Writer:
-    """Write tables and figures into the staging folder, remembering what was written.
-
-    With ``round_digits`` (the study file's ``[output] round``) each table also gets a
-    copy rounded to that many significant digits in ``tables/rounded/``.
-    """
-
-    def __init__(self, stage: Path, round_digits: int | None = None) -> None:
-        self.stage = stage
-        self.round_digits = round_digits
-        self.files: list[Path] = []
-        self.tables: dict[str, pd.DataFrame] = {}
-
-    def table(self, name: str, df: pd.DataFrame) -> None:
-        path = self.stage / "tables" / f"{name}.csv"
-        write_table(df.reset_index(drop=True), path)
-        self.files.append(path)
-        self.tables[name] = df
-        if self.round_digits is not None:
-            rounded = self.stage / "tables" / "rounded" / f"{name}.csv"
-            self.files.append(write_table(round_table(df.reset_index(drop=True),
-                                                      self.round_digits), rounded))
-
-    def section(self, sec: Section) -> Section:
-        """Save the section's unsaved figures (``plot`` blocks) and embed them."""
-        for i, block in enumerate(sec.blocks):
-            if block[0] == "plot":
-                _, fig, name, caption = block
-                out = save_figure(fig, self.stage / "figures", name)
-                self.files.extend(out)
-                sec.blocks[i] = ("figure", Figure(name=f"figures/{name}", caption=caption,
-                                                  svg=out[1].read_bytes()))
-        return sec
-
-
-def save_figure(fig: Any, folder: Path, name: str) -> tuple[Path, Path]:
-    """Save a matplotlib figure as ``name.png`` and ``name.svg`` reproducibly; close it.
-
-    Uses :func:`nplab.figures.save_figure` (no date/software metadata, fixed SVG ids),
-    so identical figures give identical bytes.
-    """
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
-    png = figures.save_figure(fig, folder / f"{name}.png", dpi=110)
-    svg = figures.save_figure(fig, folder / f"{name}.svg")
-    plt.close(fig)
-    return png, svg
-
-
 def run_study(
     study_path: str | os.PathLike[str],
     outdir: str | os.PathLike[str],
@@ -152,7 +104,10 @@ def run_study(
         Dask distributed scheduler address (``tcp://host:8786``) or a
         ``distributed.Client``; implies ``executor="dask"``.
     jobs
-        Local worker processes for the patch-clamp batch (1 = serial).
+        Local worker processes for the patch-clamp batch (1 = serial).  Unless
+        ``jobs=1`` or ``executor="serial"``, each assay's figures are saved in a child
+        process while the next assay is analysed (:mod:`nplab.background`; the same
+        bytes as a serial run).
     progress
         Show a progress bar (default: only when stderr is a terminal).
     cohort
@@ -205,8 +160,9 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
     key_path = study.unblinding_key if study.blinded else None
     key = read_key(key_path) if key_path is not None else None
     check_study_labels(study, all_animals, animals, key, key_path)
-    with staged_outputs(outdir) as stage:
-        w = _Writer(stage, study.output.get("round"))
+    parallel = batch.get("jobs") != 1 and batch.get("executor") != "serial"
+    with staged_outputs(outdir) as stage, Background(enabled=parallel) as bg:
+        w = RunWriter(stage, study.output.get("round"), bg)
         ctx = AssayContext(study=study, animals=animals, key=key, batch=batch,
                            other_animals=frozenset(set(all_animals["animal"])
                                                    - set(animals["animal"])))
@@ -217,7 +173,10 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         excl = apply_exclusions(study, animals,
                                 {a.name: measured[a.name] for a in rooms if a.per_animal})
         ctx.excluded = excl
-        reports: list[AssayReport] = [a.analyse(ctx, measured[a.name]) for a in rooms]
+        reports: list[AssayReport] = []
+        for a in rooms:  # figures are saved (in a child) while the next assay analyses
+            reports.append(a.analyse(ctx, measured[a.name]))
+            w.section(reports[-1].section)
         for rep in reports:
             for name, table in rep.tables.items():
                 w.table(name, table)
@@ -230,13 +189,14 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         w.table("arrive_checklist", arrive)
         sections = [runreport.study_section(ctx, blinding),
                     runreport.exclusion_section(ctx, excl_out),
-                    *(w.section(rep.section) for rep in reports),
+                    *(rep.section for rep in reports),
                     runreport.arrive_section(arrive)]
         summary = [*runreport.summary_lines(ctx, excl_out),
                    *(line for rep in reports for line in rep.summary)]
         if cohort is not None:
             summary.insert(0, f"Cohort {cohort} only ({len(animals)} of "
                               f"{len(all_animals)} animals).")
+        w.finish()
         page = render_report(
             study.title,
             subtitle=" ".join(str(study.meta[k]) for k in ("species", "strain", "sex")
