@@ -375,8 +375,9 @@ def _envelope(segs: np.ndarray, boxes: np.ndarray, lo: float, hi: float) -> floa
     return best
 
 
-def _place_marks(ax, renderer) -> float | None:
-    """Put each mark just above everything under it; return the top of the highest (px)."""
+def _place_marks(ax, renderer) -> tuple[float, float] | None:
+    """Put each mark just above everything under it; return the top of the highest mark
+    and the height (px) it rests on (None: no marks)."""
     marks = _MARKS.get(ax, [])
     if not marks:
         return None
@@ -385,7 +386,7 @@ def _place_marks(ax, renderer) -> float | None:
     placed: list[tuple[float, float, float, float]] = []
     lo_data = ax.get_ylim()[0]
     inverse = ax.transData.inverted()
-    top = -np.inf
+    top, rest = -np.inf, np.nan
     for t in marks:
         xd = t.get_position()[0]
         t.set_y(lo_data)
@@ -398,31 +399,58 @@ def _place_marks(ax, renderer) -> float | None:
         t.set_y(float(inverse.transform((ax.transData.transform((xd, 0))[0], base + pad))[1]))
         bb = t.get_window_extent(renderer)
         placed.append((bb.x0, bb.y0, bb.x1, bb.y1))
-        top = max(top, bb.y1)
-    return top
+        if bb.y1 > top:
+            top, rest = bb.y1, base
+    return top, rest
 
 
 def _fit(fig) -> bool:
-    """Lay out ``fig`` and raise the y limit until every mark fits; True if it grew."""
+    """Lay out ``fig`` and raise the y limit until every mark fits; True if it grew.
+
+    The marks are fitted to a fixed layout first; the layout is then redone once (the new
+    limit may change the tick labels, hence the axes) and checked again, so a figure is
+    typically laid out twice.
+    """
     grew_any = False
-    for _ in range(12):
+    for _ in range(6):
         fig.tight_layout()
         renderer = fig.canvas.get_renderer()
         grew = False
-        for ax in fig.axes:
-            top = _place_marks(ax, renderer)
-            if top is None:
-                continue
-            limit = ax.bbox.y1 - renderer.points_to_pixels(2.0)
-            if top > limit:
-                lo, hi = ax.get_ylim()
-                step = (top - limit) * (hi - lo) / max(ax.bbox.height, 1.0)
-                ax.set_ylim(lo, hi + 1.15 * step + 1e-9 * abs(hi))
-                grew = True
+        for _ in range(12):
+            if not any([_raise_for_marks(ax, renderer) for ax in fig.axes]):
+                break
+            grew = True
         if not grew:
             break
         grew_any = True
     return grew_any
+
+
+def _raise_for_marks(ax, renderer) -> bool:
+    """Raise ``ax``'s upper y limit so that its highest mark fits; True if it did.
+
+    The mark keeps its height in pixels while what it rests on (data) comes down in
+    proportion to the y range ``R``: with the mark resting at ``b`` px above the axes'
+    bottom and ``m`` px tall, it fits under the limit ``L`` when the range is
+    ``R·b/(L − m)``.  (Marks stacked on marks rest partly on pixels, so the step may fall
+    short; the caller repeats.)
+    """
+    placed = _place_marks(ax, renderer)
+    if placed is None:
+        return False
+    top, rest = placed
+    limit = ax.bbox.y1 - renderer.points_to_pixels(2.0)
+    if top <= limit:
+        return False
+    lo, hi = ax.get_ylim()
+    y0, height = ax.bbox.y0, max(ax.bbox.height, 1.0)
+    room = limit - (top - rest) - y0
+    if np.isfinite(rest) and room > 0.05 * height and rest > y0:
+        new_hi = lo + 1.01 * (hi - lo) * (rest - y0) / room
+    else:
+        new_hi = hi + 1.15 * (top - limit) * (hi - lo) / height
+    ax.set_ylim(lo, max(new_hi, hi + 1e-9 * max(abs(hi), 1.0)))
+    return True
 
 
 def share_ylim(figures: Sequence[Any]) -> None:
