@@ -8,11 +8,23 @@ import time
 
 import pytest
 
+from nplab import background
 from nplab.background import Background
 
-forks = pytest.mark.skipif(
+needs_fork = pytest.mark.skipif(
     not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs os.fork and 2+ cores"
 )
+
+
+@pytest.fixture
+def no_other_threads(monkeypatch):
+    """Earlier tests can leave idle threads behind (pools, timers), which would make
+    Background run every job inline; the fork tests are about the forking path."""
+    monkeypatch.setattr(background, "_other_threads", lambda: False)
+
+
+def forks(test):
+    return needs_fork(pytest.mark.usefixtures("no_other_threads")(test))
 
 
 @forks

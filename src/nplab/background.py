@@ -26,6 +26,11 @@ from types import TracebackType
 __all__ = ["Background"]
 
 
+def _other_threads() -> bool:
+    """True when this process runs threads besides the caller's (forking them is unsafe)."""
+    return threading.active_count() > 1
+
+
 class Background:
     """Run jobs in forked children, at most ``max_children`` at a time.
 
@@ -53,7 +58,7 @@ class Background:
 
     def submit(self, job: Callable[[], object]) -> None:
         """Start ``job`` in a child (or run it here, see the module notes)."""
-        if not self.enabled or threading.active_count() > 1:
+        if not self.enabled or _other_threads():
             job()
             return
         while len(self._running) >= self.max_children:
