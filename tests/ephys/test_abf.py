@@ -200,3 +200,17 @@ def test_sorted_percentile_is_numpys_bit_for_bit(n):
     ):
         for q in (0, 1, 50, 99, 100):
             assert _percentile_sorted(np.sort(values), q) == float(np.percentile(values, q))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 9, 10, 999, 1000])
+def test_sorted_median_is_numpys_bit_for_bit(n):
+    from nplab.ephys.abfcheck import _median
+
+    rng = np.random.default_rng(n)
+    starts = np.cumsum(rng.integers(19_990, 20_010, n + 1)) * 50.0 / 1e6  # sweep starts (s)
+    for values in (np.diff(starts), rng.normal(1.0, 1e-3, n), rng.integers(0, 3, n) * 0.1):
+        assert _median(values) == float(np.median(values))
+    if n > 2:
+        values = rng.normal(1.0, 1e-3, n)
+        values[n // 3] = np.nan
+        assert np.isnan(_median(values)) and np.isnan(np.median(values))

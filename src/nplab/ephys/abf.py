@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from nplab.ephys.abfcheck import check_layout, check_parsed, plausibility
+from nplab.ephys.abfcheck import _median, check_layout, check_parsed, plausibility
 from nplab.errors import InputError
 
 __all__ = [
@@ -492,13 +492,13 @@ def _timing(abf: Any, path: Path, head: bytes, sweep_count: int, sweep_len_s: fl
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
         # start times from the start of the recording, the clock tag times use too
-        interval = round(float(np.median(np.diff(synch))), 9)
+        interval = round(_median(np.diff(synch)), 9)
         return interval, synch, synch
     interval = _nominal(abf, head, sweep_len_s)
     if interval <= 0 and synch is not None and synch.size == sweep_count:
         d = np.diff(synch)
         if d.size and np.all(d > 0):
-            interval = round(float(np.median(d)), 9)
+            interval = round(_median(d), 9)
     if not interval > 0:
         interval = sweep_len_s
     return interval, np.arange(sweep_count) * interval, synch
