@@ -26,7 +26,11 @@ Why "kept" cannot come within 4x of raw on big files: the float32 result is twic
 the bytes of the int16 block, and above glibc's 32 MB mmap ceiling (1,000 sweeps:
 40 MB) every result is fresh pages that the kernel zeroes before the samples are
 written, so the float32 bytes go to memory twice, while raw's 20 MB buffer is reused
-warm from one repeat to the next.  The fill column measures that floor.
+warm from one repeat to the next.  The fill column measures that floor.  Below the
+ceiling the result depends on the allocator's state: in some processes glibc hands
+each result back warm, in others as fresh 4-KB pages (the 300-sweep line then reads
+~7 ms instead of ~2 ms, before and after the chunked reader alike) — compare runs,
+not single lines.
 
     PYTHONPATH=src python benchmarks/bench_abf_read.py [--repeats N] [--json FILE]
 """
