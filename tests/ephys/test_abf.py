@@ -153,3 +153,64 @@ def test_epochs_callable_and_indexable(abf_path):
     assert rec.epochs[2] == rec.epochs(2) == rec.epochs(2, channel=0)
     assert len(rec.epochs) == rec.sweep_count
     assert [eps[0].letter for eps in rec.epochs] == ["pre"] * rec.sweep_count
+
+
+@pytest.mark.parametrize("name", ["multichannelAbf1WithTags.abf", "pclamp11_4ch.abf"])
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_chunked_scaling_equals_pyabf_at_any_chunk_size(abf_path, monkeypatch, name, chunk):
+    # the data block is read and scaled chunk by chunk: chunk edges (partial last chunk,
+    # a chunk smaller than one frame of 2-4 channels, a channel offset) change nothing
+    import nplab.ephys.abf as abf_module
+
+    monkeypatch.setattr(abf_module, "_CHUNK", chunk)
+    rec = read_abf(abf_path(name))
+    full = pyabf.ABF(str(abf_path(name)))
+    n = rec.sweep_points(0)
+    got = np.stack(
+        [
+            np.concatenate([rec.sweep_view(s, ch) for s in range(rec.sweep_count)])
+            for ch in range(rec.channel_count)
+        ]
+    )
+    assert np.array_equal(got, full.data[:, : rec.sweep_count * n])
+
+
+def test_file_shrinking_while_read_is_an_input_error(tmp_path):
+    from nplab.ephys.abf import _read_into
+
+    path = tmp_path / "short.bin"
+    path.write_bytes(b"\x01\x00" * 10)
+    buf = np.empty((4, 3), dtype=np.int16)
+    with open(path, "rb", buffering=0) as fh, pytest.raises(InputError, match="truncated"):
+        _read_into(fh, buf, "short.bin")
+    with open(path, "rb", buffering=0) as fh:
+        _read_into(fh, buf[:3], "short.bin")
+    assert buf[:3].tolist() == [[1, 1, 1]] * 3
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 101, 19_999, 20_000, 20_001])
+def test_sorted_percentile_is_numpys_bit_for_bit(n):
+    from nplab.ephys.abf import _percentile_sorted
+
+    rng = np.random.default_rng(n)
+    for values in (
+        np.abs(rng.normal(-20.0, 5.0, n)).astype(np.float32),
+        (rng.integers(0, 40, n) * 0.05).astype(np.float32),  # ties, as from int16 steps
+        np.abs(rng.standard_cauchy(n)) * 1e-9,  # float64, heavy tail
+    ):
+        for q in (0, 1, 50, 99, 100):
+            assert _percentile_sorted(np.sort(values), q) == float(np.percentile(values, q))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 9, 10, 999, 1000])
+def test_sorted_median_is_numpys_bit_for_bit(n):
+    from nplab.ephys.abfcheck import _median
+
+    rng = np.random.default_rng(n)
+    starts = np.cumsum(rng.integers(19_990, 20_010, n + 1)) * 50.0 / 1e6  # sweep starts (s)
+    for values in (np.diff(starts), rng.normal(1.0, 1e-3, n), rng.integers(0, 3, n) * 0.1):
+        assert _median(values) == float(np.median(values))
+    if n > 2:
+        values = rng.normal(1.0, 1e-3, n)
+        values[n // 3] = np.nan
+        assert np.isnan(_median(values)) and np.isnan(np.median(values))

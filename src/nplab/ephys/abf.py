@@ -25,7 +25,8 @@ checked against the file size *before* pyabf parses the header (a header claimin
 2³¹−1 sweeps is an :class:`~nplab.errors.InputError`, not a 20-GB allocation); after
 parsing, headers from which no number can be right fail, and implausible ones are
 read with :attr:`Recording.suspect` reasons.  The header is read once per file; the
-data block is scaled in one pass (same float32 arithmetic as pyabf).
+data block is read and scaled chunk by chunk into the float32 output (same float32
+arithmetic as pyabf).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from nplab.ephys.abfcheck import check_layout, check_parsed, plausibility
+from nplab.ephys.abfcheck import _median, check_layout, check_parsed, plausibility
 from nplab.errors import InputError
 
 __all__ = [
@@ -491,13 +492,13 @@ def _timing(abf: Any, path: Path, head: bytes, sweep_count: int, sweep_len_s: fl
     synch = _synch_starts_s(abf, path)
     if variable and synch is not None and synch.size == sweep_count:
         # start times from the start of the recording, the clock tag times use too
-        interval = round(float(np.median(np.diff(synch))), 9)
+        interval = round(_median(np.diff(synch)), 9)
         return interval, synch, synch
     interval = _nominal(abf, head, sweep_len_s)
     if interval <= 0 and synch is not None and synch.size == sweep_count:
         d = np.diff(synch)
         if d.size and np.all(d > 0):
-            interval = round(float(np.median(d)), 9)
+            interval = round(_median(d), 9)
     if not interval > 0:
         interval = sweep_len_s
     return interval, np.arange(sweep_count) * interval, synch
@@ -550,6 +551,26 @@ def _leak(abf: Any, head: bytes, channel_count: int) -> list[LeakSubtraction]:
     return out
 
 
+def _percentile_sorted(values: np.ndarray, q: int) -> float:
+    """``np.percentile(values, q)`` of a sorted, NaN-free 1-D array, bit for bit.
+
+    numpy's default ``"linear"`` method (Hyndman & Fan 1996, definition 7): the
+    virtual index ``(n - 1) * q / 100`` in float64, then numpy's ``_lerp`` between its
+    neighbours in the array's dtype (``a + (b - a) * t``, or ``b - (b - a) * (1 - t)``
+    when ``t >= 0.5``).  ``np.percentile`` partitions with introselect, which on
+    20,000 floats takes ~4x as long as numpy's (SIMD) sort plus this.
+    """
+    n = values.size
+    virtual = (n - 1) * (q / 100)
+    if virtual >= n - 1:
+        return float(values[-1])
+    lo = math.floor(virtual)
+    t = virtual - lo
+    a, b = values[lo], values[lo + 1]
+    diff = b - a
+    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+
+
 def _unit_warning(values: np.ndarray, units: str) -> str:
     """Note when a channel's magnitudes do not fit its units (notes §1.3 pitfall 6)."""
     scale = unit_scale(units)
@@ -558,10 +579,14 @@ def _unit_warning(values: np.ndarray, units: str) -> str:
     quantity, factor = scale
     # an evenly spaced sample of <= 20,000 points is plenty for a decade-scale check
     sample = values[:: max(1, values.size // 20_000)]
-    finite = np.abs(sample[np.isfinite(sample)])
+    finite = np.abs(sample)
+    ok = np.isfinite(finite)
+    if not ok.all():  # (int16 data is always finite: skip the masked copy)
+        finite = finite[ok]
     if finite.size == 0:
         return ""
-    level = float(np.percentile(finite, 99)) * factor
+    finite.sort()
+    level = _percentile_sorted(finite, 99) * factor
     low, high = _PLAUSIBLE[quantity]
     base = "pA" if quantity == "current" else "mV"
     if level == 0.0:
@@ -782,33 +807,61 @@ def _variable_sweeps(p: Path, label: str, sweep_count: int, nch: int) -> tuple[l
     return sweeps, full
 
 
+#: Samples converted per chunk: the int16 chunk (128 KB) and its float32 output
+#: (256 KB) stay in L2 cache.
+_CHUNK = 1 << 16
+
+
 def _load_data(abf: Any, p: Path, size: int, label: str) -> np.ndarray:
     """The data block as float32 ``(channels, points)``, identical to pyabf's ``abf.data``.
 
     pyabf converts int16 to float32, then multiplies by the channel's gain and adds its
     offset, each in float32 (two roundings).  Here the int16 → float32 conversion and
     the multiplication run in one pass (``np.multiply(..., dtype=float32)``: the same
-    float32 product), and a zero offset is not added (x + 0.0 == x).
+    float32 product), and a zero offset is not added (x + 0.0 == x).  The int16 block
+    is read in chunks of :data:`_CHUNK` samples into one small buffer and each chunk
+    is scaled straight into the output, so the int16 samples never make a round trip
+    through main memory (one output allocation; ~15 % faster than reading the whole
+    block and then scaling it, 1,000-sweep files).
     """
     count = int(abf.dataPointCount)
     nch = int(abf.channelCount)
     itemsize = np.dtype(abf._dtype).itemsize
-    if abf.dataByteStart + count * itemsize > size:
+    start = int(abf.dataByteStart)
+    if start + count * itemsize > size:
         raise InputError(
-            f"data block is truncated ({size} bytes; header expects "
-            f"{abf.dataByteStart + count * itemsize})",
+            f"data block is truncated ({size} bytes; header expects {start + count * itemsize})",
             file=label,
         )
-    raw = np.fromfile(p, dtype=abf._dtype, count=count, offset=int(abf.dataByteStart))
     ncols = count // nch
-    raw = raw[: ncols * nch].reshape(ncols, nch)
     if abf._dtype != np.int16:
-        return np.ascontiguousarray(raw.T, dtype=np.float32)
+        raw = np.fromfile(p, dtype=abf._dtype, count=count, offset=start)
+        return np.ascontiguousarray(raw[: ncols * nch].reshape(ncols, nch).T, dtype=np.float32)
+    gains = [np.float32(g) for g in abf._dataGain[:nch]]
+    offsets = [np.float32(o) for o in abf._dataOffset[:nch]]
     data = np.empty((nch, ncols), dtype=np.float32)
-    for ch in range(nch):
-        gain = np.float32(abf._dataGain[ch])
-        offset = np.float32(abf._dataOffset[ch])
-        np.multiply(raw[:, ch], gain, out=data[ch], dtype=np.float32)
-        if offset != 0:
-            np.add(data[ch], offset, out=data[ch])
+    step = max(1, _CHUNK // nch)  # frames (one sample of every channel) per chunk
+    buf = np.empty((min(step, ncols), nch), dtype=np.int16)
+    with open(p, "rb", buffering=0) as fh:
+        fh.seek(start)
+        for a in range(0, ncols, step):
+            b = min(a + step, ncols)
+            chunk = buf[: b - a]
+            _read_into(fh, chunk, label)
+            for ch in range(nch):
+                out = data[ch, a:b]
+                np.multiply(chunk[:, ch], gains[ch], out=out, dtype=np.float32)
+                if offsets[ch] != 0:
+                    np.add(out, offsets[ch], out=out)
     return data
+
+
+def _read_into(fh: Any, chunk: np.ndarray, label: str) -> None:
+    """Fill the C-contiguous ``chunk`` from ``fh`` (a file that shrank is an InputError)."""
+    view = memoryview(chunk).cast("B")
+    done = 0
+    while done < len(view):
+        n = fh.readinto(view[done:])
+        if not n:
+            raise InputError("data block is truncated (the file shrank while read)", file=label)
+        done += n

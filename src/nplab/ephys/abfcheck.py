@@ -413,6 +413,22 @@ def _epoch_problems(abf: Any, sweep_points: int, sweep_count: int, extended: boo
     return out
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D float64 array, bit for bit (a sort instead of its partition).
+
+    The middle value, or the mean ``(a + b) / 2`` of the two middle values (numpy's
+    ``mean`` of two float64 numbers is the same sum and division); NaN when any
+    value is NaN.  For the few hundred sweep starts of a file, ``np.median``'s
+    overhead (~12 us) is most of the cost.
+    """
+    ordered = np.sort(values)
+    n = ordered.size
+    if n == 0 or math.isnan(ordered[-1]):
+        return math.nan
+    mid = n // 2
+    return float(ordered[mid]) if n % 2 else float((ordered[mid - 1] + ordered[mid]) / 2)
+
+
 def _timing_problems(
     nominal: float, synch: np.ndarray | None, sweep_len_s: float, rate: float, count: int,
     mode: int,
@@ -429,7 +445,7 @@ def _timing_problems(
             )
         if synch is not None and synch.size == count and mode != 1:
             d = np.diff(synch)
-            gap = float(np.median(d))
+            gap = _median(d)
             if abs(gap - nominal) > max(1.0 / rate, 1e-3 * nominal):
                 out.append(
                     f"header sweep interval {nominal:.6g} s but the synch array starts sweeps "
