@@ -98,13 +98,17 @@ def test_tiny_p_keeps_relative_accuracy_single_comparison():
 
 @pytest.mark.parametrize(("df", "lam"), FAMILIES)
 @pytest.mark.parametrize("alternative", ["two-sided", "greater"])
-def test_slope_matches_central_difference(df, lam, alternative):
-    # Newton's dP/dc (analytic, same quadrature) against a central difference of P
+def test_derivatives_match_central_differences(df, lam, alternative):
+    # dP/dc (analytic, same quadrature) against a central difference of P
     lam = np.array(lam)
     t = np.array([1.5, 2.5, 3.5])
-    _, ok, dp = _dunnett_quad._exceed(t, lam, df, alternative, slope=True)
+    _, ok, (dp, d2p) = _dunnett_quad._exceed(t, lam, df, alternative, derivs=2)
     assert ok.all()
     h = 1e-5
     fd = (_dunnett_quad.exceed(t + h, lam, df, alternative)[0]
           - _dunnett_quad.exceed(t - h, lam, df, alternative)[0]) / (2 * h)  # fmt: skip
     np.testing.assert_allclose(dp, fd, rtol=1e-6)
+    # Halley's d²P/dc² against a central difference of the analytic dP/dc
+    fd2 = (_dunnett_quad._exceed(t + h, lam, df, alternative, derivs=1)[2][0]
+           - _dunnett_quad._exceed(t - h, lam, df, alternative, derivs=1)[2][0]) / (2 * h)  # fmt: skip
+    np.testing.assert_allclose(d2p, fd2, rtol=1e-5, atol=1e-9)
