@@ -164,46 +164,49 @@ def _inner(
     n = int(np.ceil(w_max / h / 2.0)) * 2
     j = np.arange(-n, n + 1)
     w = j * h
-    arg = (w[:, None] * ratio)[None, :, :] - (x[:, None] * inv_sig)[:, None, :]
+    # layout (distinct λ, x, w): the long w axis innermost
+    arg = (ratio[:, None] * w)[:, None, :] - (inv_sig[:, None] * x)[:, :, None]
     if derivs:
         dens = np.exp(-0.5 * arg * arg)
         if derivs > 1:
             adens = arg * dens
     cdf = special.ndtr(arg, out=arg)
     if two_sided:  # even in w: keep w = jh, j = 0..n, the nodes ±jh together
-        q = cdf[:, n:, :] + cdf[:, n::-1, :]
+        q = cdf[:, :, n:] + cdf[:, :, n::-1]
         if derivs:
-            dq = -(dens[:, n:, :] + dens[:, n::-1, :]) * dens_c
+            dens = dens[:, :, n:] + dens[:, :, n::-1]
             if derivs > 1:
-                d2q = -(adens[:, n:, :] + adens[:, n::-1, :]) * (dens_c * inv_sig)
+                adens = adens[:, :, n:] + adens[:, :, n::-1]
         j = j[n:]
         w = w[n:]
     else:
         q = cdf
-        if derivs:
-            dq = -dens * dens_c
-            if derivs > 1:
-                d2q = -adens * (dens_c * inv_sig)
     np.minimum(q, 1.0, out=q)
     wt = (h * _INV_SQRT_2PI) * np.exp(-0.5 * w * w)
     if two_sided:
         wt[1:] *= 2.0
-    coarse = np.where(j % 2 == 0, 2.0 * wt, 0.0)
+    rules = np.stack([wt, np.where(j % 2 == 0, 2.0 * wt, 0.0)], axis=1)  # fine, coarse
+    if derivs:
+        rest = 1.0 - q
     with np.errstate(divide="ignore"):
-        log_keep = np.log1p(-q) @ mult
-    union = -np.expm1(log_keep)
+        lq = np.log1p(np.negative(q, out=q), out=q)
+    log_keep = np.tensordot(mult, lq, axes=1)
+    g = -(np.expm1(log_keep) @ rules)
     out = []
     if derivs:
         keep = np.exp(log_keep)  # 0 wherever some q_i = 1: those terms drop out
-        rest = 1.0 - q
         inv = np.divide(1.0, rest, out=np.zeros_like(rest), where=rest > 0)
-        r1 = dq * inv
-        s1 = r1 @ mult
+        r1 = dens * inv
+        r1 *= -dens_c[:, None, None]  # q_i' / (1 − q_i)
+        s1 = np.tensordot(mult, r1, axes=1)
         out.append((keep * s1) @ wt)
         if derivs > 1:
-            s2 = (d2q * inv + r1 * r1) @ mult
+            d2 = adens * inv
+            d2 *= -(dens_c * inv_sig)[:, None, None]  # q_i'' / (1 − q_i)
+            d2 += r1 * r1
+            s2 = np.tensordot(mult, d2, axes=1)
             out.append((keep * (s2 - s1 * s1)) @ wt)
-    return union @ wt, union @ coarse, out
+    return g[:, 0], g[:, 1], out
 
 
 def exceed(
