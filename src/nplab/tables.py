@@ -395,10 +395,14 @@ def to_numeric_column(
 
     file = file if file is not None else df.attrs.get("source")
     raw = df[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & raw.notna().to_numpy()
-    if not allow_missing:
-        bad |= raw.isna().to_numpy()
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "fiu":  # already numbers
+        values = raw.to_numpy(dtype=float)
+        bad = np.zeros(len(values), dtype=bool) if allow_missing else np.isnan(values)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(values) & raw.notna().to_numpy()
+        if not allow_missing:
+            bad |= raw.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = raw.iloc[i]

@@ -24,6 +24,7 @@ __all__ = [
     "as_factor_list",
     "check_frame",
     "factorial_design",
+    "level_codes",
     "levels_of",
     "numeric_dv",
     "wide_design",
@@ -105,6 +106,40 @@ class Design:
         return np.bincount(self.group, minlength=self.n_groups)
 
 
+def _codes(data: pd.DataFrame, column: str, levels: Mapping | None) -> tuple[np.ndarray, list]:
+    """Integer codes of a factor column into its ordered levels (:func:`levels_of`)."""
+    col = data[column].reset_index(drop=True)
+    lev = levels_of(col, column, data, given_for(levels, column))
+    return level_codes(col, lev), lev
+
+
+def level_codes(values: pd.Series, levels: list) -> np.ndarray:
+    """Position of each value in ``levels`` (every value must be a level), as int64.
+
+    Same matching as ``pd.Categorical(values, categories=levels).codes`` (values hashed
+    and compared by equality), by :func:`pandas.factorize` and a lookup of the few
+    distinct values — several times faster on small tables; the Categorical is the
+    fallback when the levels do not map one to one.
+    """
+    codes, uniques = pd.factorize(values)
+    where = {v: i for i, v in enumerate(levels)}
+    if len(where) == len(levels) and codes.min(initial=0) >= 0:
+        try:
+            lut = np.array([where[u] for u in uniques], dtype=np.int64)
+        except (KeyError, TypeError):
+            pass
+        else:
+            return lut[codes] if len(lut) else codes.astype(np.int64)
+    return pd.Categorical(values, categories=levels).codes.astype(np.int64)
+
+
+def _first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """For each of the ``n`` codes, the first row holding it (``len(codes)`` if none)."""
+    first = np.full(n, len(codes))
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return first
+
+
 def wide_design(
     data: pd.DataFrame,
     *,
@@ -129,47 +164,38 @@ def wide_design(
     check_frame(data, [dv, subject, between, within])
     src = data.attrs.get("source")
     y = numeric_dv(data, dv)
-    frame = pd.DataFrame({"_y": y}, index=np.arange(len(data)))
+    rows = np.arange(len(data))
     if subject is None:
-        subj = pd.Series(np.arange(len(data)), index=frame.index)
-        subj_levels = list(range(len(data)))
+        s_codes, subj_levels = rows, list(range(len(data)))
     else:
-        subj = data[subject].reset_index(drop=True)
-        subj_levels = levels_of(subj, subject, data)
-    frame["_s"] = pd.Categorical(subj, categories=subj_levels).codes.astype(np.int64)
+        s_codes, subj_levels = _codes(data, subject, None)
     if between is not None:
-        gcol = data[between].reset_index(drop=True)
-        group_levels = levels_of(gcol, between, data, given_for(levels, between))
-        frame["_g"] = pd.Categorical(gcol, categories=group_levels).codes.astype(np.int64)
+        g_codes, group_levels = _codes(data, between, levels)
     else:
-        group_levels = [None]
-        frame["_g"] = 0
+        g_codes, group_levels = np.zeros(len(data), dtype=np.int64), [None]
     if within is not None:
-        wcol = data[within].reset_index(drop=True)
-        within_levels = levels_of(wcol, within, data, given_for(levels, within))
-        frame["_w"] = pd.Categorical(wcol, categories=within_levels).codes.astype(np.int64)
+        w_codes, within_levels = _codes(data, within, levels)
     else:
-        within_levels = [None]
-        frame["_w"] = 0
+        w_codes, within_levels = np.zeros(len(data), dtype=np.int64), [None]
     n, k = len(subj_levels), len(within_levels)
-    # subjects must not change group
-    g_first = np.full(n, -1)
-    for i, (s, g) in enumerate(zip(frame["_s"].to_numpy(), frame["_g"].to_numpy(), strict=True)):
-        if g_first[s] == -1:
-            g_first[s] = g
-        elif g_first[s] != g:
-            raise InputError(
-                f"subject {subj_levels[s]!r} appears in two groups "
-                f"({group_levels[g_first[s]]!r} and {group_levels[g]!r})",
-                file=src,
-                row=row_number(i),
-                column=between,
-                expected="one group per subject",
-            )
-    cell = frame["_s"].to_numpy() * k + frame["_w"].to_numpy()
-    dup = pd.Series(cell).duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
+    # subjects must not change group: compare each row with its subject's first row
+    g_first = g_codes[_first_rows(s_codes, n)]
+    moved = np.flatnonzero(g_codes != g_first[s_codes])
+    if moved.size:
+        i = int(moved[0])
+        s, g = s_codes[i], g_codes[i]
+        raise InputError(
+            f"subject {subj_levels[s]!r} appears in two groups "
+            f"({group_levels[g_first[s]]!r} and {group_levels[g]!r})",
+            file=src,
+            row=row_number(i),
+            column=between,
+            expected="one group per subject",
+        )
+    cell = s_codes * k + w_codes
+    dup = np.flatnonzero(_first_rows(cell, n * k)[cell] != rows)
+    if dup.size:
+        i = int(dup[0])
         s, w = divmod(int(cell[i]), k)
         what = f" at {within} = {within_levels[w]!r}" if within is not None else ""
         raise InputError(
@@ -180,7 +206,7 @@ def wide_design(
             expected="one row per subject and level (average replicate trials first)",
         )
     mat = np.full(n * k, np.nan)
-    mat[cell] = frame["_y"].to_numpy()
+    mat[cell] = y
     mat = mat.reshape(n, k)
     holes = np.isnan(mat)
     if holes.any():
@@ -242,10 +268,6 @@ class FactorialDesign:
     subjects: list
 
 
-def _codes(data: pd.DataFrame, column: str, levels: Mapping | None) -> tuple[np.ndarray, list]:
-    col = data[column].reset_index(drop=True)
-    lev = levels_of(col, column, data, given_for(levels, column))
-    return pd.Categorical(col, categories=lev).codes.astype(np.int64), lev
 
 
 def factorial_design(

@@ -21,9 +21,10 @@ a composite 8-point Gauss–Legendre rule over the χ density, evaluated at two 
 outer integral is redone by adaptive QUADPACK quadrature (``scipy.integrate.quad``,
 deterministic) to 1e-10 relative error.  Comparisons with one control have the product
 correlation ρᵢⱼ = λᵢλⱼ, so p-values and critical values are first computed by the
-one-dimensional product form (:mod:`nplab.stats._dunnett_quad`: trapezoid rule in log S,
-self-checked against a second rule; critical values by Newton steps with the analytic
-slope from Šidák's bound); only what that path cannot certify falls back to the general
+one-dimensional product form (:mod:`nplab.stats._dunnett_quad`: trapezoid rules in log S
+and in W with steps from a-priori error bounds, each checked against its coarser nested
+rule; critical values by Halley steps with the analytic first and second derivatives from
+Šidák's bound); only what that path cannot certify falls back to the general
 route above (critical values: Brent on the fixed rule, secant on the checked one).  No Monte
 Carlo is involved, so p-values are reproducible to the last bit; they agree with an
 independent evaluation by R's adaptive ``integrate`` to ~1e-13 relative, with mvtnorm's
@@ -257,8 +258,8 @@ def dunnett_critical(
 ) -> float:
     """Critical value c with P(max|T| ≤ c) = conf_level (one-sided: P(max T ≤ c)).
 
-    Solved by Newton steps on log P with the analytic slope of the one-dimensional product
-    form (:mod:`nplab.stats._dunnett_quad`); where that cannot be certified, by Brent's
+    Solved by Halley steps on log P with the analytic derivatives of the one-dimensional
+    product form (:mod:`nplab.stats._dunnett_quad`); where that cannot be certified, by Brent's
     method on a fixed product Gauss–Legendre rule polished with secant steps on the
     adaptive integral until the step is below 1e-10.
     """
@@ -269,7 +270,7 @@ def dunnett_critical(
 
 @lru_cache(maxsize=256)
 def _critical(lam_t: tuple, df: float, conf_level: float, alt: str) -> float:
-    """Secant solve on the fast certified rule; the reference solver when it cannot certify."""
+    """Halley solve on the fast certified rule; the reference solver when it cannot certify."""
     c = _dunnett_quad.critical(np.array(lam_t), df, conf_level, alt)
     return _critical_reference(lam_t, df, conf_level, alt) if c is None else c
 
