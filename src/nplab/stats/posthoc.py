@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, optimize, special
+from scipy import optimize, special
 
 from nplab._dist import chi2_isf, chi2_ppf, chi_pdf, t_isf, t_sf
 from nplab.errors import InputError
@@ -145,6 +145,8 @@ def _exceed(t: float, lam: np.ndarray, df: float, alternative: str) -> float:
     s_hi = np.sqrt(chi2_isf(1e-22, df) / df)
     mode = np.sqrt(max(df - 1.0, 0.0) / df)
     pts = sorted({mode, float(np.sqrt(chi2_ppf(0.5, df) / df))})
+    from scipy import integrate  # deferred: only this rarely needed fallback uses QUADPACK
+
     val, _ = integrate.quad(
         integrand, 0.0, s_hi, points=pts, epsabs=0.0, epsrel=1e-10, limit=400
     )
