@@ -33,6 +33,12 @@ QUANT = [("t_ppf", _dist.t_ppf, stats.t.ppf, 1), ("t_isf", _dist.t_isf, stats.t.
 ALL = PROB + QUANT
 
 
+def _scipy(method, *args):
+    """``scipy.stats`` result (its chi.pdf warns on the overflow of x**2 at x = 1e300)."""
+    with np.errstate(all="ignore"):
+        return method(*args)
+
+
 def _same(ours, theirs):
     """Equal bit for bit: same type, shape, dtype, NaN pattern and sign of zero."""
     assert type(ours) is type(theirs)
@@ -55,7 +61,7 @@ def test_arrays_match_scipy_on_a_grid_with_edge_values(name, ours, theirs, k):
     grid = Q if name in {q[0] for q in QUANT} else X
     dfs = DF if k < 2 else [-1.0, 0.0, 0.5, 1.0, 3.0, 10.0, 1e7, np.inf, np.nan]
     for shapes in _shape_grid(k, dfs):
-        _same(ours(grid, *shapes), theirs(grid, *shapes))
+        _same(ours(grid, *shapes), _scipy(theirs, grid, *shapes))
 
 
 @pytest.mark.parametrize(("name", "ours", "theirs", "k"), ALL, ids=[a[0] for a in ALL])
@@ -63,7 +69,7 @@ def test_scalars_are_numpy_float64_like_scipy(name, ours, theirs, k):
     grid = Q if name in {q[0] for q in QUANT} else X
     for shapes in _shape_grid(k, [*DF_INT, 4.7, np.inf, 0, -2]):
         for v in [*grid.tolist(), 0, 1]:  # Python floats and ints
-            _same(ours(v, *shapes), theirs(v, *shapes))
+            _same(ours(v, *shapes), _scipy(theirs, v, *shapes))
 
 
 @pytest.mark.parametrize(("name", "ours", "theirs", "k"), ALL, ids=[a[0] for a in ALL])
@@ -71,7 +77,7 @@ def test_broadcasting_of_array_shape_parameters(name, ours, theirs, k):
     grid = (Q if name in {q[0] for q in QUANT} else X)[:, None]
     df = np.array([[np.nan, -1.0, 0.5, 2.0, 7.0, np.inf]])
     shapes = [df, np.array([3.0, 0.0, 12.0, np.inf, 1.0, 5.0])][:k]
-    _same(ours(grid, *shapes), theirs(grid, *shapes))
+    _same(ours(grid, *shapes), _scipy(theirs, grid, *shapes))
     ints = [np.array([1, 4, 9]), np.array([[2], [30]])][:k]  # integer df arrays
     _same(ours(0.3, *ints), theirs(0.3, *ints))
     _same(ours(np.float64(0.975), *[np.float64(5.0)] * k),

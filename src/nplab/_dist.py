@@ -20,7 +20,8 @@ give the ends of the support, ``q`` outside [0, 1] NaN; quantiles are returned a
 ``value * 1 + 0`` (so never −0.0).  Results are **bit-identical** to ``scipy.stats``
 (``tests/test__dist.py`` compares them on grids with edge values), with the same types: a
 0-d result is a ``numpy.float64``, otherwise a float64 array of the broadcast shape.
-Only float64 (or integer / Python number) arguments are meant; no ``loc`` / ``scale``.
+Only float64 (or integer / Python number) arguments are meant; no ``loc`` / ``scale``;
+floating-point warnings of the kernels are not raised (``np.errstate``).
 
 References
 ----------
