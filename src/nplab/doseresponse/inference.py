@@ -32,8 +32,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from nplab._dist import f_sf, t_ppf, t_sf
 from nplab.doseresponse.batch import step_floor
 from nplab.doseresponse.models import PARAMETERS, ed_value, evaluate
 from nplab.doseresponse.result import FitResult, check_level
@@ -267,7 +268,7 @@ def effective_doses(
     rows = []
     for k in ks:
         df = fit._df_curve(k)
-        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+        q = t_ppf(0.5 + level / 2, df) if df > 0 else np.nan
         for p in lv:
             est, g, idx = _ed_grad(fit, k, float(p), reference, type)
             v = fit._vsub(idx)
@@ -357,7 +358,7 @@ def _effective_doses_many(
     else:
         df = np.full(ncurve, float(fit.df_resid))
     with np.errstate(all="ignore"):
-        q = stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
+        q = t_ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
     est = np.empty((ncurve, lv.size))
     se = np.empty((ncurve, lv.size))
     for i, p in enumerate(lv):
@@ -439,13 +440,13 @@ def relative_potency(
     k1, k2 = fit._curve_pos(curve1), fit._curve_pos(curve2)
     level = fit.level if level is None else check_level(level)
     df = fit.df_resid
-    q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+    q = t_ppf(0.5 + level / 2, df) if df > 0 else np.nan
     lv = [levels] if np.isscalar(levels) else list(levels)
     rows = []
     idx = np.union1d(fit._curve_theta_idx(k1), fit._curve_theta_idx(k2))
     if fit.variance == "per_curve":
         df = fit._df_curve(k1) + fit._df_curve(k2)
-        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+        q = t_ppf(0.5 + level / 2, df) if df > 0 else np.nan
     V = fit._vsub(idx)
     for p in lv:
         e1, g1, _ = _ed_grad(fit, k1, float(p), reference, "relative", idx)
@@ -454,7 +455,7 @@ def relative_potency(
         g = (g1 - r * g2) / e2
         se = float(np.sqrt(max(g @ V @ g, 0.0)))
         tval = (r - 1) / se if se > 0 else np.nan
-        pval = 2 * stats.t.sf(abs(tval), df) if np.isfinite(tval) else np.nan
+        pval = 2 * t_sf(abs(tval), df) if np.isfinite(tval) else np.nan
         if interval == "delta":
             lo, hi = r - q * se, r + q * se
         elif interval == "log":
@@ -493,7 +494,7 @@ def compare(fit_reduced: FitResult, fit_full: FitResult) -> pd.DataFrame:
         )
     ddf = a.df_resid - b.df_resid
     f = ((a.rss - b.rss) / ddf) / (b.rss / b.df_resid)
-    p = float(stats.f.sf(f, ddf, b.df_resid))
+    p = float(f_sf(f, ddf, b.df_resid))
     def label(x: FitResult) -> str:
         extra = []
         if x.shared:

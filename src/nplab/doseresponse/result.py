@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import t_ppf, t_sf
 from nplab.doseresponse.design import Layout
 from nplab.doseresponse.models import PARAMETERS, Model, evaluate
 from nplab.errors import InputError
@@ -191,9 +191,9 @@ class FitResult:
             df = np.full(ks.size, float(self.df_resid))
         with np.errstate(invalid="ignore", divide="ignore"):
             dfv = np.where(df > 0, df, np.nan)
-            q = stats.t.ppf(0.5 + self.level / 2, dfv)
+            q = t_ppf(0.5 + self.level / 2, dfv)
             tval = np.where(se > 0, est / se, np.nan)
-            pval = 2 * stats.t.sf(np.abs(tval), dfv)
+            pval = 2 * t_sf(np.abs(tval), dfv)
         shared_flag = np.array([self.layout.names[i][0] < 0 for i in idx], dtype=bool)
         return pd.DataFrame({
             "curve": pd.Series(self.curves).take(ks).to_numpy(),
@@ -246,7 +246,7 @@ class FitResult:
         yfit, jac, idx = self._curve_jac(k, xa)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self._vsub(idx), jac), 0, None))
         df = self._df_curve(k)
-        q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
+        q = t_ppf(0.5 + level / 2, df) if df > 0 else np.nan
         return pd.DataFrame(
             {"x": xa, "fit": yfit, "se": se, "ci_low": yfit - q * se, "ci_high": yfit + q * se}
         )

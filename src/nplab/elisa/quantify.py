@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import t_ppf
 from nplab.doseresponse import PARAMETERS, fit_many, get_model
 from nplab.elisa.curve import covariance_many, inverse, refine_weighted
 from nplab.errors import InputError, row_number
@@ -570,7 +570,7 @@ def _samples(
     with np.errstate(all="ignore"):
         var = np.einsum("ip,ipq,iq->i", grad, cov[k], grad) + dxdy**2 * var_rep
         se = np.sqrt(var)
-        q = stats.t.ppf(0.5 + level / 2, np.where(dfres[k] > 0, dfres[k], np.nan))
+        q = t_ppf(0.5 + level / 2, np.where(dfres[k] > 0, dfres[k], np.nan))
         half = q * se / x
     pt = plate_tab.set_index("plate")
     lloq = g["plate"].map(pt["lloq"]).to_numpy()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nplab.errors import InputError
 
@@ -81,6 +80,8 @@ def compare_groups(
     base = {"measure": measure, "method": method, "n_cells": int(means["n_cells"].sum()),
             "n_animals": len(means)}
     if method == "animal_means":
+        from scipy import stats  # deferred: importing this module must not load scipy.stats
+
         if len(samples) == 2:
             r = stats.ttest_ind(samples[0], samples[1], equal_var=False)
             v = [s.var(ddof=1) / s.size for s in samples]
@@ -131,6 +132,8 @@ def paired_within_cell(
     per_animal = diff.groupby(level=0).mean()
     if per_animal.size < 2:
         raise InputError("at least 2 animals with paired cells are needed", column=animal)
+    from scipy import stats
+
     r = stats.ttest_1samp(per_animal.to_numpy(float), 0.0)
     return pd.DataFrame([{
         "measure": measure, "n_cells": int(diff.size), "n_animals": int(per_animal.size),

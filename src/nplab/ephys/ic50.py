@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import t_ppf
 from nplab.ephys.concentrations import (
     NO_DRUG,
     RUNDOWN_METHODS,
@@ -404,7 +404,7 @@ def _log_ci(ic50: float, se: float, df: float, conf: float) -> dict[str, float]:
     """CI of the IC50 on the log scale: exp(ln IC50 ± t·se/IC50) (delta method on ln IC50)."""
     if not (ic50 > 0 and np.isfinite(se) and df > 0):
         return {"ic50_logci_low_um": math.nan, "ic50_logci_high_um": math.nan}
-    half = float(stats.t.ppf(0.5 + conf / 2.0, df)) * se / ic50
+    half = float(t_ppf(0.5 + conf / 2.0, df)) * se / ic50
     return {"ic50_logci_low_um": ic50 * math.exp(-half), "ic50_logci_high_um": ic50 * math.exp(half)}
 
 
@@ -422,7 +422,7 @@ def _mean_log_row(cell_rows: list[dict], conf: float, model: str, **keys: Any) -
     mean = float(logs.mean())
     sd = float(logs.std(ddof=1)) if n > 1 else math.nan
     sem = sd / math.sqrt(n) if n > 1 else math.nan
-    t = float(stats.t.ppf(0.5 + conf / 2.0, n - 1)) if n > 1 else math.nan
+    t = float(t_ppf(0.5 + conf / 2.0, n - 1)) if n > 1 else math.nan
     all_concs = [c for r in good for c in (r["conc_min_um"], r["conc_max_um"])]
     row.update(
         ic50_um=10.0 ** mean, log10_ic50=mean, log10_ic50_se=sem, log10_ic50_sd=sd,

@@ -296,9 +296,9 @@ def compare_state_to_references(
     ``level`` reads e.g. ``pooled_mean_log:K_I``.  Columns as
     :func:`compare_to_references` (``ic50_um`` holds K_R or K_I).
     """
-    from scipy import stats
+    from nplab._dist import norm_ppf
 
-    z = float(stats.norm.ppf(0.5 + confidence_level / 2.0))
+    z = float(norm_ppf(0.5 + confidence_level / 2.0))
     rows = []
     for _, st in state.iterrows():
         if st["status"] != "ok":

@@ -94,7 +94,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from nplab._dist import norm_ppf
 
 __all__ = ["KMResult", "TobitResult", "km_median", "tobit_fit"]
 
@@ -441,7 +443,7 @@ def km_median(
         se_s = surv * np.sqrt(np.sum(per_cluster**2, axis=0))  # robust SE of S(t)
         with np.errstate(divide="ignore", invalid="ignore"):
             se_log = se_s / surv
-    zq = stats.norm.ppf(0.5 + ci_level / 2.0)
+    zq = norm_ppf(0.5 + ci_level / 2.0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         upper = np.minimum(surv * np.exp(zq * se_log), 1.0)
         lower = surv * np.exp(-zq * se_log)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import norm_ppf, t_ppf
 from nplab.errors import InputError
 from nplab.hargreaves.censored import km_median, tobit_fit
 from nplab.hargreaves.trials import KEY_COLUMNS, load_inputs
@@ -102,7 +102,7 @@ def _tobit_columns(data: pd.DataFrame, proto: Protocol, excluded: set[str]) -> p
     Only analysable animal x paw x timepoints enter (:func:`_analysable`).
     """
     used = _analysable(data, proto, excluded)
-    zq = stats.norm.ppf(0.5 + proto["ci_level"] / 2.0)
+    zq = norm_ppf(0.5 + proto["ci_level"] / 2.0)
     rows = []
     for (paw, tp), sub in used.groupby(["paw", "timepoint"], sort=False):
         codes, animals = pd.factorize(sub["animal"])
@@ -111,7 +111,7 @@ def _tobit_columns(data: pd.DataFrame, proto: Protocol, excluded: set[str]) -> p
             sub["at_cutoff"].to_numpy(),
             codes,
         )
-        qt = stats.t.ppf(0.5 + proto["ci_level"] / 2.0, fit.df) if fit.df > 0 else np.nan
+        qt = t_ppf(0.5 + proto["ci_level"] / 2.0, fit.df) if fit.df > 0 else np.nan
         for i, animal in enumerate(animals):
             mu, se, se_adj = fit.mu[i], fit.se[i], fit.se_adj[i]
             rows.append(

@@ -36,8 +36,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import chi2_sf, f_sf
 from nplab.errors import InputError
 from nplab.stats._design import FactorialDesign, as_factor_list, factorial_design
 
@@ -115,8 +115,8 @@ def sphericity(
     )
     z = -n * rho * log_w
     f = p * (p + 1) / 2 - 1
-    pr1 = stats.chi2.sf(z, f)
-    pr2 = stats.chi2.sf(z, f + 4)
+    pr1 = chi2_sf(z, f)
+    pr2 = chi2_sf(z, f + 4)
     return {
         "eps_gg": eps_gg,
         "eps_hf": eps_hf,
@@ -235,7 +235,7 @@ def factorial_anova(design: FactorialDesign, *, observed: Sequence[str] = ()) ->
             ss = float(np.trace(h))
             df1, df2 = len(b_rows) * p if b_term else p, p * df_err
             f = (ss / df1) / (sse / df2) if sse > 0 else np.inf
-            pval = float(stats.f.sf(f, df1, df2))
+            pval = float(f_sf(f, df1, df2))
             names = [b_names[j] for j in b_term] + [design.within[j] for j in w_term]
             row = {"source": ":".join(names), "df1": float(df1), "df2": float(df2),
                    "F": float(f), "p": pval, "eps_gg": np.nan, "p_gg": pval, "eps_hf": np.nan,
@@ -245,8 +245,8 @@ def factorial_anova(design: FactorialDesign, *, observed: Sequence[str] = ()) ->
                 e_gg, e_hf = sph["eps_gg"], min(1.0, sph["eps_hf"])
                 row.update(
                     eps_gg=float(sph["eps_gg"]), eps_hf=float(sph["eps_hf"]),
-                    p_gg=float(stats.f.sf(f, df1 * e_gg, df2 * e_gg)),
-                    p_hf=float(stats.f.sf(f, df1 * e_hf, df2 * e_hf)),
+                    p_gg=float(f_sf(f, df1 * e_gg, df2 * e_gg)),
+                    p_hf=float(f_sf(f, df1 * e_hf, df2 * e_hf)),
                     mauchly_w=sph["mauchly_w"], mauchly_p=sph["mauchly_p"],
                 )  # fmt: skip
             rows.append(row)

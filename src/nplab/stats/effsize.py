@@ -28,9 +28,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy import stats as sps
 from scipy.special import gammaln
 
+from nplab._dist import norm_isf
 from nplab.errors import InputError
 from nplab.stats._levels import given_for, level_order
 from nplab.stats._longdata import check_long
@@ -51,6 +51,7 @@ def _ncp_ci(t: float, df: float, conf: float) -> tuple[float, float]:
         lo, hi = _ncp_ci(-t, df, conf)
         return -hi, -lo
     a = (1.0 - conf) / 2.0
+    from scipy import stats as sps  # deferred: importing this module must not load scipy.stats
 
     def cdf(ncp: float) -> float:
         value = sps.nct.cdf(t, df, ncp)
@@ -114,7 +115,7 @@ def hedges_g_from_stats(
         lo, hi = _ncp_ci(d / scale, df, ci)
         ci_low, ci_high = lo * scale * j, hi * scale * j
     else:
-        z = sps.norm.isf((1.0 - ci) / 2.0)
+        z = norm_isf((1.0 - ci) / 2.0)
         ci_low, ci_high = g - z * se, g + z * se
     return {"d": d, "g": g, "ci_low": ci_low, "ci_high": ci_high, "se": se, "df": df}
 

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import chi2_sf, f_sf, t_isf, t_sf
 from nplab.errors import InputError, NplabError, row_number
 from nplab.stats._design import as_factor_list, check_frame, numeric_dv
 from nplab.stats._levels import given_for, level_order
@@ -350,7 +350,7 @@ class MixedModelResult:
         else:
             ddf = f_ddf(np.array([satterthwaite_df(self._reml, r) for r in ptl]))
         return {"df1": float(q), "df2": float(ddf), "F": f,
-                "p": float(stats.f.sf(f, q, ddf)) if np.isfinite(ddf) else float(stats.chi2.sf(f * q, q))}  # fmt: skip
+                "p": float(f_sf(f, q, ddf)) if np.isfinite(ddf) else float(chi2_sf(f * q, q))}  # fmt: skip
 
     def dunnett(
         self,
@@ -462,7 +462,7 @@ class MixedModelResult:
         est = lmat @ self._beta
         se = np.sqrt(np.einsum("ij,jk,ik->i", lmat, self._cov_fe, lmat))
         dfs = np.array([self._df(r) for r in lmat])
-        q = stats.t.isf((1 - level) / 2, dfs)
+        q = t_isf((1 - level) / 2, dfs)
         out = pd.DataFrame(rows)
         out["emmean"] = est
         out["se"] = se
@@ -635,10 +635,10 @@ def mixed_model(
     est = reml.beta
     dfs = np.array([result._df(row) for row in np.eye(len(est))])
     tval = est / se
-    q = stats.t.isf((1 - conf_level) / 2, dfs)
+    q = t_isf((1 - conf_level) / 2, dfs)
     result.fixed = pd.DataFrame(
         {"term": list(res.fe_params.index), "estimate": est, "se": se, "df": dfs, "t": tval,
-         "p": 2 * stats.t.sf(np.abs(tval), dfs), "ci_low": est - q * se, "ci_high": est + q * se}
+         "p": 2 * t_sf(np.abs(tval), dfs), "ci_low": est - q * se, "ci_high": est + q * se}
     )  # fmt: skip
     # statsmodels calls the random intercept "Group": name it after the subject column
     names = ["(intercept)" if n == "Group" else str(n) for n in res.cov_re.index]

@@ -29,8 +29,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from nplab._dist import chi2_sf, norm_cdf, norm_sf
 from nplab.errors import InputError, row_number
 from nplab.stats._levels import given_for, level_order
 from nplab.stats._longdata import check_long, show
@@ -162,7 +162,9 @@ def kruskal(
     df, order = _groups(data, dv, group, levels)
     y = df[dv].to_numpy()
     n_tot = y.size
-    ranks = sps.rankdata(y)
+    from scipy.stats import rankdata  # deferred: importing this module must not load scipy.stats
+
+    ranks = rankdata(y)
     h = 0.0
     for lev in order:
         r = ranks[(df[group] == lev).to_numpy()]
@@ -179,7 +181,7 @@ def kruskal(
     h /= denom
     k = len(order)
     return pd.DataFrame(
-        {"H": [h], "df": [k - 1], "p": [sps.chi2.sf(h, k - 1)], "n": [n_tot], "k": [k]}
+        {"H": [h], "df": [k - 1], "p": [chi2_sf(h, k - 1)], "n": [n_tot], "k": [k]}
     )
 
 
@@ -228,7 +230,9 @@ def dunn(
         )
     y = df[dv].to_numpy()
     n_tot = y.size
-    ranks = sps.rankdata(y)
+    from scipy.stats import rankdata  # deferred: importing this module must not load scipy.stats
+
+    ranks = rankdata(y)
     g = df[group].to_numpy()
     mean_rank = {lev: float(ranks[g == lev].mean()) for lev in levels}
     size = {lev: int(np.sum(g == lev)) for lev in levels}
@@ -241,7 +245,7 @@ def dunn(
     for a, b in pairs:
         se = np.sqrt(var0 * (1.0 / size[a] + 1.0 / size[b]))
         z = (mean_rank[a] - mean_rank[b]) / se if se > 0 else np.nan
-        p = 2.0 * sps.norm.sf(abs(z)) if se > 0 else np.nan
+        p = 2.0 * norm_sf(abs(z)) if se > 0 else np.nan
         rows.append((a, b, size[a], size[b], mean_rank[a], mean_rank[b], z, p))
     out = pd.DataFrame(
         rows, columns=["a", "b", "n_a", "n_b", "mean_rank_a", "mean_rank_b", "z", "p"]
@@ -339,7 +343,9 @@ def mann_whitney(
     x = df[dv].to_numpy()[g == a]
     y = df[dv].to_numpy()[g == b]
     nx, ny = x.size, y.size
-    r = sps.rankdata(np.concatenate([x, y]))
+    from scipy.stats import rankdata  # deferred: importing this module must not load scipy.stats
+
+    r = rankdata(np.concatenate([x, y]))
     w = float(r[:nx].sum() - nx * (nx + 1) / 2.0)
     ties = np.unique(r).size != r.size
     use_exact = (nx < 50 and ny < 50) if exact is None else bool(exact)
@@ -366,11 +372,11 @@ def mann_whitney(
             corr = {"two-sided": np.sign(d) * 0.5, "greater": 0.5, "less": -0.5}[alternative]
         z = (d - corr) / sigma if sigma > 0 else np.nan
         if alternative == "two-sided":
-            p = 2.0 * min(sps.norm.cdf(z), sps.norm.sf(z))
+            p = 2.0 * min(norm_cdf(z), norm_sf(z))
         elif alternative == "greater":
-            p = sps.norm.sf(z)
+            p = norm_sf(z)
         else:
-            p = sps.norm.cdf(z)
+            p = norm_cdf(z)
         p = min(1.0, p)
         method = "normal"
     return pd.DataFrame(
@@ -415,12 +421,14 @@ def _friedman_one(
                      "the linear mixed model: nplab stats mixed)",
         )
     y = wide.to_numpy(dtype=float)
-    r = np.apply_along_axis(sps.rankdata, 1, y)
+    from scipy.stats import rankdata  # deferred: importing this module must not load scipy.stats
+
+    r = np.apply_along_axis(rankdata, 1, y)
     ties = sum(_tie_sum(row) for row in y)
     num = 12.0 * np.sum((r.sum(axis=0) - n * (k + 1) / 2.0) ** 2)
     den = n * k * (k + 1) - ties / (k - 1)
     chi2 = num / den if den > 0 else np.nan
-    return chi2, k - 1, float(sps.chi2.sf(chi2, k - 1)), n, k, n_seen - n
+    return chi2, k - 1, float(chi2_sf(chi2, k - 1)), n, k, n_seen - n
 
 
 def friedman(

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from nplab._dist import norm_cdf, norm_sf, t_isf, t_sf
 from nplab.errors import InputError
 from nplab.stats._design import levels_of
 from nplab.stats._levels import given_for
@@ -46,9 +46,9 @@ def paired_ttest(x, y, conf_level: float = 0.95) -> dict:
     se = d.std(ddof=1) / np.sqrt(n)
     mean = float(d.mean())
     t = mean / se if se > 0 else np.copysign(np.inf, mean) if mean else np.nan
-    q = sps.t.isf((1 - conf_level) / 2, n - 1)
+    q = t_isf((1 - conf_level) / 2, n - 1)
     return {"n": n, "mean_diff": mean, "statistic": float(t), "df": float(n - 1),
-            "p": float(2 * sps.t.sf(abs(t), n - 1)), "ci_low": mean - q * se,
+            "p": float(2 * t_sf(abs(t), n - 1)), "ci_low": mean - q * se,
             "ci_high": mean + q * se, "method": "paired t"}  # fmt: skip
 
 
@@ -71,7 +71,9 @@ def wilcoxon_signed_rank(x, y, exact: bool | None = None, correct: bool = True) 
     n = len(d)
     if n < 1:
         raise InputError("every paired difference is zero: nothing to rank")
-    r = sps.rankdata(np.abs(d))
+    from scipy.stats import rankdata  # deferred: importing this module must not load scipy.stats
+
+    r = rankdata(np.abs(d))
     v = float(r[d > 0].sum())
     ties = len(np.unique(np.abs(d))) < n
     use_exact = (n < 50) if exact is None else bool(exact)
@@ -85,7 +87,7 @@ def wilcoxon_signed_rank(x, y, exact: bool | None = None, correct: bool = True) 
         sigma = np.sqrt(n * (n + 1) * (2 * n + 1) / 24 - np.sum(counts**3 - counts) / 48)
         z = v - n * (n + 1) / 4
         z = (z - (np.sign(z) * 0.5 if correct else 0.0)) / sigma
-        p = float(2 * min(sps.norm.cdf(z), sps.norm.sf(z)))
+        p = float(2 * min(norm_cdf(z), norm_sf(z)))
         method = "Wilcoxon signed-rank, normal approximation" + (
             " with continuity correction" if correct else "")  # fmt: skip
     return {"n": n_all, "mean_diff": float(np.mean(np.asarray(x, float) - np.asarray(y, float))),

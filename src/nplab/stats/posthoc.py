@@ -44,9 +44,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, optimize, special, stats
-from statsmodels.stats.multitest import multipletests
+from scipy import optimize, special
 
+from nplab._dist import chi2_isf, chi2_ppf, chi_pdf, t_isf, t_sf
 from nplab.errors import InputError
 from nplab.stats import _dunnett_quad
 from nplab.stats._design import (
@@ -138,14 +138,16 @@ def _exceed(t: float, lam: np.ndarray, df: float, alternative: str) -> float:
         return _exceed_given_s(t, 1.0, lam, alternative)
     # density of S = chi_df / sqrt(df)
     def f_s(s: float) -> float:
-        return np.sqrt(df) * stats.chi.pdf(s * np.sqrt(df), df)
+        return np.sqrt(df) * chi_pdf(s * np.sqrt(df), df)
 
     def integrand(s: float) -> float:
         return f_s(s) * _exceed_given_s(t, s, lam, alternative)
 
-    s_hi = np.sqrt(stats.chi2.isf(1e-22, df) / df)
+    s_hi = np.sqrt(chi2_isf(1e-22, df) / df)
     mode = np.sqrt(max(df - 1.0, 0.0) / df)
-    pts = sorted({mode, float(np.sqrt(stats.chi2.ppf(0.5, df) / df))})
+    pts = sorted({mode, float(np.sqrt(chi2_ppf(0.5, df) / df))})
+    from scipy import integrate  # deferred: only this rarely needed fallback uses QUADPACK
+
     val, _ = integrate.quad(
         integrand, 0.0, s_hi, points=pts, epsabs=0.0, epsrel=1e-10, limit=400
     )
@@ -212,13 +214,13 @@ def _outer_grid(df: float, width: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(df):
         return np.array([1.0]), np.array([1.0])
     sd = min(0.5, 1.0 / np.sqrt(2.0 * df))
-    s_hi = np.sqrt(stats.chi2.isf(1e-22, df) / df)
+    s_hi = np.sqrt(chi2_isf(1e-22, df) / df)
     n_panels = int(np.ceil(s_hi / (width * sd)))
     edges = np.linspace(0.0, s_hi, n_panels + 1)
     half = np.diff(edges) / 2
     x8, w8 = np.polynomial.legendre.leggauss(8)
     s = ((edges[:-1] + edges[1:]) / 2)[:, None] + half[:, None] * x8[None, :]
-    wt = half[:, None] * w8[None, :] * np.sqrt(df) * stats.chi.pdf(s * np.sqrt(df), df)
+    wt = half[:, None] * w8[None, :] * np.sqrt(df) * chi_pdf(s * np.sqrt(df), df)
     return s.ravel(), wt.ravel()
 
 
@@ -281,8 +283,8 @@ def _critical_reference(lam_t: tuple, df: float, conf_level: float, alt: str) ->
     alpha = 1.0 - conf_level
     # Dunnett's value lies between the single-comparison and the Bonferroni t quantiles
     sides = 2.0 if alt == "two-sided" else 1.0
-    lo = float(stats.t.isf(alpha / sides, df)) - 1e-6
-    hi = float(stats.t.isf(alpha / (sides * lam.size), df)) + 1e-6
+    lo = float(t_isf(alpha / sides, df)) - 1e-6
+    hi = float(t_isf(alpha / (sides * lam.size), df)) + 1e-6
     c0 = optimize.brentq(lambda c: _exceed_fixed(c, lam, df, alt) - alpha, lo, hi, xtol=1e-9)
 
     def checked(c: float) -> float:
@@ -397,22 +399,29 @@ def _pairs_family(
     m = len(idx)
     alpha = 1 - conf_level
     if method == "tukey":
+        from scipy import stats  # studentized range: scipy.stats only when Tukey is asked for
+
         k = len(fam.labels)
         p = stats.studentized_range.sf(np.abs(tval) * np.sqrt(2), k, fam.df)
         p_adj = np.minimum(p, 1.0)
-        p = 2 * stats.t.sf(np.abs(tval), fam.df)
+        p = 2 * t_sf(np.abs(tval), fam.df)
         crit = stats.studentized_range.ppf(conf_level, k, fam.df) / np.sqrt(2)
     else:
-        p = 2 * stats.t.sf(np.abs(tval), fam.df)
+        p = 2 * t_sf(np.abs(tval), fam.df)
         how = _ADJUST[method]
-        p_adj = p.copy() if how is None else multipletests(p, method=how)[1]
+        if how is None:
+            p_adj = p.copy()
+        else:
+            from statsmodels.stats.multitest import multipletests  # loads scipy.stats
+
+            p_adj = multipletests(p, method=how)[1]
         if method == "none":
             a_each = alpha
         elif method in ("sidak", "holm-sidak"):
             a_each = 1 - (1 - alpha) ** (1 / m)
         else:  # bonferroni, and holm (no simultaneous interval; Bonferroni's, as emmeans)
             a_each = alpha / m
-        crit = stats.t.isf(a_each / 2, fam.df)
+        crit = t_isf(a_each / 2, fam.df)
     return pd.DataFrame(
         {
             "a": [fam.labels[i] for i in ia],

@@ -41,8 +41,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy import stats as sps
 
+from nplab._dist import f_isf, t_isf
 from nplab.errors import InputError, row_number
 from nplab.stats._levels import given_for, level_order
 from nplab.stats._longdata import check_long, show
@@ -107,8 +107,10 @@ def _row(**kw: object) -> pd.DataFrame:
 
 
 def _t_power(d: float, n: float, alpha: float, sides: int) -> float:
+    from scipy import stats as sps  # deferred: importing this module must not load scipy.stats
+
     nu = 2.0 * (n - 1.0)
-    q = sps.t.isf(alpha / sides, nu)
+    q = t_isf(alpha / sides, nu)
     return float(sps.nct.sf(q, nu, d * math.sqrt(n / 2.0)))
 
 
@@ -183,7 +185,9 @@ def power_ttest(
 
 
 def _f_power(ncp: float, df1: float, df2: float, alpha: float) -> float:
-    crit = sps.f.isf(alpha, df1, df2)
+    from scipy import stats as sps  # deferred: importing this module must not load scipy.stats
+
+    crit = f_isf(alpha, df1, df2)
     return float(sps.ncf.sf(crit, df1, df2, ncp))
 
 
@@ -617,9 +621,11 @@ def power_paw_contrast(
         _check_range("alpha", alpha, 0.0, 1.0, closed=False)
         _check_range("power", power, 0.0, 1.0, closed=False)
 
+        from scipy import stats as sps  # deferred: importing this module must not load scipy.stats
+
         def pw(x: float) -> float:
             df = x - 1.0
-            return float(sps.nct.sf(sps.t.isf(alpha / 2, df), df, d * math.sqrt(x)))
+            return float(sps.nct.sf(t_isf(alpha / 2, df), df, d * math.sqrt(x)))
 
         target = power
         if n is None:

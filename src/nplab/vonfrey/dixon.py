@@ -35,8 +35,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
+from nplab._dist import chi2_ppf
 from nplab.errors import InputError
 
 __all__ = [
@@ -142,7 +143,7 @@ def ml_interval(
     x = np.asarray(levels, dtype=float)
     r = np.asarray(responses, dtype=bool)
     mu = ml_mean(x, r, sigma)
-    target = _loglik(mu, x, r, sigma) - 0.5 * float(stats.chi2.ppf(level, 1))
+    target = _loglik(mu, x, r, sigma) - 0.5 * float(chi2_ppf(level, 1))
 
     def f(m: float) -> float:
         return _loglik(m, x, r, sigma) - target

@@ -52,8 +52,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nplab._dist import norm_ppf
 from nplab.checks import raise_first_bad
 from nplab.doseresponse import ed_value
 from nplab.errors import InputError
@@ -259,7 +259,7 @@ def psychometric_fit(
         m = float(np.log10(ed_value("LL", theta, 50.0)))
     grad = np.array([-1.0 / beta, alpha / beta**2])
     se = float(np.sqrt(grad @ cov @ grad))
-    z = stats.norm.ppf(0.5 + level / 2.0)
+    z = norm_ppf(0.5 + level / 2.0)
     log_lo, log_hi = np.log10(lo_f), np.log10(hi_f)
     if m < log_lo - 1.0 or m > log_hi + 1.0:
         out.update(
