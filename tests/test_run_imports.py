@@ -21,7 +21,7 @@ import pytest
 import nplab
 
 SRC = str(Path(nplab.__file__).resolve().parents[1])
-V0_STUDY = Path(SRC).parent / "benchmarks" / "data" / "sample_study_v0" / "cci_study.toml"
+V0_STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "sample_study_v0" / "cci_study.toml"
 AVOIDED = ("scipy.stats", "statsmodels")
 
 
