@@ -107,3 +107,88 @@ def test_exception_in_the_block_stops_the_children(tmp_path):
     assert bg._running == []
     time.sleep(0.1)
     assert not (tmp_path / "late").exists()
+
+
+# --- Background.compute: a value computed in a child ------------------------------
+
+
+def _pid_and(x):
+    return os.getpid(), x
+
+
+@forks
+def test_compute_returns_the_childs_value():
+    with Background() as bg:
+        pending = bg.compute(lambda: _pid_and({"rows": [1, 2, 3]}))
+        pid, value = pending.result()
+    assert pid != os.getpid()  # computed in a child
+    assert value == {"rows": [1, 2, 3]}
+    assert pending.result() == (pid, value)  # collected once, kept
+
+
+@forks
+def test_compute_reissues_the_childs_warnings_here():
+    import warnings
+
+    def job():
+        warnings.warn("sweep 3 of cell01.abf is clipped", UserWarning, stacklevel=1)
+        return 7
+
+    with Background() as bg, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert bg.compute(job).result() == 7
+    assert [str(w.message) for w in seen] == ["sweep 3 of cell01.abf is clipped"]
+    assert seen[0].category is UserWarning
+
+
+@forks
+def test_compute_failure_is_rerun_here_with_its_error():
+    calls = []
+
+    def job():
+        calls.append(os.getpid())
+        raise ValueError("recording not found: cell09.abf")
+
+    with Background() as bg:
+        pending = bg.compute(job)
+        assert calls == []  # the first call was the child's
+        with pytest.raises(ValueError, match=r"cell09\.abf"):
+            pending.result()
+    assert calls == [os.getpid()]
+
+
+@forks
+def test_compute_unpicklable_value_is_recomputed_here():
+    calls = []
+
+    def job():
+        calls.append(os.getpid())
+        return lambda: "a closure cannot be pickled"
+
+    with Background() as bg:
+        value = bg.compute(job).result()
+    assert value() == "a closure cannot be pickled"
+    assert calls == [os.getpid()]
+
+
+def test_compute_runs_at_once_when_disabled():
+    calls = []
+    bg = Background(enabled=False)
+    pending = bg.compute(lambda: calls.append(os.getpid()) or 5)
+    assert calls == [os.getpid()]  # here, at the call
+    assert pending.result() == 5
+
+
+@forks
+def test_uncollected_and_cancelled_computations_leave_no_child(tmp_path):
+    with pytest.raises(RuntimeError), Background() as bg:
+        pending = bg.compute(lambda: (time.sleep(5), (tmp_path / "late").write_text("x")))
+        pid = pending._pid
+        raise RuntimeError("analysis failed")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # killed and reaped
+    with Background() as bg:
+        pid = bg.compute(lambda: time.sleep(5))._pid  # never asked for
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    assert not (tmp_path / "late").exists()

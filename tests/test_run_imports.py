@@ -58,8 +58,8 @@ def test_running_the_v0_sample_study_loads_no_scipy_stats(tmp_path):
         pytest.skip("benchmarks/data/sample_study_v0 is not beside the source tree")
     code = (
         "from nplab.runner import run_study\n"
-        f"res = run_study({str(V0_STUDY)!r}, {str(tmp_path / 'out')!r})"
-    )
+        f"res = run_study({str(V0_STUDY)!r}, {str(tmp_path / 'out')!r}, jobs=1)"
+    )  # jobs=1: every step in this process (no reads or figures in child processes)
     out = _loaded_after(code)
     # the run went through the analyses that used scipy.stats before (von Frey Dixon
     # intervals, Hargreaves Tobit CIs, Dunnett / ANOVA p-values, IC50 CIs, K_R / K_I)

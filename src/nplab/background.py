@@ -13,17 +13,29 @@ Jobs run in the calling process instead of a child where ``os.fork`` does not ex
 (Windows), where the process already runs other threads (forking them is unsafe), when
 the machine has one core, and when parallel work is switched off (``enabled=False``;
 the study runner does so for ``jobs=1`` or ``executor="serial"``).
+
+:meth:`Background.compute` runs a function whose *result* the caller needs later (the
+runner reads a recording-heavy assay while it analyses the others): the child sends the
+pickled result and the warnings it raised back through a pipe, and
+:meth:`Pending.result` returns that result and re-issues the warnings here.  If the
+child fails (an error, an unpicklable result), the function is called again here, so
+the error is raised with its usual message; the value is the one a serial call returns.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
+import warnings
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Background"]
+__all__ = ["Background", "Pending"]
+
+T = TypeVar("T")
 
 
 def _other_threads() -> bool:
@@ -55,10 +67,15 @@ class Background:
         self.max_children = max(1, max_children if max_children is not None else cores)
         self._running: list[tuple[int, Callable[[], object]]] = []
         self._failed: list[Callable[[], object]] = []
+        self._pending: list[Pending[Any]] = []
+        self._warned: dict[Any, Any] = {}  # registry of warnings re-issued from children
+
+    def _forks(self) -> bool:
+        return self.enabled and not _other_threads()
 
     def submit(self, job: Callable[[], object]) -> None:
         """Start ``job`` in a child (or run it here, see the module notes)."""
-        if not self.enabled or _other_threads():
+        if not self._forks():
             job()
             return
         while len(self._running) >= self.max_children:
@@ -91,15 +108,31 @@ class Background:
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             self._failed.append(job)
 
+    def compute(self, func: Callable[[], T]) -> Pending[T]:
+        """Start ``func`` in a child and return at once; ``.result()`` gives its value
+        (called here at once instead where jobs run in the caller, see the module notes).
+
+        ``func`` must not depend on changes the caller makes after this call, and what
+        it changes in memory (besides its result) stays in the child.
+        """
+        pending = Pending(func, self._warned, fork=self._forks())
+        if pending._pid is not None:
+            self._pending.append(pending)
+        return pending
+
     def cancel(self) -> None:
-        """Stop every running child (their jobs are dropped)."""
-        for pid, _ in self._running:
+        """Stop every running child (their jobs and results are dropped)."""
+        for pid in [pid for pid, _ in self._running] + [p._pid for p in self._pending]:
+            if pid is None:
+                continue
             try:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
-        self._running, self._failed = [], []
+        for p in self._pending:
+            p._drop()
+        self._running, self._failed, self._pending = [], [], []
 
     def __enter__(self) -> Background:
         return self
@@ -112,5 +145,67 @@ class Background:
     ) -> None:
         if exc_type is None:
             self.wait()
-        else:
-            self.cancel()
+        self.cancel()  # after an error: every child; else results nobody asked for
+
+
+class Pending(Generic[T]):
+    """The value of a function computed in a forked child (see :meth:`Background.compute`)."""
+
+    def __init__(self, func: Callable[[], T], registry: dict[Any, Any], fork: bool) -> None:
+        self._func = func
+        self._registry = registry
+        self._pid: int | None = None
+        self._fd: int | None = None
+        self._done = False
+        self._value: T | None = None
+        if not fork:
+            self._value, self._done = func(), True
+            return
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, never return into the caller's code
+            status = 1
+            try:
+                os.close(r)
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always")
+                    value = func()
+                sent = [(m.message, m.category, m.filename, m.lineno) for m in seen]
+                data = memoryview(pickle.dumps((value, sent), protocol=pickle.HIGHEST_PROTOCOL))
+                while data:
+                    data = data[os.write(w, data):]
+                status = 0
+            except BaseException:
+                pass
+            finally:
+                os._exit(status)
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def result(self) -> T:
+        """The function's value (waits for the child; re-runs the function here if the
+        child failed, raising its error)."""
+        if not self._done:
+            chunks = []
+            while chunk := os.read(self._fd, 1 << 20):
+                chunks.append(chunk)
+            _, status = os.waitpid(self._pid, 0)
+            self._drop()
+            ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            try:
+                value, sent = pickle.loads(b"".join(chunks)) if ok else (None, None)
+            except Exception:
+                value, sent = None, None
+            if sent is None:
+                value = self._func()
+            else:
+                for message, category, filename, lineno in sent:
+                    warnings.warn_explicit(message, category, filename, lineno,
+                                           registry=self._registry)
+            self._value, self._done = value, True
+        return self._value  # type: ignore[return-value]
+
+    def _drop(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._pid = None, None

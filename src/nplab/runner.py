@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ import pandas as pd
 
 from nplab import __version__, assays, runreport
 from nplab.animals import read_animals, select_cohort
-from nplab.assays.base import AssayContext, AssayReport
-from nplab.background import Background
+from nplab.assays.base import Assay, AssayContext, AssayReport
+from nplab.background import Background, Pending
 from nplab.blinding import blinding_statement, check_study_labels, read_key, unblind
 from nplab.exclusions import apply_exclusions
 from nplab.provenance import DEFAULT_SEED, build_manifest, write_manifest
@@ -105,9 +106,10 @@ def run_study(
         ``distributed.Client``; implies ``executor="dask"``.
     jobs
         Local worker processes for the patch-clamp batch (1 = serial).  Unless
-        ``jobs=1`` or ``executor="serial"``, each assay's figures are saved in a child
-        process while the next assay is analysed (:mod:`nplab.background`; the same
-        bytes as a serial run).
+        ``jobs=1`` or ``executor="serial"``, every assay but the first reads its data in
+        a child process while the runner goes on, and each assay's figures are saved in
+        a child while the next assay is analysed (:mod:`nplab.background`; the same
+        bytes, warnings and errors as a serial run).
     progress
         Show a progress bar (default: only when stderr is a terminal).
     cohort
@@ -152,6 +154,29 @@ def _assay_order(study: Study) -> list[str]:
     return sorted(named, key=lambda n: n != primary)
 
 
+def _read_room(room: Assay, ctx: AssayContext) -> tuple[Any, dict[str, Any], dict[str, Any],
+                                                        list[Path]]:
+    """``room``'s measurements, with what reading them set on the room and the context
+    (so that a read done in a child process can be replayed here)."""
+    protocols, inputs = dict(ctx.protocols), len(ctx.inputs)
+    measured = room.measure(ctx, room.read(ctx))
+    new = {k: v for k, v in ctx.protocols.items() if protocols.get(k) is not v}
+    return measured, dict(vars(room)), new, ctx.inputs[inputs:]
+
+
+def _arrive(room: Assay, ctx: AssayContext, measured: dict[str, Any],
+            pending: dict[str, Pending[Any]]) -> Any:
+    """The measurements of ``room``; a read done in a child is collected (once) and what
+    it set on the room and the context replayed here."""
+    if room.name not in measured:
+        value, state, protocols, inputs = pending.pop(room.name).result()
+        vars(room).update(state)
+        ctx.protocols.update(protocols)
+        ctx.inputs.extend(i for i in inputs if i not in ctx.inputs)
+        measured[room.name] = value
+    return measured[room.name]
+
+
 def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None = None
          ) -> RunResult:
     previous = previous_outputs(outdir)
@@ -169,13 +194,19 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         blinding = blinding_statement(study.blinded, key_path, key is not None,
                                       (study.blinding or {}).get("who", ""))
         rooms = [assays.get(n) for n in _assay_order(study)]
-        measured = {a.name: a.measure(ctx, a.read(ctx)) for a in rooms}
+        # every room but the first reads in a child while the runner goes on (the
+        # per-animal ones are needed for the exclusions, the others when analysed)
+        pending = {a.name: bg.compute(partial(_read_room, a, ctx)) for a in rooms[1:]}
+        measured = {rooms[0].name: _read_room(rooms[0], ctx)[0]}
+        for a in rooms:
+            if a.per_animal:
+                measured[a.name] = _arrive(a, ctx, measured, pending)
         excl = apply_exclusions(study, animals,
                                 {a.name: measured[a.name] for a in rooms if a.per_animal})
         ctx.excluded = excl
         reports: list[AssayReport] = []
         for a in rooms:  # figures are saved (in a child) while the next assay analyses
-            reports.append(a.analyse(ctx, measured[a.name]))
+            reports.append(a.analyse(ctx, _arrive(a, ctx, measured, pending)))
             w.section(reports[-1].section)
         for rep in reports:
             for name, table in rep.tables.items():

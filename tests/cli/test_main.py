@@ -76,3 +76,53 @@ def test_output_may_not_overwrite_an_input(tmp_path):
     with pytest.raises(InputError, match="overwrite an input"):
         write_result(pd.DataFrame({"a": [2]}), src, inputs=[src])
     assert src.read_text() == "a\n1\n"
+
+
+def test_console_exit_keeps_codes_output_and_exit_handlers(tmp_path):
+    """Run as the console script, nplab leaves without the interpreter's module
+    teardown (nplab.cli._exit_now): exit codes, every byte of a large output and the
+    exit handlers (here: a temporary folder's clean-up) must survive that."""
+    probe = (
+        "import sys, tempfile\n"
+        "keep = tempfile.TemporaryDirectory(dir=sys.argv[1])\n"
+        "sys.argv = ['nplab', *sys.argv[2:]]\n"
+        "from nplab.cli import main\n"
+        "main()\n"
+    )
+
+    def console(*args):
+        return subprocess.run([sys.executable, "-c", probe, str(tmp_path), *args],
+                              capture_output=True, text=True, check=False)
+
+    ok = console("protocols", "show", "snl", "--json")
+    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("}")
+    import json
+
+    assert json.loads(ok.stdout)["name"] == "snl"  # complete, nothing lost at exit
+    bad = console("protocols", "show", str(tmp_path / "missing.toml"))
+    assert bad.returncode == 2 and "nplab: error:" in bad.stderr
+    usage = console("no-such-command")
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+    assert list(tmp_path.iterdir()) == []  # each run's temporary folder was removed
+
+
+def test_warnings_are_one_nplab_line(capsys, monkeypatch):
+    import warnings
+
+    import click
+
+    from nplab import cli as cli_module
+
+    @click.command("warns")
+    def warns():
+        warnings.warn("singular mixed-model fit:\nsimplify the random part", UserWarning,
+                      stacklevel=1)
+
+    monkeypatch.setitem(cli_module.cli.commands, "warns", warns)
+    before = warnings.showwarning
+    code, _, err = run(["warns"], capsys)
+    assert code == 0
+    assert err == "nplab: warning: singular mixed-model fit:\\nsimplify the random part\n"
+    assert warnings.showwarning is before  # restored after the command
+    with pytest.warns(UserWarning, match="singular"):  # --verbose: Python's own handling
+        run(["--verbose", "warns"], capsys)

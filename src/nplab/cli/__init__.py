@@ -15,13 +15,17 @@ the heavy libraries (and the nplab modules that need them) inside the command fu
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import re
 import shlex
 import sys
+import threading
 import traceback
+import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -127,11 +131,49 @@ def _file_system_error(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``nplab`` console script; never returns."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    """Entry point of the ``nplab`` console script; never returns.
+
+    Run as the console script (``argv`` None), the process ends without tearing down
+    its modules (:func:`_exit_now`); called with ``argv`` it raises ``SystemExit``.
+    """
+    try:
+        _main(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as exc:
+        if argv is None:
+            _exit_now(exc.code)
+        raise
+
+
+def _exit_now(code: object) -> None:
+    """End the process with ``code`` once output is flushed and exit handlers have run,
+    skipping the interpreter's teardown of pandas, SciPy and matplotlib (~0.25 s of a
+    short command).  Falls back to a normal exit while other threads run."""
+    if threading.active_count() > 1:
+        return
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()  # what a normal exit runs first (temporary files, logging)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # e.g. a closed pipe: what Python would ignore too
+        code = code or 1
+    os._exit(code or 0)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    click.echo(f"nplab: warning: {one_line(str(message))}", err=True)
+
+
+def _main(args: list[str]) -> None:
     verbose = "-v" in args or "--verbose" in args
     try:
-        rc = cli.main(args=args, prog_name="nplab", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not verbose:  # one line per warning; --verbose keeps Python's file:line form
+                warnings.showwarning = _show_warning
+            rc = cli.main(args=args, prog_name="nplab", standalone_mode=False)
     except NplabError as exc:
         click.echo(f"nplab: error: {one_line(str(exc))}", err=True)
         sys.exit(2)
