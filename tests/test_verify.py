@@ -105,3 +105,73 @@ def test_deleted_output_is_missing_not_edited(snl_run: Path, capsys) -> None:
     assert any(line.startswith("MISSING        tables/exclusions.csv") for line in lines)
     assert not any("OUTPUT EDITED" in line for line in lines)
     assert "1 deleted since the run" in lines[-1]
+
+
+# --- numeric tolerance (a run of another release: last digits of p may move) --------
+
+def _as_older_release(manifest: Path, rel: str, edit) -> None:
+    """Rewrite one recorded output as another release might have written it, and its
+    sha256 in the manifest (so it is not 'edited since the run')."""
+    from nplab.tables import sha256_file
+
+    f = manifest.parent / rel
+    f.write_text(edit(f.read_text()))
+    record = json.loads(manifest.read_text())
+    for o in record["outputs"]:
+        if o["path"] == rel:
+            o["sha256"] = sha256_file(f)
+    manifest.write_text(json.dumps(record))
+
+
+def _nudge_p(text: str, factor: float) -> str:
+    from io import StringIO
+
+    import pandas as pd
+
+    t = pd.read_csv(StringIO(text))
+    t["p"] = t["p"] * factor
+    return t.to_csv(index=False)
+
+
+def test_tolerance_accepts_tables_whose_numbers_agree(snl_run: Path, capsys) -> None:
+    table = "tables/vonfrey_dunnett.csv"
+    _as_older_release(snl_run, table, lambda t: _nudge_p(t, 1 + 1e-11))
+    strict = verify(snl_run)
+    assert not strict.ok and strict.outputs_differ == [table]
+    loose = verify(snl_run, rtol=1e-9)
+    assert loose.ok and loose.outputs_differ == [] and table not in loose.identical
+    (rel, worst_abs, worst_rel), = loose.within_tolerance
+    assert rel == table and 0 < worst_rel <= 1.5e-11 and worst_abs < 1e-11
+    assert any(line.startswith("WITHIN TOL.    tables/vonfrey_dunnett.csv")
+               for line in loose.lines())
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(snl_run), "--rtol", "1e-9"])
+    assert exc.value.code == 0 and "table(s) within tolerance" in capsys.readouterr().out
+
+
+def test_tolerance_does_not_hide_real_differences(snl_run: Path) -> None:
+    table = "tables/vonfrey_dunnett.csv"
+    _as_older_release(snl_run, table, lambda t: _nudge_p(t, 1 + 1e-6))
+    res = verify(snl_run, rtol=1e-9)
+    assert not res.ok and res.outputs_differ == [table] and res.within_tolerance == []
+
+
+def test_table_difference_rules(tmp_path: Path) -> None:
+    from nplab.verify import table_difference
+
+    def files(a: str, b: str) -> tuple[Path, Path]:
+        (tmp_path / "a.csv").write_text(a)
+        (tmp_path / "b.csv").write_text(b)
+        return tmp_path / "a.csv", tmp_path / "b.csv"
+
+    base = "group,p,note\nA,0.5,ok\nB,,x\nC,inf,y\n"
+    assert table_difference(*files(base, base.replace("0.5", "0.5000000001")), 1e-9) == \
+        pytest.approx((1e-10, 2e-10))
+    assert table_difference(*files(base, base.replace("0.5", "0.5000001")), 1e-9) is None
+    assert table_difference(*files(base, base.replace("0.5", "0.50000001")), 0, 1e-7) \
+        is not None  # atol alone
+    assert table_difference(*files(base, base.replace(",ok", ",OK")), 1.0) is None  # text
+    assert table_difference(*files(base, base.replace("B,,x", "B,0,x")), 1.0) is None  # NaN
+    assert table_difference(*files(base, base.replace("inf", "-inf")), 1.0) is None
+    assert table_difference(*files(base, base + "D,1,z\n"), 1.0) is None  # rows
+    assert table_difference(*files(base, base.replace("note", "notes")), 1.0) is None

@@ -7,6 +7,12 @@ Three checks, all reported (not only the first failure):
 3. the study is rerun into a temporary folder and every output is compared byte for
    byte with the manifest: identical, different, missing from the rerun, or new.
 
+Across releases or machines the last digits of a floating-point result can move (a
+faster quadrature, another BLAS); ``rtol``/``atol`` then accept a CSV table whose
+bytes differ when it has the same columns, rows and text and every number agrees
+within ``|rerun - recorded| <= atol + rtol * |recorded|`` (NaN only matches NaN).  Such
+tables are listed with their largest differences, never silently counted as identical.
+
 The manifest itself is not compared (it records the time of the run).
 """
 
@@ -22,7 +28,7 @@ from typing import Any
 from nplab.errors import InputError, NplabError
 from nplab.tables import sha256_file
 
-__all__ = ["VerifyResult", "verify"]
+__all__ = ["VerifyResult", "table_difference", "verify"]
 
 
 @dataclass
@@ -45,6 +51,9 @@ class VerifyResult:
         Outputs in the manifest the rerun did not write, and the reverse.
     identical
         Outputs the rerun reproduced byte for byte.
+    within_tolerance
+        ``(path, max absolute difference, max relative difference)`` of CSV tables whose
+        bytes differ but whose numbers agree within the tolerance asked for.
     rerun_error
         The error message when the rerun itself failed (e.g. an edited input that
         no longer validates); every output then counts as not reproduced.
@@ -59,6 +68,7 @@ class VerifyResult:
     outputs_missing: list[str] = field(default_factory=list)
     outputs_new: list[str] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)
+    within_tolerance: list[tuple[str, float, float]] = field(default_factory=list)
     rerun_error: str | None = None
 
     @property
@@ -81,14 +91,18 @@ class VerifyResult:
         out += [f"MISSING        {p} (deleted from the output folder since the run)"
                 for p in self.outputs_deleted]
         out += [f"DIFFERS        {p}" for p in self.outputs_differ]
+        out += [f"WITHIN TOL.    {p} (numbers differ by at most {a:.3g} absolute, "
+                f"{r:.3g} relative)" for p, a, r in self.within_tolerance]
         out += [f"NOT REPRODUCED {p} (the rerun did not write it)" for p in self.outputs_missing]
         out += [f"NEW OUTPUT     {p} (not in the manifest)" for p in self.outputs_new]
         if self.rerun_error:
             out.append(f"RERUN FAILED   {self.rerun_error}")
         n = len(self.identical)
         n_diff = len(self.outputs_differ) + len(self.outputs_missing) + len(self.outputs_new)
+        tol = len(self.within_tolerance)
         verdict = (
-            f"OK: all {n} outputs reproduced byte for byte"
+            (f"OK: all {n} outputs reproduced byte for byte" if not tol else
+             f"OK: {n} outputs reproduced byte for byte, {tol} table(s) within tolerance")
             if self.ok
             else f"FAILED: rerun reproduced {n} outputs and differs in {n_diff}; "
             f"{len(self.inputs_changed)} input(s) changed, "
@@ -137,6 +151,8 @@ def verify(
     jobs: int | None = None,
     scheduler: str | None = None,
     keep: str | os.PathLike[str] | None = None,
+    rtol: float = 0.0,
+    atol: float = 0.0,
 ) -> VerifyResult:
     """Check a run's inputs and outputs against its manifest and rerun it.
 
@@ -148,6 +164,9 @@ def verify(
         Passed to the rerun (results do not depend on them).
     keep
         Folder for the rerun's outputs (default: a temporary folder, deleted).
+    rtol, atol
+        Numeric tolerance for CSV tables whose bytes differ (see the module notes);
+        0 (the default): byte for byte only.
 
     Returns
     -------
@@ -198,7 +217,50 @@ def verify(
                 result.outputs_missing.append(rel)
             elif sha256_file(target / rel) == expected[rel]:
                 result.identical.append(rel)
+            elif (rtol or atol) and rel.endswith(".csv") and rel not in result.outputs_tampered \
+                    and (outdir / rel).is_file() \
+                    and (diff := table_difference(outdir / rel, target / rel, rtol, atol)):
+                result.within_tolerance.append((rel, *diff))
             else:
                 result.outputs_differ.append(rel)
         result.outputs_new = sorted(produced - set(expected))
     return result
+
+
+def table_difference(recorded: Path, rerun: Path, rtol: float, atol: float = 0.0
+                     ) -> tuple[float, float] | None:
+    """``(max absolute, max relative difference)`` of the numbers of two CSV tables, or
+    None when they differ beyond ``atol + rtol * |recorded|``, in shape, column names
+    or any non-numeric cell (NaN matches only NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        a = pd.read_csv(recorded, keep_default_na=False, dtype=str)
+        b = pd.read_csv(rerun, keep_default_na=False, dtype=str)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    if a.shape != b.shape or list(a.columns) != list(b.columns):
+        return None
+    worst_abs = worst_rel = 0.0
+    for col in a.columns:
+        x, y = a[col].to_numpy(), b[col].to_numpy()
+        same = x == y
+        if same.all():
+            continue
+        xn = pd.to_numeric(pd.Series(x[~same]), errors="coerce").to_numpy(float)
+        yn = pd.to_numeric(pd.Series(y[~same]), errors="coerce").to_numpy(float)
+        if np.isnan(xn).any() or np.isnan(yn).any():  # text, or NaN against a number
+            return None
+        with np.errstate(invalid="ignore"):
+            d = np.abs(yn - xn)
+            inf = np.isinf(xn) | np.isinf(yn)
+            if (inf & (xn != yn)).any():
+                return None
+            d = np.where(inf, 0.0, d)
+            if (d > atol + rtol * np.abs(xn)).any():
+                return None
+            worst_abs = max(worst_abs, float(d.max()))
+            rel = np.divide(d, np.abs(xn), out=np.zeros_like(d), where=xn != 0)
+            worst_rel = max(worst_rel, float(rel.max()))
+    return worst_abs, worst_rel

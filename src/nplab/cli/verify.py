@@ -17,12 +17,19 @@ EXIT_DIFFERS = 3
               help="Worker processes for the rerun.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the rerun's outputs in this folder.")
-def command(manifest: Path, jobs: int | None, keep: Path | None) -> None:
+@click.option("--rtol", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Accept CSV tables whose numbers agree within this relative tolerance "
+                   "(e.g. a run of another release); listed, not counted as identical.")
+@click.option("--atol", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Absolute tolerance added to --rtol.")
+def command(manifest: Path, jobs: int | None, keep: Path | None, rtol: float,
+            atol: float) -> None:
     """Check a run's inputs against their sha256, rerun the study and report whether
-    every output is byte-identical (exit 0) or exactly which differ (exit 3)."""
+    every output is byte-identical (exit 0) or exactly which differ (exit 3).  With
+    --rtol/--atol, CSV tables whose numbers agree within the tolerance pass too."""
     from nplab.verify import verify
 
-    res = verify(manifest, jobs=jobs, keep=keep)
+    res = verify(manifest, jobs=jobs, keep=keep, rtol=rtol, atol=atol)
     for line in res.lines():
         click.echo(line)
     if not res.ok:
