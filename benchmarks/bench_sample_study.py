@@ -21,6 +21,18 @@ Measured 2026-12-04 on the shared 2-core box (load ~2), 3 interleaved repeats: v
 10.64 s wall / 11.07 s CPU; this tree on the v0 study 5.30 s / 5.23 s (ratio 0.50 wall,
 0.47 CPU: target 0.35 not reached -- imports ~1.6 s and figures ~2 s remain, see the perf
 note); grown sample study (11 assays, 87 outputs) 10.37 s / 10.23 s.
+
+Measured 2026-12-05 on the idle 2-core box, 5 interleaved repeats (medians): v0 release
+8.93 s wall / 11.99 s CPU; this tree on the v0 study 2.70 s / 4.79 s -- ratio 0.302 wall
+(target <= 0.35 met), 0.399 CPU (the work now spread over child processes costs some
+CPU twice: each child imports what it needs); grown sample study 6.61 s / 11.77 s.
+What got it there: Dunnett's exact integral by fixed-node quadrature (19.1), no
+scipy.stats/statsmodels on the run path, figures saved by forked children while the next
+assay analyses, every assay but the first read in a forked child (the patch-clamp batch
+no longer blocks the behaviour analyses), and the console run ending without the
+interpreter's ~0.25 s module teardown.  The 13 of 21 v0 tables that differ in bytes
+differ by issue 13/14 corrections and, for the Dunnett tables, in the 12th digit of p
+(``nplab verify --rtol`` lists them).
 """
 
 from __future__ import annotations

@@ -194,10 +194,12 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         blinding = blinding_statement(study.blinded, key_path, key is not None,
                                       (study.blinding or {}).get("who", ""))
         rooms = [assays.get(n) for n in _assay_order(study)]
-        # every room but the first reads in a child while the runner goes on (the
-        # per-animal ones are needed for the exclusions, the others when analysed)
-        pending = {a.name: bg.compute(partial(_read_room, a, ctx)) for a in rooms[1:]}
+        # the first room is read here (its imports -- SciPy's optimisers, the
+        # readers -- are then shared with the children), every other room in a child
+        # while the runner goes on: the per-animal ones are needed for the exclusions,
+        # the others when they are analysed
         measured = {rooms[0].name: _read_room(rooms[0], ctx)[0]}
+        pending = {a.name: bg.compute(partial(_read_room, a, ctx)) for a in rooms[1:]}
         for a in rooms:
             if a.per_animal:
                 measured[a.name] = _arrive(a, ctx, measured, pending)
