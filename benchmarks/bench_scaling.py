@@ -19,6 +19,11 @@ Measured 2026-12-04 (shared box, one run each, CPU s): 1x 8.8, 3x 10.1, 10x 26.6
 per-blot Python loop of dense inverses); the rest grows sub-linearly.
 After the batched (Woodbury) REML deviance and a relative Nelder-Mead f tolerance, the
 Western statistics take 0.11 / 0.16 / 0.31 s at 1x / 3x / 10x (``bench_western_lmm.py``).
+
+Measured 2026-12-05 (idle box, one run each, reads and figures overlapped in child
+processes): wall 5.84 / 6.55 / 8.98 s, CPU 8.98 / 10.24 / 13.34 s, peak RSS 266 / 281 /
+328 MB at 1x / 3x / 10x (50 / 150 / 500 animals): growth exponents 0.19 wall, 0.17 CPU,
+0.09 memory (3x -> 10x: 0.26, 0.22, 0.13) -- sub-linear throughout.
 """
 
 from __future__ import annotations
