@@ -56,9 +56,31 @@ def _welch(a: np.ndarray, b: np.ndarray) -> float:
         return np.nan
     if np.var(a, ddof=1) == 0 and np.var(b, ddof=1) == 0:
         return 0.0 if a.mean() != b.mean() else 1.0
-    from scipy import stats  # deferred: importing this module must not load scipy.stats
+    return welch_p(a, b)
 
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+def welch_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided p of Welch's unequal-variance t test of the means of ``a`` and ``b``.
+
+    Welch (1947), Biometrika 34:28; the same arithmetic as ``scipy.stats.ttest_ind(a, b,
+    equal_var=False)`` (variance about the mean times n/(n-1), Welch-Satterthwaite df,
+    ``2 * stdtr(df, -|t|)``), so the same bits, without importing ``scipy.stats`` (~0.4 s
+    of a run).  Samples of fewer than two values give NaN.
+    """
+    from scipy.special import stdtr
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n1, n2 = a.size, b.size
+    if n1 < 2 or n2 < 2:
+        return float("nan")
+    m1, m2 = a.mean(), b.mean()
+    vn1 = np.mean((a - m1) ** 2) * (n1 / (n1 - 1)) / n1
+    vn2 = np.mean((b - m2) ** 2) * (n2 / (n2 - 1)) / n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (vn1 + vn2) ** 2 / (vn1**2 / (n1 - 1) + vn2**2 / (n2 - 1))
+        t = np.divide(m1 - m2, np.sqrt(vn1 + vn2))
+    df = 1.0 if np.isnan(df) else df
+    return float(2 * stdtr(df, -np.abs(t)))
 
 
 def _per_animal(df: pd.DataFrame, value: str, what: str) -> pd.DataFrame:
