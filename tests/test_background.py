@@ -192,3 +192,69 @@ def test_uncollected_and_cancelled_computations_leave_no_child(tmp_path):
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     assert not (tmp_path / "late").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie not yet reaped by init is dead too
+        return fh.read().split(")")[-1].split()[0] != "Z"
+
+
+def _start_lingering_grandchild(tmp_path):
+    """Fork a process that outlives its parent (like a pool worker never shut down),
+    holding every inherited file descriptor open; return its pid."""
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    (tmp_path / "grandchild").write_text(str(pid))
+    return pid
+
+
+@forks
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_result_does_not_wait_for_processes_the_child_left_behind(tmp_path):
+    with Background() as bg:
+        pending = bg.compute(lambda: (_start_lingering_grandchild(tmp_path), "value")[1])
+        t0 = time.monotonic()
+        assert pending.result() == "value"
+        assert time.monotonic() - t0 < 5  # not the grandchild's 30 s
+    grandchild = int((tmp_path / "grandchild").read_text())
+    time.sleep(0.2)
+    assert not _alive(grandchild)  # stopped with the child's process group
+
+
+@forks
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_cancel_stops_the_processes_a_computing_child_started(tmp_path):
+    with pytest.raises(RuntimeError), Background() as bg:
+        bg.compute(lambda: (_start_lingering_grandchild(tmp_path), time.sleep(30)))
+        for _ in range(100):
+            if (tmp_path / "grandchild").exists():
+                break
+            time.sleep(0.05)
+        raise RuntimeError("another room failed")
+    grandchild = int((tmp_path / "grandchild").read_text())
+    time.sleep(0.2)
+    assert not _alive(grandchild)
+
+
+@forks
+def test_reissued_warnings_meet_module_filters_and_are_shown_once():
+    import re
+    import warnings
+
+    def job():
+        for _ in range(3):
+            warnings.warn("clipped sweep", UserWarning, stacklevel=1)
+        return 1
+
+    with Background() as bg, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")  # once per location, as in a plain run
+        assert bg.compute(job).result() == 1
+        warnings.filterwarnings("ignore", module=re.escape(__name__))
+        assert bg.compute(job).result() == 1
+    assert [str(w.message) for w in seen] == ["clipped sweep"]  # once, then filtered out

@@ -175,3 +175,11 @@ def test_table_difference_rules(tmp_path: Path) -> None:
     assert table_difference(*files(base, base.replace("inf", "-inf")), 1.0) is None
     assert table_difference(*files(base, base + "D,1,z\n"), 1.0) is None  # rows
     assert table_difference(*files(base, base.replace("note", "notes")), 1.0) is None
+
+
+@pytest.mark.parametrize("tol", [{"rtol": float("nan")}, {"atol": float("inf")}, {"rtol": -1e-9}])
+def test_tolerance_must_be_a_finite_non_negative_number(tmp_path: Path, tol) -> None:
+    from nplab.errors import InputError
+
+    with pytest.raises(InputError, match="finite numbers >= 0"):
+        verify(tmp_path / "manifest.json", **tol)  # refused before anything is read

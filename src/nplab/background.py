@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
+import struct
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -121,17 +124,12 @@ class Background:
         return pending
 
     def cancel(self) -> None:
-        """Stop every running child (their jobs and results are dropped)."""
-        for pid in [pid for pid, _ in self._running] + [p._pid for p in self._pending]:
-            if pid is None:
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+        """Stop every running child (their jobs and results are dropped); a computing
+        child is stopped with the processes it started (its process group)."""
+        for pid, _ in self._running:
+            _kill(pid, group=False)
         for p in self._pending:
-            p._drop()
+            p._drop(kill=True)
         self._running, self._failed, self._pending = [], [], []
 
     def __enter__(self) -> Background:
@@ -148,8 +146,40 @@ class Background:
         self.cancel()  # after an error: every child; else results nobody asked for
 
 
+def _kill(pid: int, group: bool) -> None:
+    """SIGKILL ``pid`` (``group``: its whole process group) and reap it."""
+    try:
+        if group:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _module_registry(filename: str) -> tuple[str | None, dict[Any, Any] | None]:
+    """The module name and ``__warningregistry__`` of the module loaded from
+    ``filename`` (so that a warning re-issued here meets the filters and the once-only
+    bookkeeping a serial run's warning would)."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__file__", None) == filename:
+            return name, vars(module).setdefault("__warningregistry__", {})
+    return None, None
+
+
 class Pending(Generic[T]):
-    """The value of a function computed in a forked child (see :meth:`Background.compute`)."""
+    """The value of a function computed in a forked child (see :meth:`Background.compute`).
+
+    The child runs in its own process group (stopping it stops any worker processes it
+    started) and sends an 8-byte length, then the pickled ``(value, warnings)``.  The
+    caller reads exactly that many bytes and reaps the child; a short message (the child
+    failed) or a child that exits with an error makes :meth:`result` call the function
+    here.  Processes left in the child's group afterwards are stopped.
+    """
 
     def __init__(self, func: Callable[[], T], registry: dict[Any, Any], fork: bool) -> None:
         self._func = func
@@ -166,46 +196,82 @@ class Pending(Generic[T]):
         if pid == 0:  # the child: compute, send, never return into the caller's code
             status = 1
             try:
+                os.setpgid(0, 0)
                 os.close(r)
                 with warnings.catch_warnings(record=True) as seen:
                     warnings.simplefilter("always")
                     value = func()
                 sent = [(m.message, m.category, m.filename, m.lineno) for m in seen]
-                data = memoryview(pickle.dumps((value, sent), protocol=pickle.HIGHEST_PROTOCOL))
-                while data:
-                    data = data[os.write(w, data):]
+                data = pickle.dumps((value, sent), protocol=pickle.HIGHEST_PROTOCOL)
+                view = memoryview(struct.pack("<Q", len(data)) + data)
+                while view:
+                    view = view[os.write(w, view):]
                 status = 0
             except BaseException:
                 pass
             finally:
                 os._exit(status)
+        try:
+            os.setpgid(pid, pid)  # also here: no window in which a kill misses the group
+        except OSError:
+            pass
         os.close(w)
         self._pid, self._fd = pid, r
+
+    def _receive(self) -> tuple[bytes | None, int]:
+        """The child's message (None if incomplete) and its exit status; processes the
+        child left in its group are stopped before it is reaped (its id stays taken)."""
+        assert self._fd is not None and self._pid is not None
+        pid = self._pid
+        buf, need, exited = bytearray(), None, False
+        while need is None or len(buf) < 8 + need:
+            ready, _, _ = select.select([self._fd], [], [], 0.05)
+            if ready:
+                chunk = os.read(self._fd, 1 << 20)
+                if not chunk:  # every writer gone
+                    break
+                buf += chunk
+                if need is None and len(buf) >= 8:
+                    need = struct.unpack("<Q", bytes(buf[:8]))[0]
+            elif not exited:  # exited: what it wrote is readable now, or never comes
+                exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+                if exited and not select.select([self._fd], [], [], 0)[0]:
+                    break
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # the child is done (not reaped)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # workers it left behind
+        except (ProcessLookupError, PermissionError):
+            pass
+        _, status = os.waitpid(pid, 0)
+        complete = need is not None and len(buf) >= 8 + need
+        return (bytes(buf[8:8 + need]) if complete else None), status
 
     def result(self) -> T:
         """The function's value (waits for the child; re-runs the function here if the
         child failed, raising its error)."""
         if not self._done:
-            chunks = []
-            while chunk := os.read(self._fd, 1 << 20):
-                chunks.append(chunk)
-            _, status = os.waitpid(self._pid, 0)
-            self._drop()
-            ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-            try:
-                value, sent = pickle.loads(b"".join(chunks)) if ok else (None, None)
-            except Exception:
-                value, sent = None, None
+            data, status = self._receive()
+            self._drop(kill=False)
+            value, sent = None, None
+            if data is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+                try:
+                    value, sent = pickle.loads(data)
+                except Exception:
+                    sent = None
             if sent is None:
                 value = self._func()
             else:
                 for message, category, filename, lineno in sent:
+                    module, registry = _module_registry(filename)
                     warnings.warn_explicit(message, category, filename, lineno,
-                                           registry=self._registry)
+                                           module=module, registry=registry or self._registry)
             self._value, self._done = value, True
         return self._value  # type: ignore[return-value]
 
-    def _drop(self) -> None:
+    def _drop(self, kill: bool) -> None:
+        """Close the pipe (``kill``: stop the child and its process group first)."""
+        if kill and self._pid is not None:
+            _kill(self._pid, group=True)
         if self._fd is not None:
             os.close(self._fd)
         self._fd, self._pid = None, None

@@ -109,7 +109,9 @@ def run_study(
         ``jobs=1`` or ``executor="serial"``, every assay but the first reads its data in
         a child process while the runner goes on, and each assay's figures are saved in
         a child while the next assay is analysed (:mod:`nplab.background`; the same
-        bytes, warnings and errors as a serial run).
+        bytes, warnings and error messages as a serial run -- but a room's read error
+        surfaces when that room is analysed, so when two things fail, which is reported
+        can differ).
     progress
         Show a progress bar (default: only when stderr is a terminal).
     cohort

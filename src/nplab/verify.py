@@ -178,8 +178,13 @@ def verify(
     InputError
         When the manifest is unreadable or the study file cannot be found.
     """
+    import math
+
     from nplab.runner import run_study
 
+    if not (math.isfinite(rtol) and math.isfinite(atol) and rtol >= 0 and atol >= 0):
+        raise InputError(f"tolerance rtol={rtol!r}, atol={atol!r}", column="rtol/atol",
+                         expected="finite numbers >= 0")
     mpath = Path(manifest).resolve()
     record = _load(mpath)
     study = _study_path(record, mpath)

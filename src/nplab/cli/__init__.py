@@ -157,8 +157,8 @@ def _exit_now(code: object) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (OSError, ValueError):  # e.g. a closed pipe: what Python would ignore too
-        code = code or 1
+    except (OSError, ValueError):  # e.g. a closed pipe: Python's own exit status then
+        code = 120
     os._exit(code or 0)
 
 
