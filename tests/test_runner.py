@@ -247,3 +247,22 @@ def test_two_study_files_with_one_id_name_the_files(repo_dir: Path, tmp_path: Pa
     msg = str(res.exception)
     assert "b.toml" in msg and "a.toml" in msg and "study.id" in msg
     assert not (tmp_path / "out").exists()
+
+
+def test_an_executor_object_is_used_here_and_named_in_the_manifest(repo_dir, tmp_path):
+    """run_study(executor=<Executor>) (documented) ran into a JSON error writing the
+    manifest; reads are then not forked (the executor belongs to this process)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nplab.runner import run_study
+
+    with ThreadPoolExecutor(1) as ex:
+        res = run_study(repo_dir / "sample_data" / "snl_study.toml", tmp_path / "o", executor=ex)
+    record = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert record["parameters"]["executor"] == "ThreadPoolExecutor"
+    serial = run_study(repo_dir / "sample_data" / "snl_study.toml", tmp_path / "s", jobs=1)
+    assert res.outputs == serial.outputs
+    for name in res.outputs:
+        if name != "manifest.json":
+            assert (tmp_path / "o" / name).read_bytes() == (tmp_path / "s" / name).read_bytes()

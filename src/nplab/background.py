@@ -111,14 +111,15 @@ class Background:
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             self._failed.append(job)
 
-    def compute(self, func: Callable[[], T]) -> Pending[T]:
+    def compute(self, func: Callable[[], T], fork: bool = True) -> Pending[T]:
         """Start ``func`` in a child and return at once; ``.result()`` gives its value
         (called here at once instead where jobs run in the caller, see the module notes).
 
         ``func`` must not depend on changes the caller makes after this call, and what
-        it changes in memory (besides its result) stays in the child.
+        it changes in memory (besides its result) stays in the child.  ``fork=False``:
+        called here at once.
         """
-        pending = Pending(func, self._warned, fork=self._forks())
+        pending = Pending(func, self._warned, fork=fork and self._forks())
         if pending._pid is not None:
             self._pending.append(pending)
         return pending

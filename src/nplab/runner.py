@@ -166,6 +166,12 @@ def _read_room(room: Assay, ctx: AssayContext) -> tuple[Any, dict[str, Any], dic
     return measured, dict(vars(room)), new, ctx.inputs[inputs:]
 
 
+def _describe(executor: Any) -> str | int | None:
+    """The executor as the manifest records it (an executor object by its class)."""
+    return executor if executor is None or isinstance(executor, str | int) else \
+        type(executor).__name__
+
+
 def _arrive(room: Assay, ctx: AssayContext, measured: dict[str, Any],
             pending: dict[str, Pending[Any]]) -> Any:
     """The measurements of ``room``; a read done in a child is collected (once) and what
@@ -201,7 +207,10 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
         # while the runner goes on: the per-animal ones are needed for the exclusions,
         # the others when they are analysed
         measured = {rooms[0].name: _read_room(rooms[0], ctx)[0]}
-        pending = {a.name: bg.compute(partial(_read_room, a, ctx)) for a in rooms[1:]}
+        # (not with the caller's own executor object: it belongs to this process)
+        own = batch.get("executor") is None or isinstance(batch.get("executor"), str | int)
+        pending = {a.name: bg.compute(partial(_read_room, a, ctx), fork=own)
+                   for a in rooms[1:]}
         for a in rooms:
             if a.per_animal:
                 measured[a.name] = _arrive(a, ctx, measured, pending)
@@ -253,7 +262,7 @@ def _run(study: Study, outdir: Path, batch: dict[str, Any], cohort: str | None =
             outputs=[stage / o for o in outputs],
             protocols=[study.surgery_protocol, *(ctx.protocols[k] for k in sorted(ctx.protocols))],
             parameters={
-                "executor": batch.get("executor"),
+                "executor": _describe(batch.get("executor")),
                 "jobs": batch.get("jobs"),
                 "blinded": study.blinded,
                 "unblinded_with_key": key is not None,
